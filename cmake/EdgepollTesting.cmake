@@ -1,0 +1,22 @@
+include(GoogleTest)
+
+# edgepoll_gtest(<subsystem> <name> SOURCES ... LIBS ... [LABELS ...])
+# Builds one test binary and registers its cases as "<subsystem>.<Suite>.<Case>",
+# so that `ctest -R <subsystem>` runs exactly one subsystem.
+function(edgepoll_gtest subsystem name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  set(target ${subsystem}_${name})
+  add_executable(${target} ${ARG_SOURCES})
+  target_link_libraries(${target} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  # "<subsystem>_tests" builds every test binary of one subsystem (used by the
+  # sanitizer runs in scripts/test).
+  if(NOT TARGET ${subsystem}_tests)
+    add_custom_target(${subsystem}_tests)
+  endif()
+  add_dependencies(${subsystem}_tests ${target})
+  set(labels ${subsystem} ${ARG_LABELS})
+  gtest_discover_tests(${target}
+    TEST_PREFIX "${subsystem}."
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${labels}" TIMEOUT 300)
+endfunction()
