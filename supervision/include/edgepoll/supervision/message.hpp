@@ -1,0 +1,34 @@
+#pragma once
+// Messages are type-erased values; a behaviour matches the types it expects and
+// leaves the rest to the catch-all, which logs them safely and never crashes
+// (seed 000: a stray message nobody expected took a whole subsystem down).
+#include <any>
+#include <cstdint>
+#include <string>
+
+#include "edgepoll/supervision/exit_reason.hpp"
+#include "edgepoll/supervision/pid.hpp"
+
+namespace edgepoll::supervision {
+
+using Message = std::any;
+using MonitorRef = std::uint64_t;
+
+// Delivered as a message to a process that traps exits (OTP's {'EXIT', From, Reason}).
+struct ExitSignal {
+  Pid from;
+  ExitReason reason;
+};
+
+// Delivered to a monitoring process when the watched one ends ({'DOWN', Ref, ...}).
+struct Down {
+  MonitorRef ref = 0;
+  Pid pid;
+  ExitReason reason;
+};
+
+// A printable, bounded, never-throwing description of any message: its type and,
+// for text, an escaped excerpt. Used by the catch-all and by crash reports.
+std::string describe_message(const Message& message);
+
+}  // namespace edgepoll::supervision
