@@ -72,6 +72,10 @@ void Process::deliver(Message message) {
   });
 }
 
+void Process::send(const Pid& to, Message message) const {
+  if (to) to.get()->deliver(std::move(message));
+}
+
 void Process::handle_message(Message& message) {
   if (!alive()) return;
   if (receive_filter_ && !receive_filter_(message)) {
