@@ -54,11 +54,11 @@ struct Builder {
     return make_error("scenario.value", where + ".restart: expected permanent|transient|temporary, got '" + *r + "'");
   }
 
-  // A factory that honours fail_starts for the child at `path_of(id)`.
-  ChildFactory guarded(std::function<std::string(const std::string&)> path_of, ChildFactory inner) const {
-    return [fails = fails, path_of = std::move(path_of), inner = std::move(inner)](
+  // A factory that honours fail_starts for the child it starts.
+  ChildFactory guarded(ChildFactory inner) const {
+    return [fails = fails, inner = std::move(inner)](
                const ChildStart& start) -> Result<std::shared_ptr<Behaviour>> {
-      auto it = fails->find(path_of(start.id));
+      auto it = fails->find(start.parent_path + "/" + start.id);
       if (it != fails->end() && it->second > 0) {
         --it->second;
         return make_error("scenario.injected", "injected start failure");
@@ -67,7 +67,7 @@ struct Builder {
     };
   }
 
-  Result<SupervisorSpec> supervisor(const json& j, const std::string& path, const std::string& where) const {
+  Result<SupervisorSpec> supervisor(const json& j, const std::string& where) const {
     SupervisorSpec spec;
     auto strategy = text(j, "strategy", where, "one_for_one");
     if (!strategy.ok()) return strategy.take_error();
@@ -89,7 +89,7 @@ struct Builder {
       if (!j.contains("template") || !j["template"].is_object()) {
         return make_error("scenario.missing", where + ".template: required for simple_one_for_one");
       }
-      auto child = child_spec(j["template"], path, where + ".template", /*dynamic=*/true);
+      auto child = child_spec(j["template"], where + ".template", /*dynamic=*/true);
       if (!child.ok()) return child.take_error();
       spec.children.push_back(std::move(child.value()));
       return spec;
@@ -99,15 +99,14 @@ struct Builder {
     }
     const json children = j.value("children", json::array());
     for (std::size_t i = 0; i < children.size(); ++i) {
-      auto child = child_spec(children[i], path, where + ".children[" + std::to_string(i) + "]", false);
+      auto child = child_spec(children[i], where + ".children[" + std::to_string(i) + "]", false);
       if (!child.ok()) return child.take_error();
       spec.children.push_back(std::move(child.value()));
     }
     return spec;
   }
 
-  Result<ChildSpec> child_spec(const json& j, const std::string& parent_path, const std::string& where,
-                               bool dynamic) const {
+  Result<ChildSpec> child_spec(const json& j, const std::string& where, bool dynamic) const {
     if (!j.is_object()) return make_error("scenario.type", where + ": expected an object");
     auto id = text(j, "id", where, dynamic ? "template" : nullptr);
     auto type = text(j, "type", where, "worker");
@@ -115,23 +114,19 @@ struct Builder {
     if (!id.ok()) return id.take_error();
     if (!type.ok()) return type.take_error();
     if (!restart.ok()) return restart.take_error();
-    auto path_of = [parent_path, fixed = dynamic ? std::string() : *id](const std::string& start_id) {
-      return parent_path + "/" + (fixed.empty() ? start_id : fixed);
-    };
     if (*type == "worker") {
       ChildFactory make = [](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
         return std::shared_ptr<Behaviour>(std::make_shared<ScenarioWorker>());
       };
-      return worker_child(*id, guarded(path_of, make), *restart);
+      return worker_child(*id, guarded(make), *restart);
     }
     if (*type != "supervisor") {
       return make_error("scenario.value", where + ".type: expected worker|supervisor, got '" + *type + "'");
     }
-    if (dynamic) return make_error("scenario.value", where + ": a simple_one_for_one template must be a worker");
-    auto nested = supervisor(j, path_of(*id), where);
+    auto nested = supervisor(j, where);
     if (!nested.ok()) return nested.take_error();
     ChildSpec spec = supervisor_child(*id, std::move(nested.value()), *restart);
-    spec.start = guarded(path_of, std::move(spec.start));
+    spec.start = guarded(std::move(spec.start));
     return spec;
   }
 };
@@ -181,7 +176,7 @@ Result<std::vector<std::string>> run(const json& input, const Options& options) 
   Builder builder{std::make_shared<FailCounters>()};
   auto root_id = Builder::text(tree, "id", "tree", "root");
   if (!root_id.ok()) return root_id.take_error();
-  auto root_spec = builder.supervisor(tree, *root_id, "tree");
+  auto root_spec = builder.supervisor(tree, "tree");
   if (!root_spec.ok()) return root_spec.take_error();
 
   boost::asio::io_context io;
@@ -231,10 +226,9 @@ Result<std::vector<std::string>> run(const json& input, const Options& options) 
         }
         auto ignore = [](Result<Pid>) {};
         if (dynamic) {
-          start_child(rt, sup, ChildStart{id, {}}, ignore);
+          start_child(rt, sup, ChildStart{id, {}, {}}, ignore);
         } else {
           ChildFactory make = builder.guarded(
-              [p = sup.path()](const std::string& cid) { return p + "/" + cid; },
               [](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
                 return std::shared_ptr<Behaviour>(std::make_shared<ScenarioWorker>());
               });

@@ -82,7 +82,7 @@ Supervisor::Child* Supervisor::start_in_order(Process& self, const std::vector<C
 }
 
 Result<Pid> Supervisor::start_one(Process& self, Child& child) {
-  ChildStart start{child.id, child.args};
+  ChildStart start{child.id, child.args, self.path()};
   auto behaviour = child.spec->start(start);
   if (!behaviour.ok()) return behaviour.take_error();
   auto pid = self.spawn_link(std::move(behaviour.value()), child_path(self, child.id));

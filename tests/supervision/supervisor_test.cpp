@@ -335,7 +335,7 @@ TEST_F(SupervisorTest, SimpleOneForOneStartsRestartsAndTerminatesDynamicChildren
   Pid root = node.start_root(std::move(spec));
   std::vector<Pid> pids;
   for (int i = 0; i < 50; ++i) {
-    start_child(node.runtime, root, ChildStart{"d" + std::to_string(i), i}, [&](Result<Pid> r) { pids.push_back(r.value()); });
+    start_child(node.runtime, root, ChildStart{"d" + std::to_string(i), i, {}}, [&](Result<Pid> r) { pids.push_back(r.value()); });
   }
   node.settle();
   ASSERT_EQ(pids.size(), 50u);

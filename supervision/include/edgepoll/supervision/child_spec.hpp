@@ -43,11 +43,12 @@ class Shutdown {
   Duration timeout_;
 };
 
-// What a start gets: the child's id and, for simple_one_for_one children, the
-// arguments given to start_child.
+// What a start gets: the child's id, for simple_one_for_one children the
+// arguments given to start_child, and where in the tree it is being started.
 struct ChildStart {
   std::string id;
   std::any args;
+  std::string parent_path;  // the supervisor's path; the child's is parent_path + "/" + id
 };
 
 // Makes the child's behaviour; an Error here is a start error, like one from init.
