@@ -25,7 +25,11 @@ Process::Process(Runtime& runtime, std::uint64_t id, std::string path,
       strand_(boost::asio::make_strand(runtime.io())),
       behaviour_(std::move(behaviour)) {}
 
-Process::~Process() = default;
+Process::~Process() {
+  // A live process nobody refers to any more (e.g. a root whose Pid was
+  // dropped) leaves the runtime's list here.
+  runtime_.unlist(*this);
+}
 
 std::shared_ptr<Behaviour> Process::behaviour() const {
   std::lock_guard lock(mutex_);
@@ -193,6 +197,23 @@ void Process::die(const ExitReason& reason, bool run_terminate) {
   }
   doomed.reset();  // outside the lock: destructors may send or log
   runtime_.process_died(*this);
+}
+
+void Process::teardown() {
+  state_.store(State::dead, std::memory_order_release);
+  links_.take_all();
+  monitors_.clear();
+  monitored_by_.clear();
+  postponed_.clear();
+  receive_filter_ = nullptr;
+  parent_ = Pid{};
+  std::shared_ptr<Behaviour> doomed;
+  std::vector<std::function<void(Process&)>> held;
+  {
+    std::lock_guard lock(mutex_);
+    doomed = std::move(behaviour_);
+    held.swap(held_);
+  }
 }
 
 // ---- links and monitors -----------------------------------------------------------

@@ -37,7 +37,32 @@ Runtime::Runtime(boost::asio::io_context& io, Clock& clock, bool log_reports)
   if (log_reports) observers_.push_back(std::make_shared<LoggingObserver>());
 }
 
-Runtime::~Runtime() = default;
+Runtime::~Runtime() {
+  std::vector<std::shared_ptr<Process>> remaining;
+  {
+    std::lock_guard lock(processes_mutex_);
+    for (Process* p = first_process_; p; p = p->next_live_) {
+      if (auto shared = p->weak_from_this().lock()) remaining.push_back(std::move(shared));
+    }
+    for (Process* p = first_process_; p;) {
+      Process* next = p->next_live_;
+      p->prev_live_ = p->next_live_ = nullptr;
+      p->listed_ = false;
+      p = next;
+    }
+    first_process_ = nullptr;
+  }
+  for (auto& p : remaining) p->teardown();
+}
+
+void Runtime::process_started(Process& p) {
+  live_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(processes_mutex_);
+  p.listed_ = true;
+  p.next_live_ = first_process_;
+  if (first_process_) first_process_->prev_live_ = &p;
+  first_process_ = &p;
+}
 
 void Runtime::add_observer(std::shared_ptr<Observer> observer) {
   std::lock_guard lock(observers_mutex_);
@@ -81,7 +106,7 @@ Result<Pid> Runtime::start(std::shared_ptr<Process> process, const Pid& parent) 
   p.pending_exit_.reset();
 
   if (outcome.is_ok()) {
-    live_.fetch_add(1, std::memory_order_relaxed);
+    process_started(p);
     p.finish_init(true);
     return p.pid();
   }
@@ -93,7 +118,7 @@ Result<Pid> Runtime::start(std::shared_ptr<Process> process, const Pid& parent) 
   // Processes it linked during init (e.g. a supervisor's first children) learn
   // of the failure through their links. live_ is bumped so that die() balances it.
   // As in OTP, terminate() is not called for a failed init.
-  live_.fetch_add(1, std::memory_order_relaxed);
+  process_started(p);
   p.die(reason, /*run_terminate=*/false);
   p.finish_init(false);
   if (outcome.is_ignore()) return Pid{};
@@ -113,7 +138,20 @@ void Runtime::on_exit(const Pid& target, std::function<void(const ExitReason&)> 
   (void)watcher;  // a watcher's init cannot fail
 }
 
-void Runtime::process_died(Process&) { live_.fetch_sub(1, std::memory_order_relaxed); }
+void Runtime::process_died(Process& p) {
+  live_.fetch_sub(1, std::memory_order_relaxed);
+  unlist(p);
+}
+
+void Runtime::unlist(Process& p) {
+  std::lock_guard lock(processes_mutex_);
+  if (!p.listed_) return;
+  p.listed_ = false;
+  if (p.prev_live_) p.prev_live_->next_live_ = p.next_live_;
+  else if (first_process_ == &p) first_process_ = p.next_live_;
+  if (p.next_live_) p.next_live_->prev_live_ = p.prev_live_;
+  p.prev_live_ = p.next_live_ = nullptr;
+}
 
 std::size_t Runtime::settle() {
   std::size_t total = 0;

@@ -87,6 +87,9 @@ class Process final : public std::enable_shared_from_this<Process> {
   void add_monitor_from_peer(MonitorRef ref, const Pid& watcher);
   void remove_monitor_from_peer(MonitorRef ref);
   void drain_postponed();
+  // Drops every reference this process holds, without signalling anyone
+  // (used by ~Runtime for processes still alive at the end).
+  void teardown();
 
   Runtime& runtime_;
   const std::uint64_t id_;
@@ -109,6 +112,10 @@ class Process final : public std::enable_shared_from_this<Process> {
   std::vector<TimerId> timers_;
   std::function<bool(const Message&)> receive_filter_;
   std::deque<Message> postponed_;
+  // Runtime's list of live processes (guarded by the runtime's mutex).
+  Process* prev_live_ = nullptr;
+  Process* next_live_ = nullptr;
+  bool listed_ = false;
 };
 
 }  // namespace edgepoll::supervision

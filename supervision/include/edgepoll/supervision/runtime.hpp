@@ -23,6 +23,9 @@ class Runtime {
   // `clock` must outlive the runtime. A LoggingObserver is installed unless
   // `log_reports` is false (benchmarks measure the runtime, not the logger).
   Runtime(boost::asio::io_context& io, Clock& clock, bool log_reports = true);
+  // Processes still alive are torn down without signals (links between them
+  // would otherwise keep each other in memory). Destroy the runtime only once
+  // no thread runs the io_context any more; a tidy program stops its root first.
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -54,13 +57,17 @@ class Runtime {
   friend class Process;
   Result<Pid> start(std::shared_ptr<Process> process, const Pid& parent);
   std::uint64_t next_id() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
+  void process_started(Process& process);
   void process_died(Process& process);
+  void unlist(Process& process);
 
   boost::asio::io_context& io_;
   Clock& clock_;
   Registry registry_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::size_t> live_{0};
+  std::mutex processes_mutex_;
+  Process* first_process_ = nullptr;  // intrusive list of live processes
   mutable std::mutex observers_mutex_;
   std::vector<std::shared_ptr<Observer>> observers_;
 };
