@@ -8,6 +8,7 @@ find_package(SQLite3 REQUIRED)
 find_package(CURL REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(CLI11 REQUIRED)
+find_package(prometheus-cpp REQUIRED)
 find_package(PkgConfig REQUIRED)
 # librdkafka ships no CMake package; PEERS.md: link rdkafka++ and rdkafka together.
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++ rdkafka)

@@ -1,0 +1,152 @@
+// The health endpoint over a real socket, on a real thread pool.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <nlohmann/json.hpp>
+
+#include "edgepoll/appliance/health_endpoint.hpp"
+#include "edgepoll/supervision/supervisor.hpp"
+
+namespace edgepoll::appliance {
+namespace {
+using namespace supervision;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+};
+
+HttpResult get(std::uint16_t port, const std::string& target) {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  asio::write(s, asio::buffer(req));
+  std::string raw;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    const auto n = s.read_some(asio::buffer(buf), ec);
+    raw.append(buf, n);
+    if (ec) break;
+  }
+  HttpResult r;
+  r.status = std::stoi(raw.substr(9, 3));
+  r.body = raw.substr(raw.find("\r\n\r\n") + 4);
+  return r;
+}
+
+class Idle final : public Behaviour {
+ public:
+  void handle(Process& self, Message&) override { self.exit(ExitReason::error("poked")); }
+};
+
+struct Node {
+  Node() : clock(io), runtime(io, clock, false), guard(io.get_executor()) {
+    metrics = std::make_shared<Metrics>();
+    runtime.add_observer(metrics->supervision_observer());
+    thread = std::thread([this] { io.run(); });
+  }
+  ~Node() {
+    guard.reset();
+    io.stop();
+    thread.join();
+  }
+  asio::io_context io;
+  SteadyClock clock;
+  Runtime runtime;
+  asio::executor_work_guard<asio::io_context::executor_type> guard;
+  std::shared_ptr<Metrics> metrics;
+  std::thread thread;
+};
+
+TEST(HealthEndpoint, ServesHealthReadyMetricsAndTree) {
+  Node node;
+  HealthConfig config;
+  config.port = 0;
+  config.ready_requires = {"root/edge/pollers"};
+  auto endpoint = std::make_shared<HealthEndpoint>(config, node.metrics);
+  ChildFactory idle = [](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+    return std::shared_ptr<Behaviour>(std::make_shared<Idle>());
+  };
+  ChildFactory http = [endpoint](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> { return std::shared_ptr<Behaviour>(endpoint); };
+  SupervisorSpec spec{{Strategy::one_for_one, 10, 5},
+                      {worker_child("health", http), worker_child("worker", idle)}};
+  Pid root = node.runtime.spawn(std::make_shared<Supervisor>(spec), "root").value();
+  ASSERT_TRUE(node.runtime.registry().register_name("root", root).ok());
+  const auto port = endpoint->port();
+  ASSERT_NE(port, 0);
+
+  EXPECT_EQ(get(port, "/health").status, 200);
+  auto ready = get(port, "/ready");
+  EXPECT_EQ(ready.status, 503);  // nothing at root/edge/pollers in this tree
+  EXPECT_EQ(nlohmann::json::parse(ready.body)["not_running"][0], "root/edge/pollers");
+  auto tree = nlohmann::json::parse(get(port, "/tree").body);
+  EXPECT_EQ(tree["strategy"], "one_for_one");
+  EXPECT_EQ(tree["children"].size(), 2u);
+  EXPECT_EQ(get(port, "/nope").status, 404);
+
+  // A crash shows up in /metrics.
+  node.runtime.send(which_children(root)[1].pid, 1);
+  std::string metrics;
+  for (int i = 0; i < 1000 && metrics.find("event=\"crash\"} 1") == std::string::npos; ++i) {
+    metrics = get(port, "/metrics").body;
+  }
+  EXPECT_NE(metrics.find("edgepoll_supervision_events_total{event=\"crash\"} 1"), std::string::npos) << metrics;
+
+  stop_supervisor(node.runtime, root, ExitReason::shutdown());
+}
+
+TEST(HealthEndpoint, ReadyWhenTheWatchedPathRuns) {
+  Node node;
+  HealthConfig config;
+  config.port = 0;
+  config.ready_requires = {"root/worker"};
+  auto endpoint = std::make_shared<HealthEndpoint>(config, node.metrics);
+  ChildFactory idle = [](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+    return std::shared_ptr<Behaviour>(std::make_shared<Idle>());
+  };
+  ChildFactory http = [endpoint](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> { return std::shared_ptr<Behaviour>(endpoint); };
+  SupervisorSpec spec{{Strategy::one_for_one, 10, 5}, {worker_child("health", http), worker_child("worker", idle)}};
+  Pid root = node.runtime.spawn(std::make_shared<Supervisor>(spec), "root").value();
+  ASSERT_TRUE(node.runtime.registry().register_name("root", root).ok());
+  EXPECT_EQ(get(endpoint->port(), "/ready").status, 200);
+  stop_supervisor(node.runtime, root, ExitReason::shutdown());
+}
+
+TEST(HealthConfig, RejectsUnknownKeysNamingKeyAndLine) {
+  auto table = toml::parse("address = \"127.0.0.1\"\nprot = 8080\n");
+  auto c = HealthConfig::parse(table);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "[health] line 2: unknown key 'prot'");
+  EXPECT_NE(c.error().hint.find("port"), std::string::npos);
+}
+
+TEST(HealthConfig, RejectsABadPort) {
+  auto c = HealthConfig::parse(toml::parse("port = 70000\n"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("0..65535"), std::string::npos);
+}
+
+TEST(HealthConfig, BusyPortIsAnErrorValueNamingTheAddress) {
+  asio::io_context io;
+  HttpServer a(io, [](const std::string&, const std::string&) { return HttpResponse{}; });
+  auto port = a.start("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok());
+  HttpServer b(io, [](const std::string&, const std::string&) { return HttpResponse{}; });
+  auto clash = b.start("127.0.0.1", port.value());
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().code, "health.listen_failed");
+  EXPECT_NE(clash.error().message.find("127.0.0.1:" + std::to_string(port.value())), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgepoll::appliance
