@@ -147,10 +147,9 @@ void Supervisor::describe(nlohmann::json& out) const {
     if (c.pid) {
       entry["path"] = c.pid.path();
       entry["pid"] = c.pid.id();
-      // Children are described outside our lock: each supervisor guards its own.
-      if (c.type == ChildType::supervisor) {
-        if (auto b = c.pid.get()->behaviour()) b->describe(entry);
-      }
+      // Children describe themselves outside our lock: each guards its own
+      // state (supervisors add their children, workers e.g. a device's state).
+      if (auto b = c.pid.get()->behaviour()) b->describe(entry);
     }
     children.push_back(std::move(entry));
   }

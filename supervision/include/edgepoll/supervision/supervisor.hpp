@@ -6,6 +6,7 @@
 // restarts retried through its own mailbox, each consuming intensity; a static
 // child failing to start fails the supervisor's own start (failed_to_start_child).
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <functional>
 #include <memory>
 #include <mutex>

@@ -1,0 +1,96 @@
+#pragma once
+// The config manager: the one place with "smart" retry policy (supervisors stay
+// simple). It keeps the pollers subtree in line with the effective config:
+// starts every configured device, restarts a dead device after full-jitter
+// exponential backoff (10 s -> 1 h by default; no thundering herd when many die
+// at once), records the quarantine, and adds / removes / replaces single devices
+// on config change without touching the others.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "edgepoll/pollers/device_config.hpp"
+#include "edgepoll/pollers/poller_context.hpp"
+#include "edgepoll/supervision/backoff.hpp"
+#include "edgepoll/supervision/process.hpp"
+
+namespace edgepoll::pollers {
+
+// Where quarantines are recorded (storage's device_state in the appliance).
+class QuarantineLog {
+ public:
+  virtual ~QuarantineLog() = default;
+  virtual void quarantined(const std::string& device_id, std::chrono::system_clock::time_point until,
+                           const std::string& reason) = 0;
+  virtual void released(const std::string& device_id) = 0;
+};
+
+struct ConfigManagerOptions {
+  Duration backoff_base = std::chrono::seconds(10);
+  Duration backoff_cap = std::chrono::hours(1);
+  // A device that ran this long before dying starts its backoff from the base again.
+  Duration stable_after = std::chrono::minutes(10);
+  std::uint64_t seed = 0;  // 0: random
+};
+
+// Messages the config manager takes (from SIGHUP reloads and Kafka commands).
+struct ApplyDevices {  // the whole device list: diffed, only changes are acted on
+  std::vector<DeviceConfig> devices;
+};
+struct UpsertDevice {  // add, or replace when the config differs
+  DeviceConfig device;
+};
+struct RemoveDevice {
+  std::string id;
+};
+
+class ConfigManager final : public supervision::Behaviour {
+ public:
+  ConfigManager(std::vector<DeviceConfig> devices, PollerContext context, ConfigManagerOptions options = {},
+                QuarantineLog* quarantine = nullptr);
+  supervision::InitResult init(supervision::Process& self) override;
+  void handle(supervision::Process& self, supervision::Message& message) override;
+  void describe(nlohmann::json& out) const override;
+
+ private:
+  struct Device {
+    std::shared_ptr<const DeviceConfig> config;
+    std::uint64_t generation = 0;
+    supervision::Pid pid;
+    supervision::MonitorRef monitor = 0;
+    supervision::TimePoint started_at{};
+    std::unique_ptr<supervision::FullJitterBackoff> backoff;
+    bool quarantined = false;
+  };
+  struct Started {
+    std::string id;
+    std::uint64_t generation;
+    Result<supervision::Pid> pid;
+  };
+  struct Retry {
+    std::string id;
+    std::uint64_t generation;
+  };
+
+  supervision::Pid pollers(supervision::Process& self) const;
+  void start(supervision::Process& self, Device& device);
+  void stop(supervision::Process& self, Device& device);
+  void upsert(supervision::Process& self, const DeviceConfig& config);
+  void remove(supervision::Process& self, const std::string& id);
+  void quarantine(supervision::Process& self, Device& device, const std::string& reason);
+
+  std::vector<DeviceConfig> initial_;
+  PollerContext context_;
+  ConfigManagerOptions options_;
+  QuarantineLog* quarantine_log_;
+  std::map<std::string, Device> devices_;
+  std::uint64_t next_generation_ = 1;
+  std::uint64_t seed_;
+  mutable std::mutex describe_mutex_;
+  std::size_t running_ = 0, quarantined_ = 0;
+};
+
+}  // namespace edgepoll::pollers

@@ -1,0 +1,94 @@
+#pragma once
+// The two workers of one device subtree (rest_for_one, started in this order):
+//   fsm         poll schedule, circuit breaker, decode, state; emits readings
+//   connection  the transport session: one request at a time, jittered backoff
+// The FSM starts first so that a dying connection restarts alone and the FSM
+// keeps its state (accumulated counters, breaker, schedule phase) across
+// reconnects, while a dying FSM takes the connection with it (seed 002).
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "edgepoll/pollers/circuit_breaker.hpp"
+#include "edgepoll/pollers/device_config.hpp"
+#include "edgepoll/pollers/poll_schedule.hpp"
+#include "edgepoll/pollers/poller_context.hpp"
+#include "edgepoll/supervision/backoff.hpp"
+#include "edgepoll/supervision/child_spec.hpp"
+#include "edgepoll/supervision/process.hpp"
+
+namespace edgepoll::pollers {
+
+enum class DeviceState { connecting, polling, degraded, backoff };
+std::string_view device_state_name(DeviceState s);
+
+// Messages between the two.
+struct PollRequest {
+  supervision::Pid reply_to;
+};
+struct PollResult {
+  Result<FetchResponse> response;
+};
+struct PollBusy {};  // the connection is mid-request or backing off
+
+class DeviceFsm final : public supervision::Behaviour {
+ public:
+  DeviceFsm(std::shared_ptr<const DeviceConfig> config, PollerContext context);
+  supervision::InitResult init(supervision::Process& self) override;
+  void handle(supervision::Process& self, supervision::Message& message) override;
+  void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
+  void describe(nlohmann::json& out) const override;
+
+ private:
+  struct Due {
+    supervision::TimePoint at;
+  };
+  void poll(supervision::Process& self);
+  void on_result(supervision::Process& self, PollResult& result);
+  void fail(supervision::Process& self, const Error& error, bool decode);
+
+  std::shared_ptr<const DeviceConfig> config_;
+  PollerContext context_;
+  Decoder decoder_;
+  std::optional<CircuitBreaker> breaker_;
+  std::unique_ptr<PollSchedule> schedule_;
+  DeviceState state_ = DeviceState::connecting;
+  unsigned consecutive_failures_ = 0;
+  bool in_flight_ = false;
+  supervision::TimePoint in_flight_since_{};
+  std::uint64_t polls_ = 0, failures_ = 0;
+  mutable std::mutex describe_mutex_;
+  std::string last_error_;
+};
+
+class DeviceConnection final : public supervision::Behaviour {
+ public:
+  DeviceConnection(std::shared_ptr<const DeviceConfig> config, PollerContext context);
+  supervision::InitResult init(supervision::Process& self) override;
+  void handle(supervision::Process& self, supervision::Message& message) override;
+  void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
+
+ private:
+  struct Fetched {
+    Result<FetchResponse> response;
+  };
+  std::shared_ptr<const DeviceConfig> config_;
+  PollerContext context_;
+  std::optional<FetchRequest> request_;
+  std::optional<supervision::FullJitterBackoff> backoff_;
+  supervision::TimePoint not_before_{};
+  std::optional<RequestId> in_flight_;
+  supervision::Pid waiting_;
+  unsigned consecutive_failures_ = 0;
+};
+
+// The device subtree's spec: rest_for_one [fsm, connection] with the device's
+// own intensity (default 3 restarts in 30 s).
+supervision::SupervisorSpec device_subtree(std::shared_ptr<const DeviceConfig> config, PollerContext context);
+
+// Registry name of a device's connection, so the FSM finds the current one.
+std::string connection_name(const std::string& device_path);
+
+}  // namespace edgepoll::pollers

@@ -1,0 +1,153 @@
+#include "edgepoll/pollers/config_manager.hpp"
+
+#include <random>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "edgepoll/pollers/duration.hpp"
+#include "edgepoll/supervision/supervisor.hpp"
+
+namespace edgepoll::pollers {
+
+using namespace supervision;
+
+ConfigManager::ConfigManager(std::vector<DeviceConfig> devices, PollerContext context, ConfigManagerOptions options,
+                             QuarantineLog* quarantine)
+    : initial_(std::move(devices)),
+      context_(std::move(context)),
+      options_(options),
+      quarantine_log_(quarantine),
+      seed_(options.seed ? options.seed : std::random_device{}()) {}
+
+Pid ConfigManager::pollers(Process& self) const {
+  // `edge` is rest_for_one [config_cache, pollers, config_manager]: pollers is
+  // our elder sibling, and if it restarts we are restarted after it.
+  for (const auto& c : which_children(self.parent())) {
+    if (c.id == "pollers") return c.pid;
+  }
+  return Pid{};
+}
+
+InitResult ConfigManager::init(Process& self) {
+  if (!pollers(self)) {
+    return InitResult::error(make_error("pollers.no_pollers", "config_manager needs a running 'pollers' sibling"));
+  }
+  for (auto& config : initial_) upsert(self, config);
+  initial_.clear();
+  return InitResult::ok();
+}
+
+void ConfigManager::upsert(Process& self, const DeviceConfig& config) {
+  auto [it, added] = devices_.try_emplace(config.id);
+  Device& d = it->second;
+  if (!added && d.config && *d.config == config) return;  // unchanged: leave it running
+  if (!added) stop(self, d);  // replaced: only this device restarts
+  d.config = std::make_shared<const DeviceConfig>(config);
+  d.backoff = std::make_unique<FullJitterBackoff>(options_.backoff_base, options_.backoff_cap,
+                                                  seed_ ^ std::hash<std::string>{}(config.id));
+  start(self, d);
+}
+
+void ConfigManager::remove(Process& self, const std::string& id) {
+  auto it = devices_.find(id);
+  if (it == devices_.end()) return;
+  stop(self, it->second);
+  if (it->second.quarantined && quarantine_log_) quarantine_log_->released(id);
+  devices_.erase(it);
+}
+
+void ConfigManager::start(Process& self, Device& d) {
+  d.generation = next_generation_++;
+  d.quarantined = false;
+  const std::string id = d.config->id;
+  const std::uint64_t generation = d.generation;
+  start_child(self.runtime(), pollers(self), ChildStart{"device:" + id, d.config, {}},
+              [me = self.self(), id, generation](Result<Pid> pid) {
+                me.get()->deliver(Started{id, generation, std::move(pid)});
+              });
+}
+
+void ConfigManager::stop(Process& self, Device& d) {
+  d.generation = next_generation_++;  // late replies and retries for the old one are void
+  if (d.monitor) self.demonitor(d.monitor);
+  d.monitor = 0;
+  if (d.pid) terminate_child(self.runtime(), pollers(self), "device:" + d.config->id, [](Status) {});
+  d.pid = Pid{};
+}
+
+void ConfigManager::quarantine(Process& self, Device& d, const std::string& reason) {
+  if (self.clock().now() - d.started_at >= options_.stable_after) d.backoff->reset();
+  const Duration delay = d.backoff->next();
+  d.quarantined = true;
+  d.pid = Pid{};
+  d.monitor = 0;
+  context_.counters->quarantines++;
+  spdlog::warn("device={} event=quarantined attempt={} retry_in={} reason={}", d.config->id, d.backoff->attempt(),
+               format_duration(delay), reason);
+  if (quarantine_log_) {
+    quarantine_log_->quarantined(d.config->id,
+                                 std::chrono::system_clock::now() +
+                                     std::chrono::duration_cast<std::chrono::system_clock::duration>(delay),
+                                 reason);
+  }
+  self.send_after(delay, Retry{d.config->id, d.generation});
+}
+
+void ConfigManager::handle(Process& self, Message& message) {
+  if (auto* started = std::any_cast<Started>(&message)) {
+    auto it = devices_.find(started->id);
+    if (it == devices_.end() || it->second.generation != started->generation) return;  // superseded
+    Device& d = it->second;
+    if (!started->pid.ok()) return quarantine(self, d, "start failed: " + started->pid.error().describe());
+    d.pid = started->pid.value();
+    d.monitor = self.monitor(d.pid);
+    d.started_at = self.clock().now();
+  } else if (auto* down = std::any_cast<Down>(&message)) {
+    for (auto& [id, d] : devices_) {
+      if (d.monitor == down->ref) {
+        // The device exhausted its own restart intensity and died alone.
+        quarantine(self, d, "device subtree ended: " + down->reason.to_string());
+        break;
+      }
+    }
+  } else if (auto* retry = std::any_cast<Retry>(&message)) {
+    auto it = devices_.find(retry->id);
+    if (it == devices_.end() || it->second.generation != retry->generation) return;
+    context_.counters->device_restarts++;
+    spdlog::info("device={} event=retrying after quarantine", retry->id);
+    if (quarantine_log_) quarantine_log_->released(retry->id);
+    start(self, it->second);
+  } else if (auto* apply = std::any_cast<ApplyDevices>(&message)) {
+    std::vector<std::string> gone;
+    for (const auto& [id, d] : devices_) {
+      bool kept = false;
+      for (const auto& c : apply->devices) kept = kept || c.id == id;
+      if (!kept) gone.push_back(id);
+    }
+    for (const auto& id : gone) remove(self, id);
+    for (const auto& c : apply->devices) upsert(self, c);
+  } else if (auto* up = std::any_cast<UpsertDevice>(&message)) {
+    upsert(self, up->device);
+  } else if (auto* rm = std::any_cast<RemoveDevice>(&message)) {
+    remove(self, rm->id);
+  } else {
+    return unexpected(self, message);
+  }
+  std::size_t running = 0, quarantined = 0;
+  for (const auto& [id, d] : devices_) {
+    running += d.pid ? 1 : 0;
+    quarantined += d.quarantined ? 1 : 0;
+  }
+  std::lock_guard lock(describe_mutex_);
+  running_ = running;
+  quarantined_ = quarantined;
+}
+
+void ConfigManager::describe(nlohmann::json& out) const {
+  std::lock_guard lock(describe_mutex_);
+  out["devices_running"] = running_;
+  out["devices_quarantined"] = quarantined_;
+}
+
+}  // namespace edgepoll::pollers
