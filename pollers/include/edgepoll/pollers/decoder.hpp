@@ -1,0 +1,72 @@
+#pragma once
+// Turns a device's JSON body into readings through its configured mapping
+// (JSON pointer -> metric name, type, unit). A device's bytes are never trusted:
+// garbage, truncation, non-UTF-8, excessive size or nesting, a missing field or a
+// field of the wrong type all come back as Error values naming the device and the
+// pointer. Nothing here throws out.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "edgepoll/supervision/result.hpp"
+
+namespace edgepoll::pollers {
+
+enum class MetricType { number, integer, boolean, text };
+
+// "float"/"number", "int"/"integer", "bool"/"boolean", "string"/"text".
+Result<MetricType> parse_metric_type(std::string_view name);
+std::string_view metric_type_name(MetricType type);
+
+struct MetricMapping {
+  std::string pointer;  // RFC 6901 JSON pointer into the body, e.g. "/sensors/0/temp"
+  std::string name;     // metric name in readings, e.g. "boiler.temperature"
+  MetricType type = MetricType::number;
+  std::string unit;     // free text, e.g. "degC"; may be empty
+  bool operator==(const MetricMapping&) const = default;
+};
+
+using ReadingValue = std::variant<double, std::int64_t, bool, std::string>;
+
+struct Reading {
+  std::string metric;
+  ReadingValue value;
+  std::string unit;
+};
+
+// Readings that decoded, plus the fields that did not (partial data is still
+// data; the caller counts field errors per device).
+struct DecodeOutcome {
+  std::vector<Reading> readings;
+  std::vector<Error> field_errors;
+};
+
+struct DecoderLimits {
+  std::size_t max_body = 1 << 20;  // bytes; larger bodies are rejected unparsed
+  std::size_t max_depth = 64;      // nesting depth of arrays/objects
+};
+
+class Decoder {
+ public:
+  Decoder(std::string device_id, std::vector<MetricMapping> mapping, DecoderLimits limits = {});
+
+  // Error codes: pollers.decode.too_large, .non_utf8, .truncated, .garbage,
+  // .too_deep, .no_readings (every field failed). Field errors:
+  // pollers.decode.missing_field, pollers.decode.wrong_type.
+  Result<DecodeOutcome> decode(std::string_view body) const;
+
+  const std::string& device_id() const { return device_id_; }
+  const std::vector<MetricMapping>& mapping() const { return mapping_; }
+
+ private:
+  std::string device_id_;
+  std::vector<MetricMapping> mapping_;
+  DecoderLimits limits_;
+};
+
+// True when `bytes` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
+bool is_valid_utf8(std::string_view bytes);
+
+}  // namespace edgepoll::pollers

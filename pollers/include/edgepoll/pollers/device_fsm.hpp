@@ -1,0 +1,89 @@
+#pragma once
+// The plain state machine of one device, without the runtime: the `fsm` worker
+// of a device subtree owns one and feeds it ticks and poll results.
+//
+//   connecting --ok--> polling --slow / field errors--> degraded
+//       ^                 |  \--breaker trips--> backoff --probe ok--> polling
+//       +-- connection lost (counters and sequence numbers are kept: rest_for_one
+//           restarts the connection, not this state)
+//
+// Readings leave with a per-device monotonic sequence number, the stable id
+// (device, seq) used downstream for idempotence.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edgepoll/pollers/circuit_breaker.hpp"
+#include "edgepoll/pollers/decoder.hpp"
+#include "edgepoll/pollers/device_config.hpp"
+#include "edgepoll/pollers/http_fetcher.hpp"
+
+namespace edgepoll::pollers {
+
+enum class DeviceState { connecting, polling, degraded, backoff };
+std::string_view device_state_name(DeviceState state);
+
+struct SequencedReading {
+  std::string device_id;
+  std::uint64_t seq = 0;
+  std::int64_t timestamp_ms = 0;  // wall clock, given by the caller
+  Reading reading;
+};
+
+struct PollReport {
+  std::vector<SequencedReading> readings;
+  std::optional<Error> error;      // the poll failed (transport or body)
+  std::vector<Error> field_errors;  // some mapped fields did not decode
+  // The device has sent undecodable bodies `max_decode_failures` times in a row:
+  // the fsm worker should exit with `error` so that its supervisor's intensity
+  // (and then the config manager's quarantine) deals with it.
+  bool give_up = false;
+};
+
+struct DeviceCounters {
+  std::uint64_t ticks = 0;
+  std::uint64_t polls = 0;
+  std::uint64_t succeeded = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t decode_errors = 0;
+  std::uint64_t field_errors = 0;
+  std::uint64_t skipped_in_flight = 0;  // tick while the previous poll still ran
+  std::uint64_t skipped_open = 0;       // tick while the breaker was open
+  std::map<std::string, std::uint64_t> errors_by_code;
+};
+
+class DeviceFsm {
+ public:
+  DeviceFsm(const Clock& clock, const DeviceConfig& config, unsigned max_decode_failures = 3);
+
+  // A schedule tick: true when a poll should go out now.
+  bool begin_poll();
+  PollReport on_response(Result<FetchResponse> response, std::int64_t timestamp_ms);
+  // The connection process died: the poll in flight is gone; state is kept.
+  void on_connection_lost();
+
+  DeviceState state() const { return state_; }
+  const CircuitBreaker& breaker() const { return breaker_; }
+  const DeviceCounters& counters() const { return counters_; }
+  std::uint64_t next_sequence() const { return next_seq_; }
+  // After a node restart, continue from the persisted sequence.
+  void resume_sequence(std::uint64_t next) { next_seq_ = std::max(next_seq_, next); }
+  const std::string& device_id() const { return decoder_.device_id(); }
+
+ private:
+  void failed(const Error& error);
+
+  const Clock& clock_;
+  Decoder decoder_;
+  CircuitBreaker breaker_;
+  DeviceState state_ = DeviceState::connecting;
+  DeviceCounters counters_;
+  std::uint64_t next_seq_ = 1;
+  bool in_flight_ = false;
+  unsigned consecutive_decode_failures_ = 0;
+  unsigned max_decode_failures_;
+};
+
+}  // namespace edgepoll::pollers

@@ -1,0 +1,86 @@
+#pragma once
+// HTTP(S) GETs for many devices on one Asio io_context: libcurl's multi-socket
+// API with its sockets watched by Asio and its timer an Asio timer. One multi
+// handle serves every device (shared connection cache = keep-alive across
+// polls); no thread per device and no blocking call anywhere.
+//
+// Every failure (refused, timeout, reset, too large, TLS, HTTP status) comes to
+// the callback as an Error value with a retryable flag; nothing throws out.
+//
+// Threading: an HttpFetcher and its callbacks belong to one thread (or strand)
+// of the io_context it was made with; call fetch()/cancel() from there only.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "edgepoll/pollers/device_config.hpp"
+#include "edgepoll/supervision/result.hpp"
+
+namespace edgepoll::pollers {
+
+struct FetchRequest {
+  std::string url;
+  Duration timeout = std::chrono::seconds(2);
+  Duration connect_timeout = Duration::zero();  // 0: same as timeout
+  std::size_t max_body = 1 << 20;               // transfer aborted beyond this
+  bool verify_tls = true;
+  std::string ca_file;  // "" = system store
+  Auth auth;
+  std::string device_id;  // names the device in errors; may be empty
+
+  // The request a device's config asks for (auth must be loaded already).
+  static FetchRequest for_device(const DeviceConfig& config, Auth auth);
+};
+
+struct FetchResponse {
+  long status = 0;
+  std::string body;
+  Duration elapsed{};  // request start to last byte
+};
+
+using FetchCallback = std::function<void(Result<FetchResponse>)>;
+using RequestId = std::uint64_t;
+
+struct FetcherOptions {
+  // Idle keep-alive connections kept in the shared cache.
+  long max_cached_connections = 20000;
+  // Upper bound of connections to one host (0 = unlimited): a simulator or a
+  // gateway serving many devices is not flooded.
+  long max_host_connections = 0;
+};
+
+struct FetcherStats {
+  std::uint64_t started = 0;
+  std::uint64_t succeeded = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t cancelled = 0;
+};
+
+class HttpFetcher {
+ public:
+  explicit HttpFetcher(boost::asio::io_context& io, FetcherOptions options = {});
+  // Aborts transfers in flight without calling their callbacks.
+  ~HttpFetcher();
+  HttpFetcher(const HttpFetcher&) = delete;
+  HttpFetcher& operator=(const HttpFetcher&) = delete;
+
+  // Starts a GET; `done` runs exactly once on the io_context (never inside this
+  // call), unless the request is cancelled first.
+  RequestId fetch(const FetchRequest& request, FetchCallback done);
+  // Aborts a request in flight; its callback is not called. Harmless if done.
+  void cancel(RequestId id);
+
+  std::size_t in_flight() const;
+  const FetcherStats& stats() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace edgepoll::pollers

@@ -1,0 +1,63 @@
+#pragma once
+// When a device is polled. Fixed rate (due times do not drift with handler
+// latency), with a random initial phase in [0, interval) so that 10,000 devices
+// configured at once spread over the interval instead of firing together.
+// The breaker stretches the interval (slow device -> poll less often) and holds
+// ticks while it is open. Driven by the Clock so that tests run on a FakeClock.
+#include <cstdint>
+#include <functional>
+#include <random>
+
+#include "edgepoll/supervision/clock.hpp"
+
+namespace edgepoll::pollers {
+
+using supervision::Clock;
+using supervision::Duration;
+using supervision::TimePoint;
+using supervision::TimerId;
+
+class PollSchedule {
+ public:
+  // `seed` picks the phase; derive it from the device id for a stable spread,
+  // or from a random source.
+  PollSchedule(Clock& clock, Duration interval, std::uint64_t seed);
+  ~PollSchedule();
+  PollSchedule(const PollSchedule&) = delete;
+  PollSchedule& operator=(const PollSchedule&) = delete;
+
+  // Starts ticking: first at now + phase, then every interval * factor.
+  // `on_due` gets the tick's due time (so the caller can measure lateness).
+  void start(std::function<void(TimePoint due)> on_due);
+  void stop();
+  bool running() const { return timer_ != 0; }
+
+  void set_interval_factor(double factor);
+  // No tick before `t` (e.g. while the breaker is open); later ticks keep rate.
+  void hold_until(TimePoint t);
+
+  Duration interval() const { return interval_; }
+  Duration phase() const { return phase_; }
+  TimePoint next_due() const { return next_due_; }
+  std::uint64_t ticks() const { return ticks_; }
+  // Slots passed over because the loop was late by more than one interval.
+  std::uint64_t skipped() const { return skipped_; }
+
+ private:
+  void arm();
+  void fire();
+  Duration effective_interval() const;
+
+  Clock& clock_;
+  Duration interval_;
+  Duration phase_;
+  double factor_ = 1.0;
+  TimePoint hold_until_{};
+  TimePoint next_due_{};
+  TimerId timer_ = 0;
+  std::uint64_t ticks_ = 0;
+  std::uint64_t skipped_ = 0;
+  std::function<void(TimePoint)> on_due_;
+};
+
+}  // namespace edgepoll::pollers

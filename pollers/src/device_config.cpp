@@ -1,0 +1,240 @@
+#include "edgepoll/pollers/device_config.hpp"
+
+#include <cctype>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "edgepoll/pollers/duration.hpp"
+
+namespace edgepoll::pollers {
+namespace {
+
+// Reads typed keys out of one TOML table, naming the device and the key in every
+// error. `where` is e.g. `device "boiler-1"` or `device "boiler-1" auth`.
+class Section {
+ public:
+  Section(const toml::table& table, std::string where) : t_(table), where_(std::move(where)) {}
+
+  Status only(std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [key, value] : t_) {
+      bool known = false;
+      for (auto a : allowed) known = known || key.str() == a;
+      if (!known)
+        return make_error("pollers.config.unknown_key",
+                          fmt::format("{}: unknown key \"{}\" (expected one of: {})", where_,
+                                      key.str(), fmt::join(allowed, ", ")),
+                          false, "remove or correct the key");
+    }
+    return ok_status();
+  }
+
+  Status string(std::string_view key, std::string& out, bool required = false) const {
+    const auto* node = t_.get(key);
+    if (node == nullptr) return required ? missing(key) : ok_status();
+    const auto* v = node->as_string();
+    if (v == nullptr) return wrong(key, "a string");
+    out = v->get();
+    return ok_status();
+  }
+
+  Status boolean(std::string_view key, bool& out) const {
+    const auto* node = t_.get(key);
+    if (node == nullptr) return ok_status();
+    const auto* v = node->as_boolean();
+    if (v == nullptr) return wrong(key, "true or false");
+    out = v->get();
+    return ok_status();
+  }
+
+  template <class Unsigned>
+  Status count(std::string_view key, Unsigned& out, std::int64_t min = 0) const {
+    const auto* node = t_.get(key);
+    if (node == nullptr) return ok_status();
+    const auto* v = node->as_integer();
+    if (v == nullptr || v->get() < min)
+      return wrong(key, fmt::format("an integer >= {}", min));
+    out = static_cast<Unsigned>(v->get());
+    return ok_status();
+  }
+
+  Status duration(std::string_view key, Duration& out) const {
+    const auto* node = t_.get(key);
+    if (node == nullptr) return ok_status();
+    const auto* v = node->as_string();
+    if (v == nullptr) return wrong(key, "a duration string such as \"5s\"");
+    auto d = parse_duration(v->get(), fmt::format("{}: key \"{}\"", where_, key));
+    if (!d) return d.take_error();
+    if (*d <= Duration::zero()) return wrong(key, "a duration > 0");
+    out = *d;
+    return ok_status();
+  }
+
+  // A sub-table (`auth = {...}` or `[auth]`); nullptr when absent.
+  Result<const toml::table*> table(std::string_view key) const {
+    const auto* node = t_.get(key);
+    if (node == nullptr) return static_cast<const toml::table*>(nullptr);
+    if (!node->is_table()) return wrong(key, "a table");
+    return node->as_table();
+  }
+
+  Error wrong(std::string_view key, std::string_view expected) const {
+    return make_error("pollers.config.bad_value",
+                      fmt::format("{}: key \"{}\" must be {}", where_, key, expected), false);
+  }
+  Error missing(std::string_view key) const {
+    return make_error("pollers.config.missing_key",
+                      fmt::format("{}: required key \"{}\" is missing", where_, key), false);
+  }
+  const std::string& where() const { return where_; }
+
+ private:
+  const toml::table& t_;
+  std::string where_;
+};
+
+#define EP_TRY(expr)                         \
+  do {                                       \
+    if (auto st_ = (expr); !st_) return st_.take_error(); \
+  } while (0)
+
+bool valid_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
+  return true;
+}
+
+Status parse_auth(const Section& dev, AuthConfig& out) {
+  auto t = dev.table("auth");
+  if (!t) return t.take_error();
+  if (*t == nullptr) return ok_status();
+  Section s(**t, dev.where() + " auth");
+  EP_TRY(s.only({"type", "username", "password_file", "token_file"}));
+  std::string type = "none";
+  EP_TRY(s.string("type", type, true));
+  if (type == "none") {
+    out.kind = AuthKind::none;
+  } else if (type == "basic") {
+    out.kind = AuthKind::basic;
+    EP_TRY(s.string("username", out.username, true));
+    EP_TRY(s.string("password_file", out.password_file, true));
+  } else if (type == "bearer") {
+    out.kind = AuthKind::bearer;
+    EP_TRY(s.string("token_file", out.token_file, true));
+  } else {
+    return s.wrong("type", "\"none\", \"basic\" or \"bearer\"");
+  }
+  return ok_status();
+}
+
+Status parse_metrics(const toml::table& table, const std::string& where,
+                     std::vector<MetricMapping>& out) {
+  const auto* node = table.get("metrics");
+  if (node == nullptr) return ok_status();
+  const auto* arr = node->as_array();
+  if (arr == nullptr)
+    return make_error("pollers.config.bad_value",
+                      fmt::format("{}: key \"metrics\" must be an array of tables", where));
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto* t = arr->get(i)->as_table();
+    const std::string at = fmt::format("{} metrics[{}]", where, i);
+    if (t == nullptr)
+      return make_error("pollers.config.bad_value", fmt::format("{} must be a table", at));
+    Section s(*t, at);
+    EP_TRY(s.only({"pointer", "name", "type", "unit"}));
+    MetricMapping m;
+    std::string type = "float";
+    EP_TRY(s.string("pointer", m.pointer, true));
+    EP_TRY(s.string("name", m.name, true));
+    EP_TRY(s.string("type", type));
+    EP_TRY(s.string("unit", m.unit));
+    if (!m.pointer.empty() && m.pointer.front() != '/')
+      return s.wrong("pointer", "a JSON pointer starting with \"/\" (RFC 6901)");
+    if (m.name.empty()) return s.wrong("name", "a non-empty metric name");
+    auto mt = parse_metric_type(type);
+    if (!mt) return s.wrong("type", "one of float, int, bool, string");
+    m.type = *mt;
+    out.push_back(std::move(m));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<DeviceConfig> DeviceConfig::parse(const toml::table& table) {
+  DeviceConfig c;
+  {
+    Section anonymous(table, "device");
+    EP_TRY(anonymous.string("id", c.id, true));
+    if (!valid_id(c.id))
+      return anonymous.wrong("id", "1-128 characters of [A-Za-z0-9._-]");
+  }
+  Section s(table, fmt::format("device \"{}\"", c.id));
+  EP_TRY(s.only({"id", "url", "interval", "timeout", "max_body", "verify_tls", "ca_file", "auth",
+                 "intensity", "breaker", "metrics"}));
+  EP_TRY(s.string("url", c.url, true));
+  if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
+    return s.wrong("url", "an http:// or https:// URL");
+  EP_TRY(s.duration("interval", c.interval));
+  EP_TRY(s.duration("timeout", c.timeout));
+  EP_TRY(s.count("max_body", c.max_body, 1));
+  EP_TRY(s.boolean("verify_tls", c.verify_tls));
+  EP_TRY(s.string("ca_file", c.ca_file));
+  EP_TRY(parse_auth(s, c.auth));
+
+  auto intensity = s.table("intensity");
+  if (!intensity) return intensity.take_error();
+  if (*intensity != nullptr) {
+    Section i(**intensity, s.where() + " intensity");
+    EP_TRY(i.only({"max_restarts", "period"}));
+    EP_TRY(i.count("max_restarts", c.intensity.max_restarts));
+    EP_TRY(i.duration("period", c.intensity.period));
+  }
+  auto breaker = s.table("breaker");
+  if (!breaker) return breaker.take_error();
+  if (*breaker != nullptr) {
+    Section b(**breaker, s.where() + " breaker");
+    EP_TRY(b.only({"failures", "open_for", "max_open_for", "slow_latency", "slow_count",
+                   "max_slowdown"}));
+    EP_TRY(b.count("failures", c.breaker.failure_threshold, 1));
+    EP_TRY(b.duration("open_for", c.breaker.open_for));
+    EP_TRY(b.duration("max_open_for", c.breaker.max_open_for));
+    EP_TRY(b.duration("slow_latency", c.breaker.slow_latency));
+    EP_TRY(b.count("slow_count", c.breaker.slow_count, 1));
+    unsigned max_slowdown = 16;
+    EP_TRY(b.count("max_slowdown", max_slowdown, 1));
+    c.breaker.max_slowdown = max_slowdown;
+  }
+  EP_TRY(parse_metrics(table, s.where(), c.metrics));
+  return c;
+}
+
+Result<Auth> load_auth(const AuthConfig& config, const std::string& device_id) {
+  Auth auth{config.kind, config.username, {}};
+  if (config.kind == AuthKind::none) return auth;
+  const std::string& path =
+      config.kind == AuthKind::basic ? config.password_file : config.token_file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return make_error("pollers.config.secret_unreadable",
+                      fmt::format("device \"{}\": cannot read secret file \"{}\"", device_id, path),
+                      false, "check the path and that the edgepoll user may read it");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  auth.secret = buf.str();
+  // Files written by `echo` end with a newline that is not part of the secret.
+  while (!auth.secret.empty() && (auth.secret.back() == '\n' || auth.secret.back() == '\r'))
+    auth.secret.pop_back();
+  if (auth.secret.empty())
+    return make_error("pollers.config.secret_empty",
+                      fmt::format("device \"{}\": secret file \"{}\" is empty", device_id, path),
+                      false);
+  return auth;
+}
+
+}  // namespace edgepoll::pollers

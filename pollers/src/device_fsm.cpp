@@ -1,0 +1,81 @@
+#include "edgepoll/pollers/device_fsm.hpp"
+
+namespace edgepoll::pollers {
+
+std::string_view device_state_name(DeviceState state) {
+  switch (state) {
+    case DeviceState::connecting: return "connecting";
+    case DeviceState::polling: return "polling";
+    case DeviceState::degraded: return "degraded";
+    case DeviceState::backoff: return "backoff";
+  }
+  return "?";
+}
+
+DeviceFsm::DeviceFsm(const Clock& clock, const DeviceConfig& config, unsigned max_decode_failures)
+    : clock_(clock),
+      decoder_(config.id, config.metrics, DecoderLimits{config.max_body, 64}),
+      breaker_(clock, config.breaker),
+      max_decode_failures_(max_decode_failures) {}
+
+bool DeviceFsm::begin_poll() {
+  ++counters_.ticks;
+  if (in_flight_) {
+    // Never two polls of one device at once: a slow device is not piled on.
+    ++counters_.skipped_in_flight;
+    return false;
+  }
+  if (!breaker_.allow()) {
+    ++counters_.skipped_open;
+    return false;
+  }
+  in_flight_ = true;
+  ++counters_.polls;
+  return true;
+}
+
+void DeviceFsm::failed(const Error& error) {
+  ++counters_.failed;
+  ++counters_.errors_by_code[error.code];
+  breaker_.record_failure();
+  if (breaker_.state() == BreakerState::open) state_ = DeviceState::backoff;
+  else if (state_ != DeviceState::connecting) state_ = DeviceState::degraded;
+}
+
+PollReport DeviceFsm::on_response(Result<FetchResponse> response, std::int64_t timestamp_ms) {
+  in_flight_ = false;
+  PollReport report;
+  if (!response) {
+    consecutive_decode_failures_ = 0;
+    report.error = response.take_error();
+    failed(*report.error);
+    return report;
+  }
+  auto decoded = decoder_.decode(response->body);
+  if (!decoded) {
+    ++counters_.decode_errors;
+    report.error = decoded.take_error();
+    failed(*report.error);
+    report.give_up = ++consecutive_decode_failures_ >= max_decode_failures_;
+    return report;
+  }
+  consecutive_decode_failures_ = 0;
+  ++counters_.succeeded;
+  breaker_.record_success(response->elapsed);
+  report.field_errors = std::move(decoded->field_errors);
+  counters_.field_errors += report.field_errors.size();
+  for (const auto& e : report.field_errors) ++counters_.errors_by_code[e.code];
+  report.readings.reserve(decoded->readings.size());
+  for (auto& r : decoded->readings)
+    report.readings.push_back(SequencedReading{device_id(), next_seq_++, timestamp_ms, std::move(r)});
+  const bool healthy = breaker_.state() == BreakerState::closed && report.field_errors.empty();
+  state_ = healthy ? DeviceState::polling : DeviceState::degraded;
+  return report;
+}
+
+void DeviceFsm::on_connection_lost() {
+  in_flight_ = false;
+  state_ = DeviceState::connecting;
+}
+
+}  // namespace edgepoll::pollers

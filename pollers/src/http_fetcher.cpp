@@ -1,0 +1,329 @@
+#include "edgepoll/pollers/http_fetcher.hpp"
+
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <curl/curl.h>
+
+#include "fetch_error.hpp"
+
+namespace edgepoll::pollers {
+namespace asio = boost::asio;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct Transfer {
+  RequestId id = 0;
+  CURL* easy = nullptr;
+  FetchCallback done;
+  std::string body;
+  std::size_t max_body = 0;
+  bool too_large = false;
+  std::string device_id;
+  std::string url;
+  char errbuf[CURL_ERROR_SIZE] = {};
+};
+
+// One socket libcurl asked us to watch. Handlers hold it by shared_ptr and look
+// at `closed` before anything else: after libcurl said REMOVE (or the fetcher
+// died) a late wakeup must do nothing.
+struct SocketWatch {
+  explicit SocketWatch(asio::io_context& io) : sd(io) {}
+  asio::posix::stream_descriptor sd;
+  int want = 0;
+  bool reading = false;
+  bool writing = false;
+  bool closed = false;
+};
+
+std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t len = size * count;
+  if (t->body.size() + len > t->max_body) {
+    t->too_large = true;
+    return 0;  // aborts the transfer (CURLE_WRITE_ERROR): no unbounded buffering
+  }
+  t->body.append(data, len);
+  return len;
+}
+
+long to_ms(Duration d) { return static_cast<long>(duration_cast<milliseconds>(d).count()); }
+
+constexpr std::size_t kIdleEasyHandles = 4096;
+
+}  // namespace
+
+FetchRequest FetchRequest::for_device(const DeviceConfig& c, Auth auth) {
+  FetchRequest r;
+  r.url = c.url;
+  r.timeout = c.timeout;
+  r.max_body = c.max_body;
+  r.verify_tls = c.verify_tls;
+  r.ca_file = c.ca_file;
+  r.auth = std::move(auth);
+  r.device_id = c.id;
+  return r;
+}
+
+struct HttpFetcher::Impl {
+  Impl(asio::io_context& io, FetcherOptions options) : io(io), timer(io) {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    multi = curl_multi_init();
+    if (multi == nullptr) throw std::runtime_error("curl_multi_init failed");
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.max_cached_connections);
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
+  }
+
+  ~Impl() {
+    for (auto& [id, t] : transfers) {
+      curl_multi_remove_handle(multi, t->easy);
+      curl_easy_cleanup(t->easy);
+    }
+    transfers.clear();
+    curl_multi_cleanup(multi);  // may still REMOVE sockets through on_socket
+    for (auto& [fd, w] : sockets) {
+      w->closed = true;
+      w->sd.release();  // libcurl owns (and has closed) the descriptor
+    }
+    sockets.clear();
+    for (CURL* e : idle) curl_easy_cleanup(e);
+    *alive = false;
+  }
+
+  // ---- libcurl callbacks (called from inside curl_multi_* calls) ----------
+
+  static int on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void*) {
+    auto* self = static_cast<Impl*>(self_ptr);
+    if (what == CURL_POLL_REMOVE) {
+      self->forget(fd);
+      return 0;
+    }
+    auto& w = self->sockets[fd];
+    if (!w) {
+      w = std::make_shared<SocketWatch>(self->io);
+      boost::system::error_code ec;
+      w->sd.assign(fd, ec);
+      if (ec) {
+        self->sockets.erase(fd);
+        return -1;  // libcurl fails the transfers on this socket
+      }
+    }
+    w->want = what;
+    self->arm(fd, w);
+    return 0;
+  }
+
+  static int on_timer(CURLM*, long timeout_ms, void* self_ptr) {
+    auto* self = static_cast<Impl*>(self_ptr);
+    self->timer.cancel();
+    if (timeout_ms < 0) return 0;
+    self->timer.expires_after(milliseconds(timeout_ms));
+    // The handler may outlive the fetcher (already queued when it dies): it
+    // checks the liveness token before touching `self`.
+    self->timer.async_wait(
+        [self, weak = std::weak_ptr<bool>(self->alive)](const boost::system::error_code& ec) {
+          if (ec || weak.expired()) return;
+          self->act(CURL_SOCKET_TIMEOUT, 0);
+        });
+    return 0;
+  }
+
+  // ---- socket watching -----------------------------------------------------
+
+  void forget(curl_socket_t fd) {
+    auto it = sockets.find(fd);
+    if (it == sockets.end()) return;
+    it->second->closed = true;
+    it->second->sd.release();  // cancels pending waits; libcurl closes the fd
+    sockets.erase(it);
+  }
+
+  void arm(curl_socket_t fd, const std::shared_ptr<SocketWatch>& w) {
+    if ((w->want & CURL_POLL_IN) && !w->reading) {
+      w->reading = true;
+      w->sd.async_wait(asio::posix::descriptor_base::wait_read,
+                       [this, fd, w](const boost::system::error_code& ec) {
+                         w->reading = false;
+                         if (ec || w->closed) return;
+                         act(fd, CURL_CSELECT_IN);
+                         if (!w->closed) arm(fd, w);
+                       });
+    }
+    if ((w->want & CURL_POLL_OUT) && !w->writing) {
+      w->writing = true;
+      w->sd.async_wait(asio::posix::descriptor_base::wait_write,
+                       [this, fd, w](const boost::system::error_code& ec) {
+                         w->writing = false;
+                         if (ec || w->closed) return;
+                         act(fd, CURL_CSELECT_OUT);
+                         if (!w->closed) arm(fd, w);
+                       });
+    }
+  }
+
+  void act(curl_socket_t fd, int events) {
+    int running = 0;
+    curl_multi_socket_action(multi, fd, events, &running);
+    finish_done();
+  }
+
+  // ---- completion ----------------------------------------------------------
+
+  void finish_done() {
+    // Collect first, call back after: a callback may start or cancel requests.
+    std::vector<std::pair<FetchCallback, Result<FetchResponse>>> ready;
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* raw = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
+      const CURLcode code = msg->data.result;
+      auto it = raw == nullptr ? transfers.end() : transfers.find(raw->id);
+      if (it == transfers.end()) {  // not ours any more: just detach it
+        curl_multi_remove_handle(multi, msg->easy_handle);
+        continue;
+      }
+      std::unique_ptr<Transfer> t = std::move(it->second);
+      transfers.erase(it);
+      ready.emplace_back(std::move(t->done), outcome(*t, code));
+      recycle(t->easy);
+    }
+    for (auto& [done, result] : ready) done(std::move(result));
+  }
+
+  Result<FetchResponse> outcome(Transfer& t, CURLcode code) {
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (code != CURLE_OK || status >= 400 || t.too_large) {
+      ++stats.failed;
+      return detail::transfer_error(detail::TransferOutcome{
+          code, status, t.too_large, t.max_body, t.errbuf, t.device_id, t.url});
+    }
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    ++stats.succeeded;
+    return FetchResponse{status, std::move(t.body), std::chrono::microseconds(total_us)};
+  }
+
+  CURL* take_easy() {
+    if (idle.empty()) return curl_easy_init();
+    CURL* e = idle.back();
+    idle.pop_back();
+    return e;
+  }
+
+  void recycle(CURL* e) {
+    curl_multi_remove_handle(multi, e);
+    if (idle.size() < kIdleEasyHandles) {
+      curl_easy_reset(e);
+      idle.push_back(e);
+    } else {
+      curl_easy_cleanup(e);
+    }
+  }
+
+  void configure(CURL* e, const FetchRequest& r, Transfer* t) {
+    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &write_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, std::max(1L, to_ms(r.timeout)));
+    const Duration connect = r.connect_timeout > Duration::zero() ? r.connect_timeout : r.timeout;
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, std::max(1L, to_ms(connect)));
+    // Rejects early on a Content-Length above the cap; write_body catches the rest.
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body));
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
+    if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "edgepoll/0.1");
+    switch (r.auth.kind) {
+      case AuthKind::none: break;
+      case AuthKind::basic:
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, r.auth.username.c_str());
+        curl_easy_setopt(e, CURLOPT_PASSWORD, r.auth.secret.c_str());
+        break;
+      case AuthKind::bearer:
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+        curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, r.auth.secret.c_str());
+        break;
+    }
+  }
+
+  RequestId fetch(const FetchRequest& r, FetchCallback done) {
+    auto t = std::make_unique<Transfer>();
+    t->id = next_id++;
+    t->done = std::move(done);
+    t->max_body = r.max_body;
+    t->device_id = r.device_id;
+    t->url = r.url;
+    t->easy = take_easy();
+    ++stats.started;
+    const RequestId id = t->id;
+    CURLMcode rc = CURLM_OUT_OF_MEMORY;
+    if (t->easy != nullptr) {
+      configure(t->easy, r, t.get());
+      rc = curl_multi_add_handle(multi, t->easy);
+    }
+    if (rc != CURLM_OK) {
+      ++stats.failed;
+      if (t->easy != nullptr) curl_easy_cleanup(t->easy);
+      Error error = make_error("pollers.http.internal",
+                               std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc),
+                               true);
+      asio::post(io, [weak = std::weak_ptr<bool>(alive), cb = std::move(t->done),
+                      error = std::move(error)]() mutable {
+        if (auto a = weak.lock(); a && *a) cb(std::move(error));
+      });
+      return id;
+    }
+    transfers.emplace(id, std::move(t));
+    return id;
+  }
+
+  void cancel(RequestId id) {
+    auto it = transfers.find(id);
+    if (it == transfers.end()) return;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    transfers.erase(it);
+    recycle(t->easy);
+    ++stats.cancelled;
+  }
+
+  asio::io_context& io;
+  CURLM* multi = nullptr;
+  asio::steady_timer timer;
+  std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets;
+  std::unordered_map<RequestId, std::unique_ptr<Transfer>> transfers;
+  std::vector<CURL*> idle;
+  RequestId next_id = 1;
+  FetcherStats stats;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+};
+
+HttpFetcher::HttpFetcher(asio::io_context& io, FetcherOptions options)
+    : impl_(std::make_unique<Impl>(io, options)) {}
+HttpFetcher::~HttpFetcher() = default;
+
+RequestId HttpFetcher::fetch(const FetchRequest& request, FetchCallback done) {
+  return impl_->fetch(request, std::move(done));
+}
+void HttpFetcher::cancel(RequestId id) { impl_->cancel(id); }
+std::size_t HttpFetcher::in_flight() const { return impl_->transfers.size(); }
+const FetcherStats& HttpFetcher::stats() const { return impl_->stats; }
+
+}  // namespace edgepoll::pollers
