@@ -212,8 +212,10 @@ struct HttpFetcher::Impl {
     }
     curl_off_t total_us = 0;
     curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    long connects = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_NUM_CONNECTS, &connects);
     ++stats.succeeded;
-    return FetchResponse{status, std::move(t.body), std::chrono::microseconds(total_us)};
+    return FetchResponse{status, std::move(t.body), std::chrono::microseconds(total_us), connects};
   }
 
   CURL* take_easy() {

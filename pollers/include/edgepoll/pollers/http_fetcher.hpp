@@ -40,6 +40,7 @@ struct FetchResponse {
   long status = 0;
   std::string body;
   Duration elapsed{};  // request start to last byte
+  long new_connections = 0;  // 0 when a kept-alive connection was reused
 };
 
 using FetchCallback = std::function<void(Result<FetchResponse>)>;

@@ -1,24 +1,24 @@
-#include "edgepoll/pollers/device_fsm.hpp"
+#include "edgepoll/pollers/device_state_machine.hpp"
 
 namespace edgepoll::pollers {
 
-std::string_view device_state_name(DeviceState state) {
+std::string_view DeviceStateMachine::state_name(State state) {
   switch (state) {
-    case DeviceState::connecting: return "connecting";
-    case DeviceState::polling: return "polling";
-    case DeviceState::degraded: return "degraded";
-    case DeviceState::backoff: return "backoff";
+    case State::connecting: return "connecting";
+    case State::polling: return "polling";
+    case State::degraded: return "degraded";
+    case State::backoff: return "backoff";
   }
   return "?";
 }
 
-DeviceFsm::DeviceFsm(const Clock& clock, const DeviceConfig& config, unsigned max_decode_failures)
+DeviceStateMachine::DeviceStateMachine(const Clock& clock, const DeviceConfig& config, unsigned max_decode_failures)
     : clock_(clock),
       decoder_(config.id, config.metrics, DecoderLimits{config.max_body, 64}),
       breaker_(clock, config.breaker),
       max_decode_failures_(max_decode_failures) {}
 
-bool DeviceFsm::begin_poll() {
+bool DeviceStateMachine::begin_poll() {
   ++counters_.ticks;
   if (in_flight_) {
     // Never two polls of one device at once: a slow device is not piled on.
@@ -34,15 +34,15 @@ bool DeviceFsm::begin_poll() {
   return true;
 }
 
-void DeviceFsm::failed(const Error& error) {
+void DeviceStateMachine::failed(const Error& error) {
   ++counters_.failed;
   ++counters_.errors_by_code[error.code];
   breaker_.record_failure();
-  if (breaker_.state() == BreakerState::open) state_ = DeviceState::backoff;
-  else if (state_ != DeviceState::connecting) state_ = DeviceState::degraded;
+  if (breaker_.state() == BreakerState::open) state_ = State::backoff;
+  else if (state_ != State::connecting) state_ = State::degraded;
 }
 
-PollReport DeviceFsm::on_response(Result<FetchResponse> response, std::int64_t timestamp_ms) {
+PollReport DeviceStateMachine::on_response(Result<FetchResponse> response, std::int64_t timestamp_ms) {
   in_flight_ = false;
   PollReport report;
   if (!response) {
@@ -69,13 +69,13 @@ PollReport DeviceFsm::on_response(Result<FetchResponse> response, std::int64_t t
   for (auto& r : decoded->readings)
     report.readings.push_back(SequencedReading{device_id(), next_seq_++, timestamp_ms, std::move(r)});
   const bool healthy = breaker_.state() == BreakerState::closed && report.field_errors.empty();
-  state_ = healthy ? DeviceState::polling : DeviceState::degraded;
+  state_ = healthy ? State::polling : State::degraded;
   return report;
 }
 
-void DeviceFsm::on_connection_lost() {
+void DeviceStateMachine::on_connection_lost() {
   in_flight_ = false;
-  state_ = DeviceState::connecting;
+  state_ = State::connecting;
 }
 
 }  // namespace edgepoll::pollers

@@ -22,8 +22,6 @@
 
 namespace edgepoll::pollers {
 
-enum class DeviceState { connecting, polling, degraded, backoff };
-std::string_view device_state_name(DeviceState state);
 
 struct SequencedReading {
   std::string device_id;
@@ -54,9 +52,12 @@ struct DeviceCounters {
   std::map<std::string, std::uint64_t> errors_by_code;
 };
 
-class DeviceFsm {
+class DeviceStateMachine {
  public:
-  DeviceFsm(const Clock& clock, const DeviceConfig& config, unsigned max_decode_failures = 3);
+  enum class State { connecting, polling, degraded, backoff };
+  static std::string_view state_name(State state);
+
+  DeviceStateMachine(const Clock& clock, const DeviceConfig& config, unsigned max_decode_failures = 3);
 
   // A schedule tick: true when a poll should go out now.
   bool begin_poll();
@@ -64,7 +65,7 @@ class DeviceFsm {
   // The connection process died: the poll in flight is gone; state is kept.
   void on_connection_lost();
 
-  DeviceState state() const { return state_; }
+  State state() const { return state_; }
   const CircuitBreaker& breaker() const { return breaker_; }
   const DeviceCounters& counters() const { return counters_; }
   std::uint64_t next_sequence() const { return next_seq_; }
@@ -78,7 +79,7 @@ class DeviceFsm {
   const Clock& clock_;
   Decoder decoder_;
   CircuitBreaker breaker_;
-  DeviceState state_ = DeviceState::connecting;
+  State state_ = State::connecting;
   DeviceCounters counters_;
   std::uint64_t next_seq_ = 1;
   bool in_flight_ = false;

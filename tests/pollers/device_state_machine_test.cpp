@@ -1,0 +1,129 @@
+// DeviceStateMachine: states, counters and sequence numbers on the FakeClock.
+#include <gtest/gtest.h>
+
+#include "edgepoll/pollers/device_state_machine.hpp"
+
+namespace edgepoll::pollers {
+namespace {
+
+using namespace std::chrono_literals;
+using supervision::FakeClock;
+using State = DeviceStateMachine::State;
+
+DeviceConfig config() {
+  DeviceConfig c;
+  c.id = "boiler-1";
+  c.url = "http://127.0.0.1/devices/boiler-1";
+  c.breaker.failure_threshold = 2;
+  c.breaker.open_for = 10s;
+  c.breaker.slow_latency = 1s;
+  c.breaker.slow_count = 1;
+  c.metrics = {{"/t", "temp", MetricType::number, "degC"}, {"/on", "on", MetricType::boolean, ""}};
+  return c;
+}
+
+Result<FetchResponse> body(std::string text, supervision::Duration elapsed = 5ms) {
+  return FetchResponse{200, std::move(text), elapsed, 0};
+}
+Result<FetchResponse> timeout() {
+  return make_error("pollers.http.timeout", "device \"boiler-1\": timed out", true);
+}
+
+TEST(DeviceStateMachine, GoodPollsEmitReadingsWithIncreasingSequence) {
+  FakeClock clock;
+  DeviceStateMachine m(clock, config());
+  EXPECT_EQ(m.state(), State::connecting);
+  ASSERT_TRUE(m.begin_poll());
+  auto r1 = m.on_response(body(R"({"t": 20.5, "on": true})"), 1000);
+  ASSERT_TRUE(m.begin_poll());
+  auto r2 = m.on_response(body(R"({"t": 21.0, "on": false})"), 2000);
+  EXPECT_EQ(m.state(), State::polling);
+  ASSERT_EQ(r1.readings.size(), 2u);
+  ASSERT_EQ(r2.readings.size(), 2u);
+  EXPECT_EQ(r1.readings[0].seq, 1u);
+  EXPECT_EQ(r1.readings[1].seq, 2u);
+  EXPECT_EQ(r2.readings[0].seq, 3u);
+  EXPECT_EQ(r2.readings[0].device_id, "boiler-1");
+  EXPECT_EQ(r2.readings[0].timestamp_ms, 2000);
+  EXPECT_EQ(m.counters().succeeded, 2u);
+}
+
+TEST(DeviceStateMachine, NeverTwoPollsInFlight) {
+  FakeClock clock;
+  DeviceStateMachine m(clock, config());
+  ASSERT_TRUE(m.begin_poll());
+  EXPECT_FALSE(m.begin_poll());
+  EXPECT_EQ(m.counters().skipped_in_flight, 1u);
+  (void)m.on_response(timeout(), 0);
+  EXPECT_TRUE(m.begin_poll());
+}
+
+TEST(DeviceStateMachine, FailuresDegradeThenBackOffUntilTheProbeSucceeds) {
+  FakeClock clock;
+  DeviceStateMachine m(clock, config());
+  ASSERT_TRUE(m.begin_poll());
+  (void)m.on_response(body(R"({"t": 1, "on": true})"), 0);
+  ASSERT_TRUE(m.begin_poll());
+  auto failed = m.on_response(timeout(), 0);
+  ASSERT_TRUE(failed.error.has_value());
+  EXPECT_EQ(m.state(), State::degraded);
+  ASSERT_TRUE(m.begin_poll());
+  (void)m.on_response(timeout(), 0);
+  EXPECT_EQ(m.state(), State::backoff);
+  EXPECT_FALSE(m.begin_poll());
+  EXPECT_EQ(m.counters().skipped_open, 1u);
+  clock.advance(10s);
+  ASSERT_TRUE(m.begin_poll());
+  (void)m.on_response(body(R"({"t": 2, "on": true})"), 0);
+  EXPECT_EQ(m.state(), State::polling);
+  EXPECT_EQ(m.counters().errors_by_code.at("pollers.http.timeout"), 2u);
+}
+
+TEST(DeviceStateMachine, SlowOrPartialAnswersAreDegraded) {
+  FakeClock clock;
+  DeviceStateMachine m(clock, config());
+  ASSERT_TRUE(m.begin_poll());
+  auto partial = m.on_response(body(R"({"t": 1})"), 0);
+  EXPECT_EQ(m.state(), State::degraded);
+  EXPECT_EQ(partial.readings.size(), 1u);
+  EXPECT_EQ(partial.field_errors.size(), 1u);
+  ASSERT_TRUE(m.begin_poll());
+  (void)m.on_response(body(R"({"t": 1, "on": true})", 3s), 0);
+  EXPECT_EQ(m.state(), State::degraded);  // slowed by latency
+  EXPECT_EQ(m.breaker().interval_factor(), 2.0);
+}
+
+TEST(DeviceStateMachine, RepeatedUndecodableBodiesAskToGiveUp) {
+  FakeClock clock;
+  DeviceStateMachine m(clock, config(), 3);
+  std::vector<bool> give_up;
+  for (int i = 0; i < 3; ++i) {
+    clock.advance(1h);  // past any open breaker
+    ASSERT_TRUE(m.begin_poll());
+    auto r = m.on_response(body("\xff garbage"), 0);
+    ASSERT_TRUE(r.error.has_value());
+    EXPECT_EQ(r.error->code, "pollers.decode.non_utf8");
+    give_up.push_back(r.give_up);
+  }
+  EXPECT_EQ(give_up, (std::vector<bool>{false, false, true}));
+  EXPECT_EQ(m.counters().decode_errors, 3u);
+}
+
+TEST(DeviceStateMachine, ConnectionLossKeepsSequenceAndCounters) {
+  FakeClock clock;
+  DeviceStateMachine m(clock, config());
+  ASSERT_TRUE(m.begin_poll());
+  (void)m.on_response(body(R"({"t": 1, "on": true})"), 0);
+  ASSERT_TRUE(m.begin_poll());
+  m.on_connection_lost();  // the poll in flight died with the connection
+  EXPECT_EQ(m.state(), State::connecting);
+  ASSERT_TRUE(m.begin_poll());
+  auto r = m.on_response(body(R"({"t": 2, "on": true})"), 0);
+  EXPECT_EQ(r.readings.front().seq, 3u);
+  EXPECT_EQ(m.counters().polls, 3u);
+  m.resume_sequence(100);
+  EXPECT_EQ(m.next_sequence(), 100u);
+}
+
+}  // namespace
+}  // namespace edgepoll::pollers

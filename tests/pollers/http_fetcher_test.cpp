@@ -1,0 +1,268 @@
+// HttpFetcher against a real device-sim child process over real sockets: one
+// test per device behaviour, plus 200 concurrent fetches of good and bad devices.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "edgepoll/pollers/decoder.hpp"
+#include "edgepoll/pollers/http_fetcher.hpp"
+#include "sim_process.hpp"
+
+namespace edgepoll::pollers {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::SimProcess;
+
+class HttpFetcherTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sim_ = new SimProcess({"--device", "slow-*=slow:5s", "--device", "garbage-*=garbage",
+                           "--device", "huge-*=huge:2M", "--device", "err-*=status:500",
+                           "--device", "reset-*=reset", "--device", "hang-*=hang",
+                           "--device", "flap-*=flap:300ms", "--device", "auth-*=bearer:s3cret"});
+  }
+  static void TearDownTestSuite() {
+    delete sim_;
+    sim_ = nullptr;
+  }
+
+  FetchRequest request(const std::string& device, Duration timeout = 3s) {
+    FetchRequest r;
+    r.url = sim_->url(device);
+    r.timeout = timeout;
+    r.device_id = device;
+    return r;
+  }
+
+  // Runs the loop until `done` or a generous deadline (a hung fetcher fails the
+  // test instead of hanging it).
+  template <class Pred>
+  bool run_until(Pred done, std::chrono::seconds limit = 20s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io_.run_one_for(50ms);
+      if (io_.stopped()) io_.restart();
+    }
+    return done();
+  }
+
+  Result<FetchResponse> fetch(const FetchRequest& r) {
+    std::optional<Result<FetchResponse>> out;
+    fetcher_.fetch(r, [&](Result<FetchResponse> res) { out.emplace(std::move(res)); });
+    EXPECT_TRUE(run_until([&] { return out.has_value(); })) << "no answer for " << r.url;
+    if (!out) return make_error("test.no_answer", r.url);
+    return std::move(*out);
+  }
+
+  static SimProcess* sim_;
+  boost::asio::io_context io_;
+  HttpFetcher fetcher_{io_};
+};
+SimProcess* HttpFetcherTest::sim_ = nullptr;
+
+const std::vector<MetricMapping> kMapping = {
+    {"/temperature", "temperature", MetricType::number, "degC"},
+    {"/online", "online", MetricType::boolean, ""}};
+
+TEST_F(HttpFetcherTest, NormalDeviceAnswersJsonThatDecodes) {
+  auto r = fetch(request("n1"));
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r->status, 200);
+  auto decoded = Decoder("n1", kMapping).decode(r->body);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().describe();
+  EXPECT_EQ(decoded->readings.size(), 2u);
+}
+
+TEST_F(HttpFetcherTest, SecondPollReusesTheKeptAliveConnection) {
+  auto first = fetch(request("n2"));
+  auto second = fetch(request("n2"));
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->new_connections, 1);
+  EXPECT_EQ(second->new_connections, 0);
+}
+
+TEST_F(HttpFetcherTest, SlowDeviceTimesOutAsRetryableError) {
+  auto r = fetch(request("slow-1", 300ms));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "pollers.http.timeout");
+  EXPECT_TRUE(r.error().retryable);
+  EXPECT_NE(r.error().message.find("slow-1"), std::string::npos);
+}
+
+TEST_F(HttpFetcherTest, GarbageBodyArrivesAndTheDecoderRejectsIt) {
+  auto r = fetch(request("garbage-1"));
+  ASSERT_TRUE(r.ok());
+  auto decoded = Decoder("garbage-1", kMapping).decode(r->body);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, "pollers.decode.non_utf8");
+}
+
+TEST_F(HttpFetcherTest, HugeBodyIsCutAtTheCap) {
+  auto req = request("huge-1");
+  req.max_body = 64 * 1024;
+  auto r = fetch(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "pollers.http.too_large");
+  EXPECT_FALSE(r.error().retryable);
+  // Under the cap the same device is fine.
+  req.max_body = 4 << 20;
+  auto whole = fetch(req);
+  ASSERT_TRUE(whole.ok()) << whole.error().describe();
+  EXPECT_EQ(whole->body.size(), 2u << 20);
+}
+
+TEST_F(HttpFetcherTest, Http500IsARetryableStatusError) {
+  auto r = fetch(request("err-1"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "pollers.http.status");
+  EXPECT_TRUE(r.error().retryable);
+  EXPECT_NE(r.error().message.find("500"), std::string::npos);
+}
+
+TEST_F(HttpFetcherTest, ConnectionResetIsARetryableError) {
+  auto r = fetch(request("reset-1"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "pollers.http.reset");
+  EXPECT_TRUE(r.error().retryable);
+}
+
+TEST_F(HttpFetcherTest, HangingDeviceTimesOut) {
+  auto r = fetch(request("hang-1", 300ms));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "pollers.http.timeout");
+  EXPECT_EQ(fetcher_.in_flight(), 0u);
+}
+
+TEST_F(HttpFetcherTest, FlappingDeviceAlternatesBetweenUpAndDown) {
+  // Polls every 50 ms until both an up->down and a down->up change were seen.
+  int ups = 0, downs = 0, changes = 0;
+  std::optional<bool> last;
+  boost::asio::steady_timer timer(io_);
+  std::function<void()> poll = [&] {
+    fetcher_.fetch(request("flap-1", 1s), [&](Result<FetchResponse> r) {
+      const bool up = r.ok();
+      up ? ++ups : ++downs;
+      if (!up) {
+        EXPECT_EQ(r.error().code, "pollers.http.reset");
+      }
+      if (last && *last != up) ++changes;
+      last = up;
+      if (changes < 3) {
+        timer.expires_after(50ms);
+        timer.async_wait([&](auto) { poll(); });
+      }
+    });
+  };
+  poll();
+  ASSERT_TRUE(run_until([&] { return changes >= 3; }, 30s)) << ups << " up, " << downs << " down";
+  EXPECT_GT(ups, 0);
+  EXPECT_GT(downs, 0);
+}
+
+TEST_F(HttpFetcherTest, ConnectionRefusedIsARetryableError) {
+  // A port that was free a moment ago: nobody listens there.
+  boost::asio::ip::tcp::acceptor probe(io_, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = probe.local_endpoint().port();
+  probe.close();
+  FetchRequest req;
+  req.url = "http://127.0.0.1:" + std::to_string(port) + "/devices/x";
+  auto r = fetch(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "pollers.http.connect_refused");
+  EXPECT_TRUE(r.error().retryable);
+}
+
+TEST_F(HttpFetcherTest, BearerTokenComesFromItsFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("pollers-auth-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "good") << "s3cret\n";
+  std::ofstream(dir / "bad") << "wrong\n";
+  auto good = load_auth({AuthKind::bearer, "", "", (dir / "good").string()}, "auth-1");
+  auto bad = load_auth({AuthKind::bearer, "", "", (dir / "bad").string()}, "auth-1");
+  ASSERT_TRUE(good.ok() && bad.ok());
+  auto req = request("auth-1");
+  req.auth = *good;
+  EXPECT_TRUE(fetch(req).ok());
+  req.auth = *bad;
+  auto denied = fetch(req);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().code, "pollers.http.status");
+  EXPECT_FALSE(denied.error().retryable);  // 401 does not heal by itself
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(HttpFetcherTest, BadUrlIsANonRetryableError) {
+  FetchRequest req;
+  req.url = "gopher://127.0.0.1/x";
+  auto r = fetch(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "pollers.http.bad_url");
+  EXPECT_FALSE(r.error().retryable);
+}
+
+TEST_F(HttpFetcherTest, CancelledRequestNeverCallsBack) {
+  bool called = false;
+  const auto id = fetcher_.fetch(request("hang-2", 5s), [&](auto) { called = true; });
+  run_until([&] { return false; }, 1s);  // let it connect and send
+  fetcher_.cancel(id);
+  EXPECT_EQ(fetcher_.in_flight(), 0u);
+  run_until([&] { return called; }, 1s);
+  EXPECT_FALSE(called);
+}
+
+TEST_F(HttpFetcherTest, TwoHundredConcurrentFetchesEveryGoodDeviceSucceeds) {
+  // 190 good devices and 10 bad ones (garbage, hang, reset) all at once.
+  std::vector<std::string> bad = {"garbage-a", "garbage-b", "garbage-c", "hang-a", "hang-b",
+                                  "hang-c",    "reset-a",   "reset-b",   "reset-c", "err-a"};
+  std::map<std::string, std::optional<Result<FetchResponse>>> results;
+  auto start = [&](const std::string& id) {
+    fetcher_.fetch(request(id, 2s), [&results, id](Result<FetchResponse> r) {
+      results[id].emplace(std::move(r));
+    });
+  };
+  for (int i = 0; i < 190; ++i) {
+    start("good-" + std::to_string(i));
+    if (i % 19 == 0) start(bad[i / 19]);
+  }
+  EXPECT_EQ(fetcher_.in_flight(), 200u);
+  ASSERT_TRUE(run_until([&] { return results.size() == 200; }, 30s)) << results.size();
+  const Decoder decoder("any", kMapping);
+  for (auto& [id, r] : results) {
+    ASSERT_TRUE(r.has_value());
+    if (id.rfind("good-", 0) == 0) {
+      ASSERT_TRUE(r->ok()) << id << ": " << r->error().describe();
+      EXPECT_TRUE(decoder.decode((*r)->body).ok()) << id;
+    } else if (id.rfind("garbage-", 0) == 0) {
+      ASSERT_TRUE(r->ok());
+      EXPECT_FALSE(decoder.decode((*r)->body).ok()) << id;
+    } else {
+      EXPECT_FALSE(r->ok()) << id;
+    }
+  }
+  EXPECT_EQ(fetcher_.in_flight(), 0u);
+  EXPECT_TRUE(sim_->alive());
+}
+
+TEST_F(HttpFetcherTest, DestroyingTheFetcherWithRequestsInFlightIsSafe) {
+  {
+    boost::asio::io_context io;
+    auto fetcher = std::make_unique<HttpFetcher>(io);
+    bool called = false;
+    for (int i = 0; i < 20; ++i)
+      fetcher->fetch(request("hang-d" + std::to_string(i), 5s), [&](auto) { called = true; });
+    io.run_for(200ms);
+    fetcher.reset();
+    io.run_for(100ms);  // late handlers of the dead fetcher must do nothing
+    EXPECT_FALSE(called);
+  }
+  EXPECT_TRUE(fetch(request("n3")).ok());
+}
+
+}  // namespace
+}  // namespace edgepoll::pollers
