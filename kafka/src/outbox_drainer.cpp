@@ -1,0 +1,158 @@
+#include "edgepoll/kafka/outbox_drainer.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace edgepoll::kafka {
+
+using supervision::Duration;
+
+DrainerOptions DrainerOptions::from(const KafkaConfig& config) {
+  DrainerOptions o;
+  o.max_in_flight = config.max_in_flight;
+  o.fetch_batch = config.fetch_batch;
+  o.drain_rate = config.drain_rate;
+  o.retry_base = config.retry_base;
+  o.retry_cap = config.retry_cap;
+  o.topic_for = [topic = config.default_topic](const OutboxItem&) { return topic; };
+  return o;
+}
+
+OutboxDrainer::OutboxDrainer(OutboxSource& outbox, RecordSink& sink, supervision::Clock& clock,
+                             DrainerOptions options, std::uint64_t seed)
+    : outbox_(outbox),
+      sink_(sink),
+      clock_(clock),
+      options_(std::move(options)),
+      backoff_(options_.retry_base, options_.retry_cap, seed),
+      refilled_at_(clock.now()) {
+  if (!options_.topic_for)
+    throw std::invalid_argument("OutboxDrainer: DrainerOptions::topic_for is empty");
+  tokens_ = std::max(1.0, options_.drain_rate / 20);
+  sink_.on_delivery([this](const DeliveryReport& r) { on_report(r); });
+}
+
+OutboxDrainer::~OutboxDrainer() { sink_.on_delivery({}); }
+
+void OutboxDrainer::on_report(const DeliveryReport& report) {
+  auto it = in_flight_.find(static_cast<std::int64_t>(report.opaque));
+  if (it == in_flight_.end()) return;  // a report for a record this drainer did not send
+  switch (report.outcome()) {
+    case DeliveryOutcome::delivered:
+      acked_.push_back(it->first);
+      break;
+    case DeliveryOutcome::permanent:
+      refused_.emplace_back(std::move(it->second), *report.error);
+      break;
+    case DeliveryOutcome::retriable:
+      retriable_seen_ = true;
+      ++stats_.retried;
+      retry_.emplace(it->first, std::move(it->second));
+      break;
+  }
+  in_flight_.erase(it);
+}
+
+Status OutboxDrainer::settle() {
+  if (!acked_.empty()) {
+    if (auto s = outbox_.remove(acked_); !s) return s;
+    stats_.delivered += acked_.size();
+    acked_.clear();
+    backoff_.reset();
+  }
+  for (auto& [item, error] : refused_) {
+    if (auto s = outbox_.dead_letter(item, error); !s) return s;
+    ++stats_.dead_lettered;
+    spdlog::warn("kafka: reading {}:{} dead-lettered: {}", item.device_id, item.seq,
+                 error.describe());
+  }
+  refused_.clear();
+  if (retriable_seen_) {
+    // One backoff step per pump, not per record: a broker outage fails every
+    // record in flight at once and is still one failure.
+    retriable_seen_ = false;
+    ++stats_.backoffs;
+    paused_until_ = clock_.now() + backoff_.next();
+  }
+  return ok_status();
+}
+
+std::size_t OutboxDrainer::budget() {
+  std::size_t room = options_.max_in_flight - std::min(options_.max_in_flight, in_flight_.size());
+  if (options_.drain_rate <= 0) return room;
+  const auto now = clock_.now();
+  const double elapsed = std::chrono::duration<double>(now - refilled_at_).count();
+  refilled_at_ = now;
+  tokens_ = std::min(std::max(1.0, options_.drain_rate / 20), tokens_ + elapsed * options_.drain_rate);
+  return std::min(room, static_cast<std::size_t>(tokens_));
+}
+
+// Produces `batch` in order; moves what was queued into in_flight_ (and its id
+// into `sent`). Stops at a full local queue, keeping the rest for a retry.
+Status OutboxDrainer::send(std::vector<OutboxItem>& batch, std::vector<std::int64_t>& sent) {
+  bool queue_full = false;
+  for (auto& item : batch) {
+    if (queue_full) {
+      retry_.emplace(item.outbox_id, std::move(item));
+      continue;
+    }
+    const std::string topic = options_.topic_for(item);
+    OutgoingRecord record{topic, item.device_id, item.payload, item.timestamp_ms,
+                          static_cast<std::uint64_t>(item.outbox_id),
+                          {{"reading-id", fmt::format("{}:{}", item.device_id, item.seq)}}};
+    auto s = sink_.produce(record);
+    if (s) {
+      ++stats_.produced;
+      if (options_.drain_rate > 0) tokens_ -= 1;
+      sent.push_back(item.outbox_id);
+      in_flight_.emplace(item.outbox_id, std::move(item));
+    } else if (s.error().retryable) {
+      queue_full = true;
+      retry_.emplace(item.outbox_id, std::move(item));
+    } else {
+      refused_.emplace_back(std::move(item), s.take_error());
+    }
+  }
+  return ok_status();
+}
+
+Result<Duration> OutboxDrainer::pump() {
+  sink_.poll();
+  if (auto s = settle(); !s) return s.take_error();
+  const auto now = clock_.now();
+  if (now < paused_until_) return Duration(paused_until_ - now);
+
+  std::size_t budget = this->budget();
+  std::vector<std::int64_t> fresh;  // newly fetched ids, for mark_in_flight
+  if (budget > 0 && !retry_.empty()) {
+    std::vector<OutboxItem> again;
+    while (!retry_.empty() && again.size() < budget) {
+      again.push_back(std::move(retry_.begin()->second));
+      retry_.erase(retry_.begin());
+    }
+    budget -= again.size();
+    std::vector<std::int64_t> sent;
+    if (auto s = send(again, sent); !s) return s.take_error();
+  }
+  while (budget > 0 && retry_.empty()) {
+    const std::size_t limit = std::min(budget, options_.fetch_batch);
+    auto batch = outbox_.fetch_after(cursor_, limit);
+    if (!batch) return batch.take_error();
+    caught_up_ = batch->size() < limit;
+    if (batch->empty()) break;
+    cursor_ = batch->back().outbox_id;
+    budget -= batch->size();
+    if (auto s = send(*batch, fresh); !s) return s.take_error();
+    if (caught_up_) break;
+  }
+  if (!fresh.empty())
+    if (auto s = outbox_.mark_in_flight(fresh); !s) return s.take_error();
+  if (!refused_.empty())
+    if (auto s = settle(); !s) return s.take_error();
+  if (caught_up()) return options_.idle_poll;
+  return Duration(std::chrono::milliseconds(1));
+}
+
+}  // namespace edgepoll::kafka

@@ -1,0 +1,127 @@
+#include "kafka_test_support.hpp"
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <unistd.h>
+
+namespace edgepoll::kafka::testing {
+
+std::string fresh_topic(const std::string& prefix) {
+  static std::atomic<int> n{0};
+  return prefix + "." + std::to_string(getpid()) + "." + std::to_string(n++);
+}
+
+std::map<std::string, std::string> fast_reconnect() {
+  return {{"reconnect.backoff.ms", "10"},
+          {"reconnect.backoff.max.ms", "100"},
+          {"retry.backoff.ms", "10"},
+          {"topic.metadata.refresh.interval.ms", "1000"},
+          {"log_level", "3"}};
+}
+
+KafkaConfig test_config(const std::string& bootstrap) {
+  KafkaConfig c;
+  c.bootstrap_servers = bootstrap;
+  c.properties = fast_reconnect();
+  return c;
+}
+
+std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::string& topic,
+                                       std::size_t count, std::chrono::milliseconds timeout) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  conf->set("group.id", "reader-" + topic, err);
+  conf->set("auto.offset.reset", "earliest", err);
+  conf->set("enable.auto.commit", "false", err);
+  for (const auto& [k, v] : fast_reconnect()) conf->set(k, v, err);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  EXPECT_TRUE(consumer) << err;
+  if (!consumer) return {};
+  consumer->subscribe({topic});
+  std::vector<ConsumedRecord> out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    ConsumedRecord r;
+    if (m->key() != nullptr) r.key = *m->key();
+    r.payload.assign(static_cast<const char*>(m->payload()), m->len());
+    r.partition = m->partition();
+    r.offset = m->offset();
+    if (auto* h = m->headers())
+      for (const auto& header : h->get_all())
+        r.headers[header.key()] = std::string(header.value_string(), header.value_size());
+    out.push_back(std::move(r));
+  }
+  consumer->close();
+  return out;
+}
+
+bool run_until(const std::function<bool()>& done,
+               const std::function<std::chrono::nanoseconds()>& step,
+               std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    const auto wait = std::min<std::chrono::nanoseconds>(step(), std::chrono::milliseconds(5));
+    if (!done()) std::this_thread::sleep_for(wait);
+  }
+  return true;
+}
+
+std::int64_t FakeOutbox::append(const std::string& device, std::string payload) {
+  std::lock_guard lock(mutex_);
+  OutboxItem item{next_id_++, device, ++seq_[device], 1700000000000, std::move(payload)};
+  rows_.emplace(item.outbox_id, item);
+  return item.outbox_id;
+}
+
+std::size_t FakeOutbox::size() const {
+  std::lock_guard lock(mutex_);
+  return rows_.size();
+}
+
+std::vector<std::pair<OutboxItem, Error>> FakeOutbox::dead_letters() const {
+  std::lock_guard lock(mutex_);
+  return dead_;
+}
+
+std::size_t FakeOutbox::attempts(std::int64_t id) const {
+  std::lock_guard lock(mutex_);
+  auto it = attempts_.find(id);
+  return it == attempts_.end() ? 0 : it->second;
+}
+
+Result<std::vector<OutboxItem>> FakeOutbox::fetch_after(std::int64_t after_id, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<OutboxItem> out;
+  for (auto it = rows_.upper_bound(after_id); it != rows_.end() && out.size() < limit; ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+Status FakeOutbox::mark_in_flight(std::span<const std::int64_t> ids) {
+  std::lock_guard lock(mutex_);
+  for (auto id : ids) ++attempts_[id];
+  return ok_status();
+}
+
+Status FakeOutbox::remove(std::span<const std::int64_t> ids) {
+  std::lock_guard lock(mutex_);
+  for (auto id : ids) rows_.erase(id);
+  return ok_status();
+}
+
+Status FakeOutbox::dead_letter(const OutboxItem& item, const Error& reason) {
+  std::lock_guard lock(mutex_);
+  rows_.erase(item.outbox_id);
+  dead_.emplace_back(item, reason);
+  return ok_status();
+}
+
+}  // namespace edgepoll::kafka::testing
