@@ -1,0 +1,132 @@
+#pragma once
+// The single writer of the store.
+//
+// SQLite calls block (disk I/O, fsync, lock waits), and handlers on the Asio
+// runtime must never block, so the writer owns ONE dedicated thread: callers
+// submit() into a bounded queue and get their answer through a callback. One
+// thread is also what SQLite wants for writes (one writer at a time) and it
+// lets many readings share one transaction: a batch commits when it holds
+// batch_max_rows readings or batch_max_delay_ms after its first one, whichever
+// comes first.
+//
+// Callbacks run on the writer thread, exactly once, and only after COMMIT (an
+// Ack carries the assigned sequence) or with an Error; the caller posts the
+// result to its own strand. When the store is unavailable (busy, disk full,
+// read-only, corrupt) committed rows stay as they are, pending readings wait in
+// memory up to queue_capacity, submit() refuses (and counts, and logs once per
+// episode with the device ids) what does not fit, and the writer retries with
+// backoff until the condition clears: it resumes by itself.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "edgepoll/storage/database.hpp"
+#include "edgepoll/storage/outbox.hpp"
+#include "edgepoll/storage/reading.hpp"
+#include "edgepoll/storage/store_config.hpp"
+#include "edgepoll/supervision/result.hpp"
+
+namespace edgepoll::storage {
+
+// Plain counters; the metrics component reads them.
+struct WriterStats {
+  std::atomic<std::uint64_t> submitted{0};
+  std::atomic<std::uint64_t> committed{0};  // readings acknowledged after COMMIT
+  std::atomic<std::uint64_t> batches{0};    // transactions committed
+  std::atomic<std::uint64_t> dropped{0};    // refused because the queue was full, or at stop
+  std::atomic<std::uint64_t> retention_dropped{0};
+  std::atomic<std::uint64_t> errors_busy{0};
+  std::atomic<std::uint64_t> errors_disk_full{0};
+  std::atomic<std::uint64_t> errors_read_only{0};
+  std::atomic<std::uint64_t> errors_corrupt{0};
+  std::atomic<std::uint64_t> errors_other{0};
+  std::atomic<std::uint64_t> queued{0};  // readings waiting right now
+};
+
+class BatchWriter {
+ public:
+  using AckCallback = std::function<void(Result<Ack>)>;
+  template <class T>
+  using Callback = std::function<void(Result<T>)>;
+
+  BatchWriter(Database db, const StoreConfig& config);
+  ~BatchWriter();  // stop()
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+
+  // Accepted (the callback will fire), or refused with storage.queue_full /
+  // storage.stopped (the callback will not fire; the reading is counted dropped).
+  Status submit(Reading reading, AckCallback on_stored);
+
+  // The Kafka producer's side. Each runs on the writer thread between batches.
+  void fetch_oldest_batch(std::size_t n, Callback<std::vector<OutboxRecord>> done);
+  void mark_in_flight(std::vector<std::int64_t> ids, Callback<Ok> done);
+  void release_in_flight(std::vector<std::int64_t> ids, Callback<Ok> done);
+  void delete_acknowledged(std::vector<std::int64_t> ids, Callback<std::size_t> done);
+  void move_to_dead_letters(std::int64_t id, std::string reason, Callback<Ok> done);
+  void add_dead_letter(DeadLetterSource source, std::string key, std::string record,
+                       std::string reason, Callback<Ok> done);
+  void update_device_health(std::string device_id, std::optional<std::int64_t> last_good_ms,
+                            std::int64_t consecutive_failures,
+                            std::optional<std::int64_t> quarantine_until_ms, Callback<Ok> done);
+  // Runs retention now (it also runs by itself about once a second).
+  void enforce_retention(Callback<RetentionReport> done);
+  // Disk budget (PRAGMA max_page_count); raising it is how space "returns".
+  void set_max_db_bytes(std::uint64_t bytes, Callback<Ok> done);
+  // For the prerequisites check and operators.
+  void quick_check(Callback<Ok> done);
+
+  // ok, or the error that makes the store unavailable right now.
+  Status health() const;
+  const WriterStats& stats() const { return stats_; }
+
+  // Flushes what is queued (one attempt), fails the rest with storage.stopped,
+  // answers queued operations, and joins the thread. Idempotent.
+  void stop();
+
+ private:
+  struct Pending {
+    Reading reading;
+    AckCallback done;
+    std::chrono::steady_clock::time_point arrived;
+  };
+  using Task = std::function<void(bool run)>;  // run=false: answer "stopped"
+
+  void post(Task task);
+  template <class T, class Op>
+  void run_op(Op op, Callback<T> done);
+  void loop();
+  // true when committed; false leaves `batch` intact for a retry.
+  bool write_batch(std::vector<Pending>& batch);
+  void count_error(const Error& e);
+  void on_failure(const Error& e);  // a batch failed: counts, marks the episode
+  void on_recovery();
+  void run_retention();
+  void fail(std::vector<Pending>& batch, const Error& e);
+  void end_drop_episode();
+
+  StoreConfig config_;
+  Database db_;
+  Outbox outbox_;  // touched only on the writer thread
+  WriterStats stats_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  std::vector<Task> tasks_;
+  bool stopping_ = false;
+  bool finished_ = false;  // the thread has left its loop
+  std::optional<Error> unavailable_;           // the current episode's error
+  std::map<std::string, std::uint64_t> drop_episode_;  // device -> readings refused
+  std::thread thread_;  // last: starts after everything above exists
+};
+
+}  // namespace edgepoll::storage

@@ -1,0 +1,95 @@
+#pragma once
+// The outbox and its neighbours as synchronous operations on the writer's
+// connection. BatchWriter runs them on its thread; tests call them directly.
+//
+// A reading's sequence is assigned inside the transaction that inserts it (from
+// device_state.last_seq), so a sequence becomes visible only once committed and
+// a crash before COMMIT cannot leak one that a later run would hand out again.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "edgepoll/storage/database.hpp"
+#include "edgepoll/storage/reading.hpp"
+#include "edgepoll/supervision/result.hpp"
+
+namespace edgepoll::storage {
+
+// Readings of one device lost to retention: operators see exactly what and why.
+struct DroppedRange {
+  std::string device_id;
+  std::int64_t first_seq = 0;
+  std::int64_t last_seq = 0;
+  std::int64_t count = 0;
+};
+
+struct RetentionReport {
+  std::size_t dropped = 0;
+  std::size_t batches = 0;
+  std::string reason;  // "max_outbox_bytes" / "max_outbox_age_s"
+  std::vector<DroppedRange> devices;
+};
+
+struct RetentionLimits {
+  std::uint64_t max_bytes = 0;  // 0 = none
+  std::uint64_t max_age_s = 0;  // 0 = none
+  std::size_t batch_rows = 1000;
+  std::size_t max_batches = 1000;  // bounds one call's work
+};
+
+class Outbox {
+ public:
+  explicit Outbox(Database& db);
+  ~Outbox();
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // Stores `batch` in one transaction; acks in input order, or an Error and
+  // nothing stored.
+  Result<std::vector<Ack>> append(std::span<const Reading> batch);
+
+  // Oldest first, at most n, skipping those in flight.
+  Result<std::vector<OutboxRecord>> fetch_oldest_batch(std::size_t n);
+  // Handed to the producer: not fetched again until released or deleted;
+  // counts one attempt each.
+  Status mark_in_flight(std::span<const std::int64_t> ids);
+  // The producer gave up on these for now (retryable failure).
+  void release_in_flight(std::span<const std::int64_t> ids);
+  // Kafka acknowledged them: they leave the disk. Returns rows deleted.
+  Result<std::size_t> delete_acknowledged(std::span<const std::int64_t> ids);
+  // A permanent delivery error: out of the outbox into dead_letters, atomically.
+  Status move_to_dead_letters(std::int64_t id, std::string_view reason, std::int64_t now_ms);
+  // A command (or anything else) that can never be applied.
+  Status add_dead_letter(DeadLetterSource source, std::string_view key, std::string_view record,
+                         std::string_view reason, std::int64_t now_ms);
+
+  // Poll bookkeeping of a device (the sequence is the store's own business).
+  Status update_device_health(std::string_view device_id, std::optional<std::int64_t> last_good_ms,
+                              std::int64_t consecutive_failures,
+                              std::optional<std::int64_t> quarantine_until_ms);
+
+  // Drops the oldest readings in whole batches while a limit is exceeded.
+  Result<RetentionReport> enforce_retention(const RetentionLimits& limits, std::int64_t now_ms);
+
+  std::size_t in_flight() const { return in_flight_.size(); }
+
+ private:
+  struct Statements;
+  Status prepared();  // prepares the statements on first use
+  Result<std::int64_t> last_seq(const std::string& device_id);
+  Status drop_oldest(std::size_t n, std::int64_t older_than_ms, RetentionReport& report);
+
+  Database& db_;
+  std::unique_ptr<Statements> st_;
+  std::unordered_map<std::string, std::int64_t> committed_seq_;  // cache of device_state
+  std::unordered_set<std::int64_t> in_flight_;
+};
+
+}  // namespace edgepoll::storage

@@ -1,0 +1,52 @@
+#pragma once
+// The supervised side of the store: `storage_pool` (one_for_one) under `deps`,
+// with the writer process that owns the BatchWriter. Other parts of the node
+// reach the current writer through a WriterHandle: when the writer process is
+// down or restarting the handle is empty, and callers hold readings in their
+// own bounded buffers (or count them dropped) instead of blocking.
+#include <memory>
+#include <mutex>
+
+#include "edgepoll/storage/batch_writer.hpp"
+#include "edgepoll/storage/store_config.hpp"
+#include "edgepoll/supervision/child_spec.hpp"
+
+namespace edgepoll::storage {
+
+class WriterHandle {
+ public:
+  std::shared_ptr<BatchWriter> get() const {
+    std::lock_guard lock(mutex_);
+    return writer_;
+  }
+  void set(std::shared_ptr<BatchWriter> writer) {
+    std::lock_guard lock(mutex_);
+    writer_ = std::move(writer);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<BatchWriter> writer_;
+};
+
+// Opens the database (checks, migrations) and runs the BatchWriter thread; its
+// init fails with the Database error (naming the file) when the store cannot
+// be opened, so the supervisor reports it and retries within its intensity.
+class StoreWriterProcess final : public supervision::Behaviour {
+ public:
+  StoreWriterProcess(StoreConfig config, std::shared_ptr<WriterHandle> handle);
+  supervision::InitResult init(supervision::Process& self) override;
+  void handle(supervision::Process& self, supervision::Message& message) override;
+  void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
+  void describe(nlohmann::json& out) const override;
+
+ private:
+  struct HealthTick {};
+  StoreConfig config_;
+  std::shared_ptr<WriterHandle> handle_;
+  std::shared_ptr<BatchWriter> writer_;
+};
+
+supervision::ChildSpec storage_pool_child(StoreConfig config, std::shared_ptr<WriterHandle> handle);
+
+}  // namespace edgepoll::storage

@@ -1,0 +1,335 @@
+#include "edgepoll/storage/batch_writer.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "edgepoll/supervision/backoff.hpp"
+
+namespace edgepoll::storage {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+constexpr auto kRetentionEvery = std::chrono::seconds(1);
+// Retry of an unavailable store: 10 ms up to 1 s, full jitter.
+constexpr auto kRetryBase = std::chrono::milliseconds(10);
+constexpr auto kRetryCap = std::chrono::seconds(1);
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A callback that throws must not take the writer thread (and every pending
+// reading) down with it: it is the caller's bug, logged here.
+template <class F, class A>
+void deliver(F& f, A&& arg) {
+  if (!f) return;
+  try {
+    f(std::forward<A>(arg));
+  } catch (const std::exception& e) {
+    spdlog::error("storage: a writer callback threw: {}", e.what());
+  } catch (...) {
+    spdlog::error("storage: a writer callback threw a non-exception");
+  }
+}
+
+std::string device_list(const std::map<std::string, std::uint64_t>& counts) {
+  std::string s;
+  for (const auto& [device, n] : counts) s += fmt::format("{}{} ({})", s.empty() ? "" : ", ", device, n);
+  return s;
+}
+
+}  // namespace
+
+BatchWriter::BatchWriter(Database db, const StoreConfig& config)
+    : config_(config), db_(std::move(db)), outbox_(db_), thread_([this] { loop(); }) {}
+
+BatchWriter::~BatchWriter() { stop(); }
+
+void BatchWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status BatchWriter::submit(Reading reading, AckCallback on_stored) {
+  bool notify = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      ++stats_.dropped;
+      return make_error("storage.stopped",
+                        fmt::format("{}: the writer is stopped; reading of device {} not stored",
+                                    config_.path, reading.device_id),
+                        true, "the storage pool restarts the writer");
+    }
+    if (queue_.size() >= config_.queue_capacity) {
+      ++stats_.dropped;
+      if (drop_episode_.empty())
+        spdlog::warn("storage: {}: {} readings wait for the store ({}); dropping new readings "
+                     "from now on, first of device {}; a summary follows when it recovers",
+                     config_.path, queue_.size(),
+                     unavailable_ ? unavailable_->describe() : "writer behind",
+                     reading.device_id);
+      ++drop_episode_[reading.device_id];
+      return make_error("storage.queue_full",
+                        fmt::format("{}: {} readings already wait for the store; reading of "
+                                    "device {} dropped",
+                                    config_.path, queue_.size(), reading.device_id),
+                        true, unavailable_ ? unavailable_->hint : "");
+    }
+    queue_.push_back(Pending{std::move(reading), std::move(on_stored),
+                             std::chrono::steady_clock::now()});
+    ++stats_.submitted;
+    stats_.queued = queue_.size();
+    notify = queue_.size() == 1 || queue_.size() == config_.batch_max_rows;
+  }
+  if (notify) wake_.notify_one();
+  return ok_status();
+}
+
+Status BatchWriter::health() const {
+  std::lock_guard lock(mutex_);
+  if (unavailable_) return *unavailable_;
+  return ok_status();
+}
+
+void BatchWriter::post(Task task) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!finished_) {
+      tasks_.push_back(std::move(task));
+      wake_.notify_one();
+      return;
+    }
+  }
+  task(false);  // the thread is gone: answer "stopped" on the caller's thread
+}
+
+template <class T, class Op>
+void BatchWriter::run_op(Op op, Callback<T> done) {
+  post([this, op = std::move(op), done = std::move(done)](bool run) mutable {
+    if (!run) {
+      deliver(done, Result<T>(make_error("storage.stopped",
+                                         config_.path + ": the writer is stopped", true,
+                                         "the storage pool restarts the writer")));
+      return;
+    }
+    Result<T> r = op(outbox_);
+    if (!r) {
+      const auto& code = r.error().code;
+      if (code != "storage.not_found") count_error(r.error());
+    }
+    deliver(done, std::move(r));
+  });
+}
+
+void BatchWriter::fetch_oldest_batch(std::size_t n, Callback<std::vector<OutboxRecord>> done) {
+  run_op<std::vector<OutboxRecord>>([n](Outbox& o) { return o.fetch_oldest_batch(n); },
+                                    std::move(done));
+}
+void BatchWriter::mark_in_flight(std::vector<std::int64_t> ids, Callback<Ok> done) {
+  run_op<Ok>([ids = std::move(ids)](Outbox& o) { return o.mark_in_flight(ids); }, std::move(done));
+}
+void BatchWriter::release_in_flight(std::vector<std::int64_t> ids, Callback<Ok> done) {
+  run_op<Ok>([ids = std::move(ids)](Outbox& o) -> Status {
+    o.release_in_flight(ids);
+    return ok_status();
+  }, std::move(done));
+}
+void BatchWriter::delete_acknowledged(std::vector<std::int64_t> ids, Callback<std::size_t> done) {
+  run_op<std::size_t>([ids = std::move(ids)](Outbox& o) { return o.delete_acknowledged(ids); },
+                      std::move(done));
+}
+void BatchWriter::move_to_dead_letters(std::int64_t id, std::string reason, Callback<Ok> done) {
+  run_op<Ok>([id, reason = std::move(reason)](Outbox& o) {
+    return o.move_to_dead_letters(id, reason, wall_ms());
+  }, std::move(done));
+}
+void BatchWriter::add_dead_letter(DeadLetterSource source, std::string key, std::string record,
+                                  std::string reason, Callback<Ok> done) {
+  run_op<Ok>([=](Outbox& o) { return o.add_dead_letter(source, key, record, reason, wall_ms()); },
+             std::move(done));
+}
+void BatchWriter::update_device_health(std::string device_id,
+                                       std::optional<std::int64_t> last_good_ms,
+                                       std::int64_t consecutive_failures,
+                                       std::optional<std::int64_t> quarantine_until_ms,
+                                       Callback<Ok> done) {
+  run_op<Ok>([=](Outbox& o) {
+    return o.update_device_health(device_id, last_good_ms, consecutive_failures,
+                                  quarantine_until_ms);
+  }, std::move(done));
+}
+void BatchWriter::enforce_retention(Callback<RetentionReport> done) {
+  run_op<RetentionReport>([this](Outbox&) -> Result<RetentionReport> {
+    RetentionLimits limits{config_.max_outbox_bytes, config_.max_outbox_age_s,
+                           config_.batch_max_rows, 1000};
+    auto r = outbox_.enforce_retention(limits, wall_ms());
+    if (r && r->dropped > 0) {
+      stats_.retention_dropped += r->dropped;
+      std::string ranges;
+      for (const auto& d : r->devices)
+        ranges += fmt::format("{}{} seq {}..{} ({})", ranges.empty() ? "" : ", ", d.device_id,
+                              d.first_seq, d.last_seq, d.count);
+      spdlog::warn("storage: {}: retention dropped {} undelivered readings in {} batches "
+                   "because {} was exceeded: {}",
+                   config_.path, r->dropped, r->batches, r->reason, ranges);
+    }
+    return r;
+  }, std::move(done));
+}
+void BatchWriter::set_max_db_bytes(std::uint64_t bytes, Callback<Ok> done) {
+  run_op<Ok>([this, bytes](Outbox&) { return db_.set_max_db_bytes(bytes); }, std::move(done));
+}
+void BatchWriter::quick_check(Callback<Ok> done) {
+  run_op<Ok>([this](Outbox&) { return db_.quick_check(); }, std::move(done));
+}
+
+void BatchWriter::count_error(const Error& e) {
+  std::atomic<std::uint64_t>& counter =
+      e.code == "storage.busy"        ? stats_.errors_busy
+      : e.code == "storage.disk_full" ? stats_.errors_disk_full
+      : e.code == "storage.read_only" ? stats_.errors_read_only
+      : e.code == "storage.corrupt"   ? stats_.errors_corrupt
+                                      : stats_.errors_other;
+  ++counter;
+}
+
+void BatchWriter::on_failure(const Error& e) {
+  count_error(e);
+  std::lock_guard lock(mutex_);
+  // Logged once per episode (and again only if the cause changes).
+  if (!unavailable_ || unavailable_->code != e.code)
+    spdlog::error("storage: store unavailable, {} readings wait in memory (at most {}): {}",
+                  queue_.size(), config_.queue_capacity, e.describe());
+  unavailable_ = e;
+}
+
+void BatchWriter::on_recovery() {
+  std::lock_guard lock(mutex_);
+  if (!unavailable_) return;
+  spdlog::info("storage: {}: store available again ({} readings waiting)", config_.path,
+               queue_.size());
+  unavailable_.reset();
+}
+
+void BatchWriter::end_drop_episode() {
+  std::lock_guard lock(mutex_);
+  if (drop_episode_.empty() || queue_.size() >= config_.queue_capacity) return;
+  std::uint64_t total = 0;
+  for (const auto& [device, n] : drop_episode_) total += n;
+  spdlog::warn("storage: {}: {} readings were dropped while the queue was full, per device: {}",
+               config_.path, total, device_list(drop_episode_));
+  drop_episode_.clear();
+}
+
+void BatchWriter::fail(std::vector<Pending>& batch, const Error& e) {
+  stats_.dropped += batch.size();
+  for (auto& p : batch) deliver(p.done, Result<Ack>(e));
+  batch.clear();
+}
+
+bool BatchWriter::write_batch(std::vector<Pending>& batch) {
+  std::vector<Reading> readings;
+  readings.reserve(batch.size());
+  for (auto& p : batch) readings.push_back(std::move(p.reading));
+  auto acks = outbox_.append(readings);
+  if (!acks) {
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].reading = std::move(readings[i]);
+    on_failure(acks.error());
+    return false;
+  }
+  stats_.committed += batch.size();
+  ++stats_.batches;
+  on_recovery();
+  for (std::size_t i = 0; i < batch.size(); ++i) deliver(batch[i].done, Result<Ack>((*acks)[i]));
+  batch.clear();
+  return true;
+}
+
+void BatchWriter::run_retention() {
+  if (config_.max_outbox_bytes == 0 && config_.max_outbox_age_s == 0) return;
+  enforce_retention([this](Result<RetentionReport> r) {
+    if (!r) spdlog::warn("storage: {}: retention failed: {}", config_.path, r.error().describe());
+  });
+}
+
+void BatchWriter::loop() {
+  const auto delay = std::chrono::milliseconds(config_.batch_max_delay_ms);
+  const std::size_t max_rows = std::max<std::size_t>(1, config_.batch_max_rows);
+  supervision::FullJitterBackoff backoff(kRetryBase, kRetryCap);
+  SteadyTime retry_at{};  // in the future while the store is unavailable
+  auto next_retention = std::chrono::steady_clock::now() + kRetentionEvery;
+  for (;;) {
+    std::vector<Task> tasks;
+    std::vector<Pending> batch;
+    bool stopping = false;
+    {
+      std::unique_lock lock(mutex_);
+      for (;;) {
+        const auto now = std::chrono::steady_clock::now();
+        stopping = stopping_;
+        SteadyTime due = next_retention;
+        if (!queue_.empty()) {
+          SteadyTime flush_at = queue_.size() >= max_rows ? now : queue_.front().arrived + delay;
+          flush_at = std::max(flush_at, retry_at);
+          due = std::min(due, flush_at);
+        }
+        if (stopping || !tasks_.empty() || now >= due) break;
+        wake_.wait_until(lock, due);
+      }
+      tasks.swap(tasks_);
+      const auto now = std::chrono::steady_clock::now();
+      const bool may_write = stopping || now >= retry_at;
+      const bool due = !queue_.empty() &&
+                       (queue_.size() >= max_rows || now >= queue_.front().arrived + delay);
+      if (may_write && (due || stopping)) {
+        const std::size_t n = std::min(max_rows, queue_.size());
+        std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n),
+                  std::back_inserter(batch));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+      stats_.queued = queue_.size();
+    }
+    for (auto& task : tasks) task(true);
+    if (!batch.empty()) {
+      if (write_batch(batch)) {
+        retry_at = {};
+        backoff.reset();
+        end_drop_episode();
+      } else if (stopping) {
+        fail(batch, make_error("storage.stopped",
+                               fmt::format("{}: the writer stopped while the store was "
+                                           "unavailable; reading not stored", config_.path),
+                               true, "see the previous storage error"));
+      } else {
+        std::lock_guard lock(mutex_);  // back to the front, in order, for the retry
+        queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
+                      std::make_move_iterator(batch.end()));
+        batch.clear();
+        retry_at = std::chrono::steady_clock::now() + backoff.next();
+      }
+    }
+    if (std::chrono::steady_clock::now() >= next_retention) {
+      run_retention();
+      next_retention = std::chrono::steady_clock::now() + kRetentionEvery;
+    }
+    if (stopping) {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty() && tasks_.empty()) {
+        finished_ = true;
+        break;
+      }
+    }
+  }
+  end_drop_episode();
+}
+
+}  // namespace edgepoll::storage

@@ -1,0 +1,54 @@
+#include "edgepoll/storage/storage_pool.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "edgepoll/storage/database.hpp"
+#include "edgepoll/supervision/supervisor.hpp"
+
+namespace edgepoll::storage {
+
+using namespace supervision;
+
+StoreWriterProcess::StoreWriterProcess(StoreConfig config, std::shared_ptr<WriterHandle> handle)
+    : config_(std::move(config)), handle_(std::move(handle)) {}
+
+InitResult StoreWriterProcess::init(Process&) {
+  auto db = Database::open(config_);
+  if (!db.ok()) return InitResult::error(db.error());
+  writer_ = std::make_shared<BatchWriter>(std::move(db.value()), config_);
+  handle_->set(writer_);
+  spdlog::info("storage event=writer_started file={}", config_.path);
+  return InitResult::ok();
+}
+
+void StoreWriterProcess::handle(Process& self, Message& message) { unexpected(self, message); }
+
+void StoreWriterProcess::terminate(Process&, const ExitReason&) {
+  // Unpublish first so nobody submits to a writer that is stopping; stop()
+  // flushes what is queued and answers everyone.
+  handle_->set(nullptr);
+  if (writer_) writer_->stop();
+}
+
+void StoreWriterProcess::describe(nlohmann::json& out) const {
+  if (!writer_) return;
+  const auto& s = writer_->stats();
+  const auto health = writer_->health();
+  out["store"] = config_.path;
+  out["store_health"] = health.ok() ? "ok" : health.error().describe();
+  out["committed"] = s.committed.load();
+  out["queued"] = s.queued.load();
+  out["dropped"] = s.dropped.load();
+}
+
+ChildSpec storage_pool_child(StoreConfig config, std::shared_ptr<WriterHandle> handle) {
+  ChildFactory writer = [config, handle](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+    return std::shared_ptr<Behaviour>(std::make_shared<StoreWriterProcess>(config, handle));
+  };
+  // The writer thread flushes on stop: give it time to commit what it holds.
+  ChildSpec writer_spec = worker_child("writer", writer, Restart::permanent, Shutdown::timeout(std::chrono::seconds(30)));
+  return supervisor_child("storage_pool", SupervisorSpec{{Strategy::one_for_one, 3, 30}, {writer_spec}});
+}
+
+}  // namespace edgepoll::storage

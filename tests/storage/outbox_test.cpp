@@ -1,0 +1,181 @@
+#include "edgepoll/storage/outbox.hpp"
+
+#include <gtest/gtest.h>
+
+#include "edgepoll/storage/reader.hpp"
+#include "store_fixture.hpp"
+
+namespace edgepoll::storage {
+namespace {
+
+using testing::config_for;
+using testing::TempDir;
+
+std::vector<Reading> readings(const std::string& device, int n, std::int64_t ts = 1000) {
+  std::vector<Reading> out;
+  for (int i = 0; i < n; ++i) out.push_back(Reading{device, ts + i, "payload-" + std::to_string(i)});
+  return out;
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<OutboxRecord>& rows) {
+  std::vector<std::int64_t> ids;
+  for (const auto& r : rows) ids.push_back(r.outbox_id);
+  return ids;
+}
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  TempDir dir;
+  StoreConfig cfg = config_for(dir.file("edgepoll.db"));
+};
+
+TEST_F(OutboxTest, SequencesArePerDeviceAndSurviveARestart) {
+  {
+    auto db = Database::open(cfg);
+    ASSERT_TRUE(db.ok());
+    Outbox outbox(*db);
+    auto a = outbox.append(readings("a", 3));
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ((*a)[0].id, (ReadingId{"a", 1}));
+    EXPECT_EQ((*a)[2].id, (ReadingId{"a", 3}));
+    auto b = outbox.append(std::vector<Reading>{{"b", 1, "x"}, {"a", 2, "y"}});
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ((*b)[0].id, (ReadingId{"b", 1}));
+    EXPECT_EQ((*b)[1].id, (ReadingId{"a", 4}));
+    // Delivered readings leave the outbox; their sequences are never reused.
+    auto rows = outbox.fetch_oldest_batch(10);
+    ASSERT_TRUE(outbox.delete_acknowledged(ids_of(*rows)).ok());
+  }
+  auto db = Database::open(cfg);
+  ASSERT_TRUE(db.ok());
+  Outbox outbox(*db);
+  auto c = outbox.append(readings("a", 1));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)[0].id, (ReadingId{"a", 5}));
+}
+
+TEST_F(OutboxTest, FetchSkipsInFlightAndDeleteRemovesOnlyAcknowledged) {
+  auto db = Database::open(cfg);
+  ASSERT_TRUE(db.ok());
+  Outbox outbox(*db);
+  ASSERT_TRUE(outbox.append(readings("d", 10)).ok());
+  auto first = outbox.fetch_oldest_batch(4);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 4u);
+  EXPECT_EQ(first->front().id.seq, 1);
+  EXPECT_EQ(first->front().payload, "payload-0");
+  ASSERT_TRUE(outbox.mark_in_flight(ids_of(*first)).ok());
+  auto second = outbox.fetch_oldest_batch(4);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->front().id.seq, 5) << "in-flight readings must not be fetched twice";
+  // A retryable producer failure releases them: they are fetched again, oldest first.
+  outbox.release_in_flight(ids_of(*first));
+  auto again = outbox.fetch_oldest_batch(1);
+  EXPECT_EQ(again->front().id.seq, 1);
+  EXPECT_EQ(again->front().attempts, 1);
+  auto deleted = outbox.delete_acknowledged(ids_of(*first));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 4u);
+  auto rest = outbox.fetch_oldest_batch(100);
+  ASSERT_EQ(rest->size(), 6u);
+  EXPECT_EQ(rest->front().id.seq, 5);
+}
+
+TEST_F(OutboxTest, PermanentFailureMovesToDeadLettersWithReasonAndCount) {
+  auto db = Database::open(cfg);
+  ASSERT_TRUE(db.ok());
+  Outbox outbox(*db);
+  ASSERT_TRUE(outbox.append(readings("d", 2)).ok());
+  auto rows = outbox.fetch_oldest_batch(1);
+  ASSERT_TRUE(outbox.move_to_dead_letters(rows->front().outbox_id, "MSG_SIZE_TOO_LARGE", 5000).ok());
+  auto missing = outbox.move_to_dead_letters(rows->front().outbox_id, "again", 6000);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "storage.not_found");
+  ASSERT_TRUE(outbox.add_dead_letter(DeadLetterSource::command, "cmd-7", "{bad", "parse error", 7000).ok());
+  ASSERT_TRUE(outbox.add_dead_letter(DeadLetterSource::command, "cmd-7", "{bad", "parse error", 8000).ok());
+
+  auto reader = Reader::open(cfg);
+  ASSERT_TRUE(reader.ok());
+  auto dead = reader->dead_letters(10);
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 2u);
+  EXPECT_EQ((*dead)[0].source, DeadLetterSource::reading);
+  EXPECT_EQ((*dead)[0].record_key, "d:1");
+  EXPECT_EQ((*dead)[0].record, "payload-0");
+  EXPECT_EQ((*dead)[0].reason, "MSG_SIZE_TOO_LARGE");
+  EXPECT_EQ((*dead)[1].source, DeadLetterSource::command);
+  EXPECT_EQ((*dead)[1].count, 2);
+  EXPECT_EQ((*dead)[1].first_seen_ms, 7000);
+  EXPECT_EQ((*dead)[1].last_seen_ms, 8000);
+  auto depth = reader->outbox_depth();
+  ASSERT_TRUE(depth.ok());
+  EXPECT_EQ(depth->readings, 1);
+}
+
+TEST_F(OutboxTest, RetentionByAgeDropsTheOldestInWholeBatchesAndNamesDevices) {
+  auto db = Database::open(cfg);
+  ASSERT_TRUE(db.ok());
+  Outbox outbox(*db);
+  ASSERT_TRUE(outbox.append(readings("old", 25, 1'000)).ok());
+  ASSERT_TRUE(outbox.append(readings("new", 5, 100'000)).ok());
+  RetentionLimits limits{0, 60, 10, 100};  // older than 60 s at now = 100 s
+  auto r = outbox.enforce_retention(limits, 100'000);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r->dropped, 25u);
+  EXPECT_EQ(r->batches, 3u);
+  EXPECT_EQ(r->reason, "max_outbox_age_s");
+  ASSERT_EQ(r->devices.size(), 1u);
+  EXPECT_EQ(r->devices[0].device_id, "old");
+  EXPECT_EQ(r->devices[0].first_seq, 1);
+  EXPECT_EQ(r->devices[0].last_seq, 25);
+  auto rest = outbox.fetch_oldest_batch(100);
+  ASSERT_EQ(rest->size(), 5u);
+  EXPECT_EQ(rest->front().id.device_id, "new");
+}
+
+TEST_F(OutboxTest, RetentionBySizeDropsOldestUntilUnderBudgetButNeverInFlight) {
+  auto db = Database::open(cfg);
+  ASSERT_TRUE(db.ok());
+  Outbox outbox(*db);
+  std::vector<Reading> big;
+  for (int i = 0; i < 2000; ++i) big.push_back(Reading{"dev-" + std::to_string(i % 3), i, std::string(500, 'z')});
+  ASSERT_TRUE(outbox.append(big).ok());
+  auto in_flight = outbox.fetch_oldest_batch(50);
+  ASSERT_TRUE(outbox.mark_in_flight(ids_of(*in_flight)).ok());
+  auto before = db->used_bytes();
+  ASSERT_TRUE(before.ok());
+  const std::uint64_t budget = *before / 2;
+  auto r = outbox.enforce_retention(RetentionLimits{budget, 0, 100, 1000}, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_GT(r->dropped, 0u);
+  EXPECT_EQ(r->dropped % 100, 0u) << "whole batches";
+  EXPECT_EQ(r->reason, "max_outbox_bytes");
+  EXPECT_EQ(r->devices.size(), 3u);
+  EXPECT_LE(*db->used_bytes(), budget);
+  // The in-flight batch is still there: the producer may be delivering it.
+  ASSERT_TRUE(outbox.delete_acknowledged(ids_of(*in_flight)).ok());
+  auto reader = Reader::open(cfg);
+  EXPECT_EQ(reader->outbox_depth()->readings, 2000 - 50 - static_cast<std::int64_t>(r->dropped));
+}
+
+TEST_F(OutboxTest, DeviceHealthIsKeptBesideTheSequence) {
+  auto db = Database::open(cfg);
+  ASSERT_TRUE(db.ok());
+  Outbox outbox(*db);
+  ASSERT_TRUE(outbox.append(readings("d", 3)).ok());
+  ASSERT_TRUE(outbox.update_device_health("d", 1234, 0, std::nullopt).ok());
+  ASSERT_TRUE(outbox.update_device_health("d", std::nullopt, 4, 99'000).ok());
+  auto reader = Reader::open(cfg);
+  auto state = reader->device_state("d");
+  ASSERT_TRUE(state.ok());
+  ASSERT_TRUE(state->has_value());
+  EXPECT_EQ((*state)->last_seq, 3);
+  EXPECT_EQ((*state)->last_good_poll_ms, 1234);
+  EXPECT_EQ((*state)->consecutive_failures, 4);
+  EXPECT_EQ((*state)->quarantine_until_ms, 99'000);
+  EXPECT_FALSE(reader->device_state("nobody")->has_value());
+  EXPECT_EQ(reader->device_states()->size(), 1u);
+}
+
+}  // namespace
+}  // namespace edgepoll::storage
