@@ -89,9 +89,9 @@ std::size_t OutboxDrainer::budget() {
   return std::min(room, static_cast<std::size_t>(tokens_));
 }
 
-// Produces `batch` in order; moves what was queued into in_flight_ (and its id
-// into `sent`). Stops at a full local queue, keeping the rest for a retry.
-Status OutboxDrainer::send(std::vector<OutboxItem>& batch, std::vector<std::int64_t>& sent) {
+// Produces `batch` in order; moves what was queued into in_flight_. Stops at a
+// full local queue, keeping the rest for a retry.
+void OutboxDrainer::send(std::vector<OutboxItem>& batch) {
   bool queue_full = false;
   for (auto& item : batch) {
     if (queue_full) {
@@ -106,7 +106,6 @@ Status OutboxDrainer::send(std::vector<OutboxItem>& batch, std::vector<std::int6
     if (s) {
       ++stats_.produced;
       if (options_.drain_rate > 0) tokens_ -= 1;
-      sent.push_back(item.outbox_id);
       in_flight_.emplace(item.outbox_id, std::move(item));
     } else if (s.error().retryable) {
       queue_full = true;
@@ -115,7 +114,6 @@ Status OutboxDrainer::send(std::vector<OutboxItem>& batch, std::vector<std::int6
       refused_.emplace_back(std::move(item), s.take_error());
     }
   }
-  return ok_status();
 }
 
 Result<Duration> OutboxDrainer::pump() {
@@ -125,7 +123,9 @@ Result<Duration> OutboxDrainer::pump() {
   if (now < paused_until_) return Duration(paused_until_ - now);
 
   std::size_t budget = this->budget();
-  std::vector<std::int64_t> fresh;  // newly fetched ids, for mark_in_flight
+  // Every fetched row is marked, sent or not: the store then never hands it out
+  // again while this drainer holds it (in flight or waiting for a retry).
+  std::vector<std::int64_t> fetched;
   if (budget > 0 && !retry_.empty()) {
     std::vector<OutboxItem> again;
     while (!retry_.empty() && again.size() < budget) {
@@ -133,8 +133,7 @@ Result<Duration> OutboxDrainer::pump() {
       retry_.erase(retry_.begin());
     }
     budget -= again.size();
-    std::vector<std::int64_t> sent;
-    if (auto s = send(again, sent); !s) return s.take_error();
+    send(again);
   }
   while (budget > 0 && retry_.empty()) {
     const std::size_t limit = std::min(budget, options_.fetch_batch);
@@ -144,11 +143,12 @@ Result<Duration> OutboxDrainer::pump() {
     if (batch->empty()) break;
     cursor_ = batch->back().outbox_id;
     budget -= batch->size();
-    if (auto s = send(*batch, fresh); !s) return s.take_error();
+    for (const auto& item : *batch) fetched.push_back(item.outbox_id);
+    send(*batch);
     if (caught_up_) break;
   }
-  if (!fresh.empty())
-    if (auto s = outbox_.mark_in_flight(fresh); !s) return s.take_error();
+  if (!fetched.empty())
+    if (auto s = outbox_.mark_in_flight(fetched); !s) return s.take_error();
   if (!refused_.empty())
     if (auto s = settle(); !s) return s.take_error();
   if (caught_up()) return options_.idle_poll;

@@ -73,7 +73,7 @@ class OutboxDrainer {
   void on_report(const DeliveryReport& report);
   Status settle();
   std::size_t budget();
-  Status send(std::vector<OutboxItem>& batch, std::vector<std::int64_t>& sent);
+  void send(std::vector<OutboxItem>& batch);
 
   OutboxSource& outbox_;
   RecordSink& sink_;

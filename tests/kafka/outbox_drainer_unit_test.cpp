@@ -1,0 +1,197 @@
+// The drainer's policy on a FakeClock with a scripted sink: bounds, pacing,
+// dead letters and backoff, deterministic to the nanosecond.
+#include "edgepoll/kafka/outbox_drainer.hpp"
+
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "kafka_test_support.hpp"
+
+namespace edgepoll::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+using supervision::FakeClock;
+using testing::FakeOutbox;
+
+// Keeps produced records until the test settles them; poll() hands the reports.
+class ScriptedSink final : public RecordSink {
+ public:
+  std::vector<std::uint64_t> produced;  // opaque ids, in produce order
+  std::vector<DeliveryReport> reports;
+  std::optional<Error> refuse_next;  // produce() fails once with it
+  std::size_t queue_capacity = SIZE_MAX;
+
+  Status produce(const OutgoingRecord& r) override {
+    if (refuse_next) {
+      auto e = *refuse_next;
+      refuse_next.reset();
+      return e;
+    }
+    if (outstanding.size() >= queue_capacity)
+      return make_error("kafka.delivery.retriable", "queue full", true);
+    produced.push_back(r.opaque);
+    outstanding.insert(r.opaque);
+    return ok_status();
+  }
+  int poll() override {
+    auto ready = std::move(reports);
+    reports.clear();
+    for (auto& r : ready) handler(r);
+    return static_cast<int>(ready.size());
+  }
+  void on_delivery(DeliveryHandler h) override { handler = std::move(h); }
+
+  void ack(std::uint64_t id) { report(id, std::nullopt); }
+  void ack_all_produced() {
+    while (!outstanding.empty()) ack(*outstanding.begin());
+  }
+  void fail(std::uint64_t id, bool retryable) {
+    report(id, make_error("kafka.delivery.x", "refused", retryable));
+  }
+
+ private:
+  void report(std::uint64_t id, std::optional<Error> e) {
+    if (auto it = outstanding.find(id); it != outstanding.end()) outstanding.erase(it);
+    reports.push_back(DeliveryReport{id, std::move(e), 0, 0});
+  }
+  DeliveryHandler handler;
+  std::multiset<std::uint64_t> outstanding;  // produced, not yet reported
+};
+
+DrainerOptions options(std::size_t max_in_flight, double rate) {
+  DrainerOptions o;
+  o.max_in_flight = max_in_flight;
+  o.fetch_batch = 7;  // smaller than the bound: several fetches per pump
+  o.drain_rate = rate;
+  o.retry_base = 100ms;
+  o.retry_cap = 1s;
+  o.topic_for = [](const OutboxItem&) { return std::string("t"); };
+  return o;
+}
+
+class DrainerUnit : public ::testing::Test {
+ protected:
+  void fill(int n) {
+    for (int i = 0; i < n; ++i) outbox.append("dev-" + std::to_string(i % 3), "r");
+  }
+  FakeClock clock;
+  FakeOutbox outbox;
+  ScriptedSink sink;
+};
+
+TEST_F(DrainerUnit, KeepsAtMostMaxInFlightAndDeletesOnlyAcknowledged) {
+  fill(100);
+  OutboxDrainer d(outbox, sink, clock, options(10, 0));
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ(sink.produced.size(), 10u);
+  EXPECT_EQ(d.in_flight(), 10u);
+  EXPECT_EQ(outbox.size(), 100u);  // nothing deleted before a report
+  for (std::uint64_t id = 1; id <= 4; ++id) sink.ack(id);
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ(outbox.size(), 96u);
+  EXPECT_EQ(sink.produced.size(), 14u);
+  EXPECT_EQ(d.in_flight(), 10u);
+  // Oldest first.
+  for (std::size_t i = 0; i < sink.produced.size(); ++i) EXPECT_EQ(sink.produced[i], i + 1);
+}
+
+TEST_F(DrainerUnit, PermanentFailureDeadLettersThatRecordOnly) {
+  fill(3);
+  OutboxDrainer d(outbox, sink, clock, options(10, 0));
+  ASSERT_TRUE(d.pump());
+  sink.ack(1);
+  sink.fail(2, /*retryable=*/false);
+  sink.ack(3);
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ(outbox.size(), 0u);
+  auto dead = outbox.dead_letters();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].first.outbox_id, 2);
+  EXPECT_EQ(dead[0].second.message, "refused");
+  EXPECT_EQ(d.stats().delivered, 2u);
+  EXPECT_EQ(d.stats().backoffs, 0u);  // a bad record is not a bad broker
+}
+
+TEST_F(DrainerUnit, RefusedAtProduceIsDeadLetteredAndTheRestGoOn) {
+  fill(3);
+  sink.refuse_next = make_error("kafka.delivery.permanent", "too large", false);
+  OutboxDrainer d(outbox, sink, clock, options(10, 0));
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ((std::vector<std::uint64_t>{2, 3}), sink.produced);
+  ASSERT_EQ(outbox.dead_letters().size(), 1u);
+  EXPECT_EQ(outbox.dead_letters()[0].first.outbox_id, 1);
+}
+
+TEST_F(DrainerUnit, RetriableFailureBacksOffThenResendsBeforeNewerRecords) {
+  fill(2);
+  OutboxDrainer d(outbox, sink, clock, options(10, 0), /*seed=*/42);
+  ASSERT_TRUE(d.pump());
+  sink.fail(1, /*retryable=*/true);
+  sink.fail(2, /*retryable=*/true);
+  auto delay = d.pump();
+  ASSERT_TRUE(delay);
+  EXPECT_LE(*delay, supervision::Duration(100ms));  // first window: [0, base]
+  EXPECT_EQ(d.stats().backoffs, 1u);                // one outage, one step
+  EXPECT_EQ(d.waiting_retry(), 2u);
+  outbox.append("dev-new", "r");  // id 3 arrives during the backoff
+  clock.advance(*delay + 1ns);
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ((std::vector<std::uint64_t>{1, 2, 1, 2, 3}), sink.produced);
+  sink.ack_all_produced();
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ(outbox.size(), 0u);
+  EXPECT_EQ(outbox.attempts(1), 1u);  // marked once: held by the drainer meanwhile
+  EXPECT_TRUE(d.caught_up());
+}
+
+TEST_F(DrainerUnit, BackoffGrowsWhileFailuresRepeat) {
+  fill(1);
+  OutboxDrainer d(outbox, sink, clock, options(10, 0), /*seed=*/7);
+  supervision::Duration longest{};
+  for (int round = 0; round < 8; ++round) {
+    ASSERT_TRUE(d.pump());
+    sink.fail(1, true);
+    auto delay = d.pump();
+    ASSERT_TRUE(delay);
+    EXPECT_LE(*delay, supervision::Duration(1s));  // the cap
+    longest = std::max(longest, *delay);
+    clock.advance(*delay + 1ns);
+  }
+  EXPECT_GT(longest, supervision::Duration(100ms));  // windows widened past base
+}
+
+TEST_F(DrainerUnit, PacesBacklogAtTheConfiguredRate) {
+  fill(5000);
+  OutboxDrainer d(outbox, sink, clock, options(100000, 1000));
+  for (int ms = 0; ms < 1000; ++ms) {
+    ASSERT_TRUE(d.pump());
+    sink.ack_all_produced();
+    clock.advance(1ms);
+  }
+  // 1 s at 1,000/s plus the initial burst of 1/20 s.
+  EXPECT_GE(sink.produced.size(), 1000u);
+  EXPECT_LE(sink.produced.size(), 1051u);
+}
+
+TEST_F(DrainerUnit, FullLocalQueueKeepsRecordsForLater) {
+  fill(5);
+  sink.queue_capacity = 2;
+  OutboxDrainer d(outbox, sink, clock, options(10, 0));
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ(sink.produced.size(), 2u);
+  EXPECT_EQ(d.waiting_retry(), 3u);
+  sink.ack_all_produced();
+  ASSERT_TRUE(d.pump());
+  sink.ack_all_produced();
+  ASSERT_TRUE(d.pump());
+  sink.ack_all_produced();
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ((std::vector<std::uint64_t>{1, 2, 3, 4, 5}), sink.produced);
+  EXPECT_EQ(outbox.size(), 0u);
+  EXPECT_EQ(outbox.dead_letters().size(), 0u);
+}
+
+}  // namespace
+}  // namespace edgepoll::kafka
