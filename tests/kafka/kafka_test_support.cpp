@@ -77,6 +77,7 @@ bool run_until(const std::function<bool()>& done,
 std::int64_t FakeOutbox::append(const std::string& device, std::string payload) {
   std::lock_guard lock(mutex_);
   OutboxItem item{next_id_++, device, ++seq_[device], 1700000000000, std::move(payload)};
+  if (item.payload.empty() && payload_of_) item.payload = payload_of_(item);
   rows_.emplace(item.outbox_id, item);
   return item.outbox_id;
 }

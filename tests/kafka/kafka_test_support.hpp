@@ -44,6 +44,9 @@ bool run_until(const std::function<bool()>& done,
 // The outbox in memory, with the SQLite outbox's contract.
 class FakeOutbox final : public OutboxSource {
  public:
+  // Payload of an appended reading when append() is given none.
+  using PayloadOf = std::function<std::string(const OutboxItem&)>;
+  explicit FakeOutbox(PayloadOf payload_of = {}) : payload_of_(std::move(payload_of)) {}
   std::int64_t append(const std::string& device, std::string payload);
   std::size_t size() const;
   std::vector<std::pair<OutboxItem, Error>> dead_letters() const;
@@ -55,6 +58,7 @@ class FakeOutbox final : public OutboxSource {
   Status dead_letter(const OutboxItem& item, const Error& reason) override;
 
  private:
+  PayloadOf payload_of_;
   mutable std::mutex mutex_;
   std::int64_t next_id_ = 1;
   std::map<std::string, std::int64_t> seq_;
