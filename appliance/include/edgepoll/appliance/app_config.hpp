@@ -1,0 +1,37 @@
+#pragma once
+// edgepoll.toml: one section per component, each validated by the component's
+// own parse() (unknown keys rejected by name). Errors name the file, the
+// section or line, and what was expected.
+//
+//   [storage]   -> storage::StoreConfig
+//   [health]    -> HealthConfig
+//   [pollers]   backoff_base = "10s", backoff_cap = "1h", max_consecutive_failures = 3
+//   [[device]]  -> pollers::DeviceConfig (one table per device)
+#include <string>
+#include <vector>
+
+#include "edgepoll/appliance/health_endpoint.hpp"
+#include "edgepoll/pollers/config_manager.hpp"
+#include "edgepoll/pollers/device_config.hpp"
+#include "edgepoll/storage/store_config.hpp"
+
+namespace edgepoll::appliance {
+
+struct PollersConfig {
+  pollers::ConfigManagerOptions manager;
+  unsigned max_consecutive_failures = 3;
+  static Result<PollersConfig> parse(const toml::table& section);
+};
+
+struct AppConfig {
+  std::string source;  // the file it came from
+  storage::StoreConfig storage;
+  HealthConfig health;
+  PollersConfig pollers;
+  std::vector<pollers::DeviceConfig> devices;
+
+  static Result<AppConfig> load(const std::string& path);
+  static Result<AppConfig> parse(std::string_view text, const std::string& source);
+};
+
+}  // namespace edgepoll::appliance

@@ -1,0 +1,37 @@
+#pragma once
+// The node's supervision tree (../shared/DESIGN.md). This is the architecture:
+//
+// root  one_for_one
+// ├── prerequisites   worker: state dir writable, DB opens and passes its checks
+// ├── deps  one_for_one          (may vanish; the node keeps polling into buffers)
+// │   └── storage_pool           writer (batched transactions)
+// ├── edge  rest_for_one         (pollers are meaningless without config)
+// │   ├── pollers                simple_one_for_one of TEMPORARY device subtrees
+// │   └── config_manager         restarts dead devices after jittered backoff
+// └── health  one_for_one        (right side: starts last, reports the truth)
+//     ├── http_endpoint          /health /ready /metrics /tree
+//     └── watchdog               sd_notify READY / WATCHDOG / STOPPING
+#include <memory>
+
+#include "edgepoll/appliance/app_config.hpp"
+#include "edgepoll/appliance/metrics.hpp"
+#include "edgepoll/appliance/reading_pipeline.hpp"
+#include "edgepoll/pollers/poller_context.hpp"
+#include "edgepoll/storage/storage_pool.hpp"
+#include "edgepoll/supervision/supervisor.hpp"
+
+namespace edgepoll::appliance {
+
+// Long-lived objects the tree's processes share; they outlive the tree.
+struct NodeParts {
+  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+  std::shared_ptr<storage::WriterHandle> writer = std::make_shared<storage::WriterHandle>();
+  std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer);
+  std::shared_ptr<pollers::Transport> transport;
+  pollers::PollerContext poller_context;
+};
+
+NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config);
+supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts);
+
+}  // namespace edgepoll::appliance

@@ -1,0 +1,76 @@
+// edgepoll: the daemon. main() only wires: config -> shared parts -> tree -> loop.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "edgepoll/appliance/node_tree.hpp"
+
+using namespace edgepoll;
+using namespace edgepoll::supervision;
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgepoll: resilient edge device polling appliance"};
+  std::string config_path = "/etc/edgepoll/edgepoll.toml";
+  bool check_only = false;
+  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+  app.add_flag("--check-config", check_only, "validate the configuration and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  auto config = appliance::AppConfig::load(config_path);
+  if (!config.ok()) {
+    std::cerr << "edgepoll: " << config.error().describe() << "\n";
+    return 2;
+  }
+  if (check_only) {
+    std::cout << config_path << ": ok (" << config->devices.size() << " devices)\n";
+    return 0;
+  }
+
+  boost::asio::io_context io;  // one event-loop thread: handlers never block
+  SteadyClock clock(io);
+  Runtime runtime(io, clock);
+  appliance::NodeParts parts = appliance::make_node_parts(io, *config);
+  runtime.add_observer(parts.metrics->supervision_observer());
+
+  auto root = runtime.spawn(std::make_shared<Supervisor>(appliance::node_tree(*config, parts)), "root");
+  if (!root.ok()) {
+    spdlog::critical("edgepoll did not start: {}", root.error().describe());
+    return 1;
+  }
+  (void)runtime.registry().register_name("root", root.value());
+  spdlog::info("edgepoll running: {} devices, config {}", config->devices.size(), config_path);
+
+  int exit_code = 0;
+  runtime.on_exit(root.value(), [&](const ExitReason& reason) {
+    exit_code = reason.is_clean() ? 0 : 1;
+    spdlog::info("edgepoll stopped: {}", reason.to_string());
+    io.stop();
+  });
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      auto fresh = appliance::AppConfig::load(config_path);
+      if (!fresh.ok()) {
+        spdlog::error("reload refused, keeping the running config: {}", fresh.error().describe());
+      } else {
+        for (const auto& c : which_children(root.value())) {
+          if (c.id != "edge") continue;
+          for (const auto& e : which_children(c.pid)) {
+            if (e.id == "config_manager") runtime.send(e.pid, pollers::ApplyDevices{fresh->devices});
+          }
+        }
+        spdlog::info("reloaded {}: {} devices", config_path, fresh->devices.size());
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
+    spdlog::info("signal {}: stopping (children in reverse start order)", sig);
+    stop_supervisor(runtime, root.value(), ExitReason::shutdown());
+  };
+  signals.async_wait(on_signal);
+  io.run();
+  return exit_code;
+}
