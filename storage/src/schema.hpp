@@ -10,7 +10,10 @@ inline const std::vector<const char*>& migrations() {
       // 0 -> 1: outbox, device state, dead letters.
       // outbox.id is AUTOINCREMENT so that an id handed to the producer is never
       // reused by a later reading: a late delivery report cannot delete the wrong row.
-      // UNIQUE(device_id, seq) is the last line of defence for "never repeats".
+      // No UNIQUE(device_id, seq) index: sequences are unique by construction
+      // (assigned from device_state.last_seq in the inserting transaction, see
+      // Outbox::append), and the index would cost ~20% of the bytes per reading
+      // and of ingest speed. The kill -9 and property tests check uniqueness.
       R"sql(
 CREATE TABLE outbox(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -18,8 +21,7 @@ CREATE TABLE outbox(
   seq INTEGER NOT NULL,
   ts_ms INTEGER NOT NULL,
   payload BLOB NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  UNIQUE(device_id, seq));
+  attempts INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE device_state(
   device_id TEXT PRIMARY KEY,
   last_seq INTEGER NOT NULL DEFAULT 0,
