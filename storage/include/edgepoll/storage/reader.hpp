@@ -35,6 +35,8 @@ class Reader {
   Result<std::vector<DeadLetter>> dead_letters(std::size_t limit, std::int64_t after_id = 0);
   Result<std::optional<DeviceState>> device_state(const std::string& device_id);
   Result<std::vector<DeviceState>> device_states();
+  // Counts the outbox (a full scan of its rows: for /metrics every few seconds,
+  // not per request).
   Result<OutboxDepth> outbox_depth();
 
  private:
