@@ -1,5 +1,8 @@
 #include "edgepoll/pollers/http_fetcher.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -40,6 +43,10 @@ struct SocketWatch {
   bool reading = false;
   bool writing = false;
   bool closed = false;
+  // Opened through on_open: stays registered with Asio while libcurl keeps the
+  // connection idle in its cache (REMOVE only clears `want`), so a kept-alive
+  // poll costs no epoll_ctl. Other sockets are registered per ADD/REMOVE.
+  bool opened_by_us = false;
 };
 
 std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -94,7 +101,9 @@ struct HttpFetcher::Impl {
     curl_multi_cleanup(multi);  // may still REMOVE sockets through on_socket
     for (auto& [fd, w] : sockets) {
       w->closed = true;
-      w->sd.release();  // libcurl owns (and has closed) the descriptor
+      boost::system::error_code ec;
+      if (w->opened_by_us) w->sd.close(ec);
+      else w->sd.release();  // libcurl's own descriptor: it closes it
     }
     sockets.clear();
     for (CURL* e : idle) curl_easy_cleanup(e);
@@ -105,45 +114,90 @@ struct HttpFetcher::Impl {
 
   static int on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void*) {
     auto* self = static_cast<Impl*>(self_ptr);
+    auto it = self->sockets.find(fd);
     if (what == CURL_POLL_REMOVE) {
-      self->forget(fd);
+      if (it == self->sockets.end()) return 0;
+      if (it->second->opened_by_us) it->second->want = 0;  // pending waits stay armed
+      else self->forget(it);
       return 0;
     }
-    auto& w = self->sockets[fd];
-    if (!w) {
-      w = std::make_shared<SocketWatch>(self->io);
+    if (it == self->sockets.end()) {
+      auto w = std::make_shared<SocketWatch>(self->io);
       boost::system::error_code ec;
       w->sd.assign(fd, ec);
-      if (ec) {
-        self->sockets.erase(fd);
-        return -1;  // libcurl fails the transfers on this socket
-      }
+      if (ec) return -1;  // libcurl fails the transfers on this socket
+      it = self->sockets.emplace(fd, std::move(w)).first;
     }
-    w->want = what;
-    self->arm(fd, w);
+    it->second->want = what;
+    self->arm(fd, it->second);
+    return 0;
+  }
+
+  // Connection sockets are opened and closed here so that their Asio
+  // registration lives exactly as long as the descriptor.
+  static curl_socket_t on_open(void* self_ptr, curlsocktype purpose, curl_sockaddr* addr) {
+    auto* self = static_cast<Impl*>(self_ptr);
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+    const int fd = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd < 0) return CURL_SOCKET_BAD;
+    auto w = std::make_shared<SocketWatch>(self->io);
+    boost::system::error_code ec;
+    w->sd.assign(fd, ec);
+    if (ec) {
+      ::close(fd);
+      return CURL_SOCKET_BAD;
+    }
+    w->opened_by_us = true;
+    self->sockets[fd] = std::move(w);
+    return fd;
+  }
+
+  static int on_close(void* self_ptr, curl_socket_t fd) {
+    auto* self = static_cast<Impl*>(self_ptr);
+    auto it = self->sockets.find(fd);
+    if (it == self->sockets.end()) return ::close(fd);
+    it->second->closed = true;
+    boost::system::error_code ec;
+    it->second->sd.close(ec);  // cancels its waits; close() drops the epoll entry
+    self->sockets.erase(it);
     return 0;
   }
 
   static int on_timer(CURLM*, long timeout_ms, void* self_ptr) {
     auto* self = static_cast<Impl*>(self_ptr);
+    const std::uint64_t generation = ++self->timer_generation;
     self->timer.cancel();
     if (timeout_ms < 0) return 0;
-    self->timer.expires_after(milliseconds(timeout_ms));
-    // The handler may outlive the fetcher (already queued when it dies): it
-    // checks the liveness token before touching `self`.
-    self->timer.async_wait(
-        [self, weak = std::weak_ptr<bool>(self->alive)](const boost::system::error_code& ec) {
-          if (ec || weak.expired()) return;
+    // The handlers may outlive the fetcher: they check the liveness token
+    // before touching `self`, and a newer timer request supersedes older ones.
+    auto fire = [self, generation, weak = std::weak_ptr<bool>(self->alive)] {
+      if (weak.expired() || generation != self->timer_generation) return;
+      self->act(CURL_SOCKET_TIMEOUT, 0);
+    };
+    if (timeout_ms == 0) {
+      // "Run now" comes with every new transfer: one posted kick serves all the
+      // transfers started before it runs, and costs no timerfd update.
+      if (!self->kick_posted) {
+        self->kick_posted = true;
+        asio::post(self->io, [self, weak = std::weak_ptr<bool>(self->alive)] {
+          if (weak.expired()) return;
+          self->kick_posted = false;
           self->act(CURL_SOCKET_TIMEOUT, 0);
         });
+      }
+      return 0;
+    }
+    self->timer.expires_after(milliseconds(timeout_ms));
+    self->timer.async_wait([fire](const boost::system::error_code& ec) {
+      if (!ec) fire();
+    });
     return 0;
   }
 
   // ---- socket watching -----------------------------------------------------
 
-  void forget(curl_socket_t fd) {
-    auto it = sockets.find(fd);
-    if (it == sockets.end()) return;
+  template <class It>
+  void forget(It it) {
     it->second->closed = true;
     it->second->sd.release();  // cancels pending waits; libcurl closes the fd
     sockets.erase(it);
@@ -155,9 +209,7 @@ struct HttpFetcher::Impl {
       w->sd.async_wait(asio::posix::descriptor_base::wait_read,
                        [this, fd, w](const boost::system::error_code& ec) {
                          w->reading = false;
-                         if (ec || w->closed) return;
-                         act(fd, CURL_CSELECT_IN);
-                         if (!w->closed) arm(fd, w);
+                         on_ready(fd, w, ec, CURL_CSELECT_IN);
                        });
     }
     if ((w->want & CURL_POLL_OUT) && !w->writing) {
@@ -165,11 +217,22 @@ struct HttpFetcher::Impl {
       w->sd.async_wait(asio::posix::descriptor_base::wait_write,
                        [this, fd, w](const boost::system::error_code& ec) {
                          w->writing = false;
-                         if (ec || w->closed) return;
-                         act(fd, CURL_CSELECT_OUT);
-                         if (!w->closed) arm(fd, w);
+                         on_ready(fd, w, ec, CURL_CSELECT_OUT);
                        });
     }
+  }
+
+  void on_ready(curl_socket_t fd, const std::shared_ptr<SocketWatch>& w,
+                const boost::system::error_code& ec, int events) {
+    if (w->closed) return;  // first: `this` may be gone once the watch is closed
+    if (ec == asio::error::operation_aborted) {
+      arm(fd, w);
+      return;
+    }
+    // An event on an idle cached connection (the device closed it) is passed
+    // on too: libcurl notices the close.
+    act(fd, ec ? CURL_CSELECT_ERR : events);
+    if (!w->closed && !ec) arm(fd, w);
   }
 
   void act(curl_socket_t fd, int events) {
@@ -242,6 +305,10 @@ struct HttpFetcher::Impl {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_open);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, std::max(1L, to_ms(r.timeout)));
     const Duration connect = r.connect_timeout > Duration::zero() ? r.connect_timeout : r.timeout;
@@ -313,6 +380,8 @@ struct HttpFetcher::Impl {
   std::unordered_map<RequestId, std::unique_ptr<Transfer>> transfers;
   std::vector<CURL*> idle;
   RequestId next_id = 1;
+  std::uint64_t timer_generation = 0;
+  bool kick_posted = false;
   FetcherStats stats;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };

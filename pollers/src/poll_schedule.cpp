@@ -4,12 +4,19 @@
 
 namespace edgepoll::pollers {
 
-PollSchedule::PollSchedule(Clock& clock, Duration interval, std::uint64_t seed)
-    : clock_(clock), interval_(interval) {
+PollSchedule::PollSchedule(Clock& clock, Duration interval, std::uint64_t seed,
+                           Duration granularity)
+    : clock_(clock), interval_(interval), granularity_(granularity) {
   if (interval_ <= Duration::zero()) throw std::invalid_argument("poll interval must be > 0");
+  // A grid coarser than the interval, or one the interval is not a multiple of,
+  // would bend the rate: then there is no grid.
+  if (granularity_ <= Duration::zero() || granularity_ > interval_ ||
+      interval_ % granularity_ != Duration::zero())
+    granularity_ = Duration(1);
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<Duration::rep> dist(0, interval_.count() - 1);
-  phase_ = Duration(dist(rng));
+  const auto slots = interval_ / granularity_;
+  std::uniform_int_distribution<Duration::rep> dist(0, slots - 1);
+  phase_ = granularity_ * dist(rng);
 }
 
 PollSchedule::~PollSchedule() { stop(); }
@@ -17,7 +24,10 @@ PollSchedule::~PollSchedule() { stop(); }
 void PollSchedule::start(std::function<void(TimePoint)> on_due) {
   stop();
   on_due_ = std::move(on_due);
-  next_due_ = clock_.now() + phase_;
+  // Round up to the grid so that every device's due times share it.
+  const auto since_epoch = clock_.now().time_since_epoch();
+  const auto aligned = (since_epoch + granularity_ - Duration(1)) / granularity_ * granularity_;
+  next_due_ = TimePoint(aligned) + phase_;
   arm();
 }
 

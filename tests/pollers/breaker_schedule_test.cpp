@@ -111,6 +111,7 @@ TEST(PollSchedule, TicksAtFixedRateFromARandomPhase) {
   clock.advance(5s);
   ASSERT_EQ(dues.size(), 5u);
   EXPECT_EQ(dues[0] - t0, s.phase());
+  EXPECT_EQ(s.phase() % 10ms, 0ns);  // on the default 10 ms grid: ticks coalesce
   for (std::size_t i = 1; i < dues.size(); ++i) EXPECT_EQ(dues[i] - dues[i - 1], 1s);
 }
 
