@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# N simulated HTTP devices at 1 poll/s: edgepoll's pollers (HttpFetcher +
+# PollSchedule + Decoder, bench/pollers/poll_bench.cpp) and collectd 5.12
+# curl_json at the same time against the same device-sim (devices e-* and c-*). Polls are counted on
+# the server side (device-sim /stats), CPU from /proc/<pid>/stat, RSS from
+# /proc/<pid>/status. Prints a markdown table on stdout.
+#   bench/pollers/run.sh                      1,000 devices each, 20 s window
+#   DEVICES=10000 SECONDS_EACH=60 bench/pollers/run.sh
+#   EDGEPOLL_BUILD_DIR=build/pollers bench/pollers/run.sh   (an existing build dir)
+set -euo pipefail
+source "$(dirname "$0")/../../scripts/common.sh"
+DEVICES=${DEVICES:-1000}
+SECONDS_EACH=${SECONDS_EACH:-20}
+WARMUP=${WARMUP:-3}
+
+if [[ -n "${EDGEPOLL_BUILD_DIR:-}" ]]; then
+  build=$(cd "$repo" && realpath "$EDGEPOLL_BUILD_DIR")
+  cmake --build "$build" -j "$jobs" --target pollers-bench device-sim >/dev/null
+else
+  "$repo/scripts/setup"
+  configure_and_build default pollers-bench device-sim >/dev/null
+  build="$repo/build/default"
+fi
+command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y collectd-core libyajl2" >&2; exit 1; }
+# Both pollers keep one connection (or more) per device open to the simulator.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" <<'PY'
+import json, os, subprocess, sys, tempfile, time, urllib.request
+
+build, devices, seconds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+tick = os.sysconf("SC_CLK_TCK")
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+sim = subprocess.Popen([f"{build}/tools/device-sim/device-sim", "--idle-timeout", "600"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+address = sim.stdout.readline().strip().split("=", 1)[1]
+
+def served(prefix):
+    with urllib.request.urlopen(f"http://{address}/stats", timeout=30) as r:
+        stats = json.load(r)
+    return sum(n for d, n in stats["devices"].items() if d.startswith(prefix))
+
+def collectd_config(tmp):
+    conf = os.path.join(tmp, "collectd.conf")
+    with open(conf, "w") as f:
+        f.write(f'''Hostname "bench"
+FQDNLookup false
+BaseDir "{tmp}"
+PIDFile "{tmp}/collectd.pid"
+PluginDir "/usr/lib/collectd"
+TypesDB "/usr/share/collectd/types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel "warning"
+  File "{tmp}/collectd.log"
+</Plugin>
+LoadPlugin curl_json
+<Plugin curl_json>
+''')
+        for i in range(devices):
+            f.write(f'''  <URL "http://{address}/devices/c-{i}">
+    Instance "c-{i}"
+    Timeout 2000
+    <Key "temperature">
+      Type "temperature"
+    </Key>
+    <Key "humidity">
+      Type "humidity"
+    </Key>
+    <Key "pressure">
+      Type "pressure"
+    </Key>
+  </URL>
+''')
+        f.write("</Plugin>\n")
+    return conf
+
+# Both run at the same time over the same window, so that load from anything
+# else on the machine hits both alike.
+out = {}
+collectd = None
+try:
+    tmp = tempfile.mkdtemp(prefix="pollers-collectd-")
+    os.chmod(tmp, 0o755)
+    collectd = subprocess.Popen(["collectd", "-f", "-C", collectd_config(tmp)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bench = subprocess.Popen([f"{build}/bench/pollers/pollers-bench", "--sim", address,
+                              "--devices", str(devices), "--seconds", str(seconds),
+                              "--warmup", str(warmup), "--prefix", "e-"],
+                             stdout=subprocess.PIPE, text=True)
+    assert bench.stdout.readline().strip() == "window_start=1"
+    e0, c0, ccpu0, t0 = served("e-"), served("c-"), cpu_seconds(collectd.pid), time.monotonic()
+    figures = dict(l.strip().split("=", 1) for l in bench.stdout if "=" in l)
+    e1, c1, ccpu1, t1 = served("e-"), served("c-"), cpu_seconds(collectd.pid), time.monotonic()
+    c_rss = rss_bytes(collectd.pid)
+    bench.wait()
+    window = t1 - t0
+    e_cpu = float(figures["edgepoll_cpu_s"]) * window / float(figures["edgepoll_window_s"])
+    out["edgepoll"] = dict(polls_per_s=(e1 - e0) / window, cpu=e_cpu, window=window,
+                           polls_per_cpu_s=(e1 - e0) / e_cpu,
+                           rss_per_device=float(figures["edgepoll_rss_bytes"]) / devices,
+                           failed=int(figures["edgepoll_failed"]))
+    c_cpu = ccpu1 - ccpu0
+    out["collectd"] = dict(polls_per_s=(c1 - c0) / window, cpu=c_cpu, window=window,
+                           polls_per_cpu_s=(c1 - c0) / c_cpu if c_cpu else 0,
+                           rss_per_device=c_rss / devices)
+finally:
+    if collectd:
+        collectd.terminate()
+        collectd.wait(timeout=60)
+    sim.terminate()
+    sim.wait(timeout=30)
+
+e, c = out["edgepoll"], out["collectd"]
+print(f"{devices} devices each for edgepoll and collectd at 1 poll/s, both at once against one "
+      f"device-sim; {window:.1f} s window after {warmup:.0f} s warm-up; polls counted by device-sim.")
+print()
+print("| figure | edgepoll | collectd 5.12 curl_json | edgepoll / collectd |")
+print("|---|---:|---:|---:|")
+rows = [("polls completed per second", "polls_per_s", "higher"),
+        ("CPU-seconds per 1,000 polls", None, "lower"),
+        ("polls per CPU-second", "polls_per_cpu_s", "higher"),
+        ("RSS per device (bytes, whole process / devices)", "rss_per_device", "lower")]
+for name, key, better in rows:
+    if key is None:
+        a = e["cpu"] * 1000 / (e["polls_per_s"] * e["window"])
+        b = c["cpu"] * 1000 / max(1e-9, c["polls_per_s"] * c["window"])
+    else:
+        a, b = e[key], c[key]
+    print(f"| {name} | {a:,.3f} | {b:,.3f} | {a / b if b else float('inf'):.2f}x ({better} is better) |")
+print()
+print(f"edgepoll: failed polls {e['failed']}, "
+      + ", ".join(f"{k.replace('edgepoll_', '')} {v}" for k, v in figures.items()
+                  if "jitter" in k or "lateness" in k or k.endswith("rss_per_device_bytes")))
+PY
