@@ -72,6 +72,11 @@ Result<AppConfig> AppConfig::parse(std::string_view text, const std::string& sou
     if (!s.ok()) return in_file(source, s.take_error());
     c.storage = std::move(s.value());
   }
+  if (const auto* t = section("kafka")) {
+    auto k = kafka::KafkaConfig::parse(*t);
+    if (!k.ok()) return in_file(source, k.take_error());
+    c.kafka = std::move(k.value());
+  }
   if (const auto* t = section("health")) {
     auto h = HealthConfig::parse(*t);
     if (!h.ok()) return in_file(source, h.take_error());

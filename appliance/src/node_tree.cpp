@@ -6,6 +6,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "edgepoll/appliance/health_endpoint.hpp"
+#include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/pollers/pollers_tree.hpp"
 #include "edgepoll/storage/database.hpp"
 
@@ -96,6 +97,7 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
 SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts) {
   // deps: storage and (later) Kafka pools are independent of each other.
   SupervisorSpec deps{{Strategy::one_for_one, 5, 30}, {storage::storage_pool_child(config.storage, parts.writer)}};
+  if (config.kafka) deps.children.push_back(kafka_pool_child(parts.writer, *config.kafka));
   // edge: rest_for_one, so that pollers restarting restarts the config manager
   // after it (which then starts every device again).
   SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},

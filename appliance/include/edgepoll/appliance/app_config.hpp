@@ -5,12 +5,15 @@
 //
 //   [storage]   -> storage::StoreConfig
 //   [health]    -> HealthConfig
+//   [kafka]     -> kafka::KafkaConfig (absent: readings stay in the outbox)
 //   [pollers]   backoff_base = "10s", backoff_cap = "1h", max_consecutive_failures = 3
 //   [[device]]  -> pollers::DeviceConfig (one table per device)
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "edgepoll/appliance/health_endpoint.hpp"
+#include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/pollers/config_manager.hpp"
 #include "edgepoll/pollers/device_config.hpp"
 #include "edgepoll/storage/store_config.hpp"
@@ -26,6 +29,7 @@ struct PollersConfig {
 struct AppConfig {
   std::string source;  // the file it came from
   storage::StoreConfig storage;
+  std::optional<kafka::KafkaConfig> kafka;
   HealthConfig health;
   PollersConfig pollers;
   std::vector<pollers::DeviceConfig> devices;

@@ -4,7 +4,8 @@
 // root  one_for_one
 // ├── prerequisites   worker: state dir writable, DB opens and passes its checks
 // ├── deps  one_for_one          (may vanish; the node keeps polling into buffers)
-// │   └── storage_pool           writer (batched transactions)
+// │   ├── storage_pool           writer (batched transactions)
+// │   └── kafka_pool             producer draining the outbox (when [kafka] is set)
 // ├── edge  rest_for_one         (pollers are meaningless without config)
 // │   ├── pollers                simple_one_for_one of TEMPORARY device subtrees
 // │   └── config_manager         restarts dead devices after jittered backoff
