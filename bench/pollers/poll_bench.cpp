@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <unistd.h>
@@ -67,7 +68,9 @@ int main(int argc, char** argv) {
   std::string prefix = "e-";
   unsigned devices = 1000;
   double seconds = 20, warmup = 3, interval_s = 1, timeout_s = 2;
-  app.add_option("--sim", sim, "device-sim HOST:PORT")->capture_default_str();
+  app.add_option("--sim", sim,
+                 "device-sim HOST:PORT[,HOST:PORT...]; device n uses address n % count")
+      ->capture_default_str();
   app.add_option("--prefix", prefix, "device ids are <prefix><n>")->capture_default_str();
   app.add_option("--devices", devices, "number of devices")->capture_default_str();
   app.add_option("--seconds", seconds, "measured window")->capture_default_str();
@@ -79,7 +82,11 @@ int main(int argc, char** argv) {
   boost::asio::io_context io(1);
   supervision::SteadyClock clock(io);
   const double rss_before = rss_bytes();
-  HttpFetcher fetcher(io);
+  FetcherOptions fetcher_options;
+  // Polled every interval: connections idle much longer are burst leftovers.
+  fetcher_options.max_idle_connection_age =
+      std::chrono::duration_cast<Duration>(std::chrono::duration<double>(std::max(2.0, 3 * interval_s)));
+  HttpFetcher fetcher(io, fetcher_options);
   const Decoder decoder("bench", {{"/temperature", "temperature", MetricType::number, "degC"},
                                   {"/humidity", "humidity", MetricType::number, "%"},
                                   {"/pressure", "pressure", MetricType::number, "hPa"},
@@ -92,11 +99,18 @@ int main(int argc, char** argv) {
   lateness_ms.reserve(static_cast<std::size_t>(devices * seconds / interval_s * 1.2));
   interval_error_ms.reserve(lateness_ms.capacity());
 
+  std::vector<std::string> addresses;
+  for (std::size_t at = 0; at <= sim.size();) {
+    const auto comma = std::min(sim.find(',', at), sim.size());
+    addresses.push_back(sim.substr(at, comma - at));
+    at = comma + 1;
+  }
+  std::map<std::string, std::uint64_t> errors;
   std::vector<Device> fleet(devices);
   std::mt19937_64 seeds(12345);
   for (unsigned i = 0; i < devices; ++i) {
     Device& d = fleet[i];
-    d.request.url = "http://" + sim + "/devices/" + prefix + std::to_string(i);
+    d.request.url = "http://" + addresses[i % addresses.size()] + "/devices/" + prefix + std::to_string(i);
     d.request.timeout = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(timeout_s));
     d.request.max_body = 64 * 1024;
     d.request.device_id = prefix + std::to_string(i);
@@ -121,6 +135,7 @@ int main(int argc, char** argv) {
         ++polls;
         if (!r) {
           ++failed;
+          ++errors[r.error().code];
           return;
         }
         ++ok;
@@ -148,6 +163,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long>(polls), static_cast<unsigned long>(ok),
               static_cast<unsigned long>(failed), static_cast<unsigned long>(decode_failed));
   std::printf("edgepoll_new_connections=%lu\n", static_cast<unsigned long>(new_connections));
+  for (const auto& [code, n] : errors)
+    std::printf("edgepoll_error_%s=%lu\n", code.c_str(), static_cast<unsigned long>(n));
   std::printf("edgepoll_skipped_in_flight=%lu\n", static_cast<unsigned long>(skipped));
   std::printf("edgepoll_polls_per_s=%.1f\n", static_cast<double>(polls) / wall);
   std::printf("edgepoll_cpu_s=%.3f\n", cpu);

@@ -12,6 +12,10 @@ source "$(dirname "$0")/../../scripts/common.sh"
 DEVICES=${DEVICES:-1000}
 SECONDS_EACH=${SECONDS_EACH:-20}
 WARMUP=${WARMUP:-3}
+# Ports of the simulator. Field devices are distinct hosts; 10,000 devices behind
+# one host:port make libcurl scan one long connection list per request, which
+# is a property of that topology, not of polling (see RESULTS.md).
+PORTS=${PORTS:-100}
 
 if [[ -n "${EDGEPOLL_BUILD_DIR:-}" ]]; then
   build=$(cd "$repo" && realpath "$EDGEPOLL_BUILD_DIR")
@@ -25,10 +29,11 @@ command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y c
 # Both pollers keep one connection (or more) per device open to the simulator.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" <<'PY'
+python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" <<'PY'
 import json, os, subprocess, sys, tempfile, time, urllib.request
 
 build, devices, seconds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+ports = int(sys.argv[5])
 tick = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(pid):
@@ -43,9 +48,11 @@ def rss_bytes(pid):
                 return int(line.split()[1]) * 1024
     return 0
 
-sim = subprocess.Popen([f"{build}/tools/device-sim/device-sim", "--idle-timeout", "600"],
+sim = subprocess.Popen([f"{build}/tools/device-sim/device-sim", "--idle-timeout", "600",
+                        "--listeners", str(ports)],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-address = sim.stdout.readline().strip().split("=", 1)[1]
+addresses = [sim.stdout.readline().strip().split("=", 1)[1] for _ in range(ports)]
+address = addresses[0]
 
 def served(prefix):
     with urllib.request.urlopen(f"http://{address}/stats", timeout=30) as r:
@@ -71,7 +78,7 @@ LoadPlugin curl_json
 <Plugin curl_json>
 ''')
         for i in range(devices):
-            f.write(f'''  <URL "http://{address}/devices/c-{i}">
+            f.write(f'''  <URL "http://{addresses[i % ports]}/devices/c-{i}">
     Instance "c-{i}"
     Timeout 2000
     <Key "temperature">
@@ -97,7 +104,7 @@ try:
     os.chmod(tmp, 0o755)
     collectd = subprocess.Popen(["collectd", "-f", "-C", collectd_config(tmp)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    bench = subprocess.Popen([f"{build}/bench/pollers/pollers-bench", "--sim", address,
+    bench = subprocess.Popen([f"{build}/bench/pollers/pollers-bench", "--sim", ",".join(addresses),
                               "--devices", str(devices), "--seconds", str(seconds),
                               "--warmup", str(warmup), "--prefix", "e-"],
                              stdout=subprocess.PIPE, text=True)
@@ -126,7 +133,7 @@ finally:
 
 e, c = out["edgepoll"], out["collectd"]
 print(f"{devices} devices each for edgepoll and collectd at 1 poll/s, both at once against one "
-      f"device-sim; {window:.1f} s window after {warmup:.0f} s warm-up; polls counted by device-sim.")
+      f"device-sim on {ports} ports; {window:.1f} s window after {warmup:.0f} s warm-up; polls counted by device-sim.")
 print()
 print("| figure | edgepoll | collectd 5.12 curl_json | edgepoll / collectd |")
 print("|---|---:|---:|---:|")

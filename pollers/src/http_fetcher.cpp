@@ -79,7 +79,7 @@ FetchRequest FetchRequest::for_device(const DeviceConfig& c, Auth auth) {
 }
 
 struct HttpFetcher::Impl {
-  Impl(asio::io_context& io, FetcherOptions options) : io(io), timer(io) {
+  Impl(asio::io_context& io, FetcherOptions options) : io(io), timer(io), options(options) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     multi = curl_multi_init();
@@ -244,17 +244,22 @@ struct HttpFetcher::Impl {
   // ---- completion ----------------------------------------------------------
 
   void finish_done() {
-    // Collect first, call back after: a callback may start or cancel requests.
-    std::vector<std::pair<FetchCallback, Result<FetchResponse>>> ready;
+    // Drain libcurl's message queue before removing any handle: removal scans
+    // the queue, so removing while thousands of messages wait (a timeout storm)
+    // would be quadratic. Callbacks run last: they may start or cancel requests.
+    done_msgs.clear();
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
-      if (msg->msg != CURLMSG_DONE) continue;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left))
+      if (msg->msg == CURLMSG_DONE) done_msgs.emplace_back(msg->easy_handle, msg->data.result);
+    if (done_msgs.empty()) return;
+    std::vector<std::pair<FetchCallback, Result<FetchResponse>>> ready;
+    ready.reserve(done_msgs.size());
+    for (auto [easy, code] : done_msgs) {
       Transfer* raw = nullptr;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
-      const CURLcode code = msg->data.result;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
       auto it = raw == nullptr ? transfers.end() : transfers.find(raw->id);
       if (it == transfers.end()) {  // not ours any more: just detach it
-        curl_multi_remove_handle(multi, msg->easy_handle);
+        curl_multi_remove_handle(multi, easy);
         continue;
       }
       std::unique_ptr<Transfer> t = std::move(it->second);
@@ -319,6 +324,10 @@ struct HttpFetcher::Impl {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
     if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
     curl_easy_setopt(e, CURLOPT_USERAGENT, "edgepoll/0.1");
+    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN,
+                     std::max(1L, static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                        options.max_idle_connection_age)
+                                                        .count())));
     switch (r.auth.kind) {
       case AuthKind::none: break;
       case AuthKind::basic:
@@ -376,9 +385,11 @@ struct HttpFetcher::Impl {
   asio::io_context& io;
   CURLM* multi = nullptr;
   asio::steady_timer timer;
+  FetcherOptions options;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets;
   std::unordered_map<RequestId, std::unique_ptr<Transfer>> transfers;
   std::vector<CURL*> idle;
+  std::vector<std::pair<CURL*, CURLcode>> done_msgs;  // reused by finish_done
   RequestId next_id = 1;
   std::uint64_t timer_generation = 0;
   bool kick_posted = false;

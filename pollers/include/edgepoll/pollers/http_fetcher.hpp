@@ -49,6 +49,12 @@ using RequestId = std::uint64_t;
 struct FetcherOptions {
   // Idle keep-alive connections kept in the shared cache.
   long max_cached_connections = 20000;
+  // An idle connection older than this is closed instead of reused. libcurl
+  // 7.88 walks its whole connection cache on every completed transfer
+  // (curl_multi_remove_handle -> close_connect_only), so connections left over
+  // from a burst cost every later poll; make this a little longer than the
+  // longest poll interval so that each device keeps its own connection.
+  Duration max_idle_connection_age = std::chrono::seconds(60);
   // Upper bound of connections to one host (0 = unlimited): a simulator or a
   // gateway serving many devices is not flooded.
   long max_host_connections = 0;
