@@ -59,18 +59,6 @@ void HealthEndpoint::terminate(Process&, const ExitReason&) {
 
 void HealthEndpoint::describe(nlohmann::json& out) const { out["port"] = bound_port_.load(); }
 
-namespace {
-// Finds a living process by tree path, walking down from the root.
-Pid find_path(const Pid& root, const std::string& path) {
-  if (!root || !root.alive()) return Pid{};
-  if (root.path() == path) return root;
-  for (const auto& c : which_children(root)) {
-    if (c.pid && (path == c.pid.path() || path.rfind(c.pid.path() + "/", 0) == 0)) return find_path(c.pid, path);
-  }
-  return Pid{};
-}
-}  // namespace
-
 HttpResponse HealthEndpoint::serve(Runtime& rt, const std::string& target) const {
   const std::string path = target.substr(0, target.find('?'));
   if (path == "/health") return {200, "text/plain; charset=utf-8", "ok\n"};
@@ -78,7 +66,7 @@ HttpResponse HealthEndpoint::serve(Runtime& rt, const std::string& target) const
   if (path == "/ready") {
     nlohmann::json missing = nlohmann::json::array();
     for (const auto& p : config_.ready_requires) {
-      if (!root || !find_path(*root, p)) missing.push_back(p);
+      if (!root || !find_in_tree(*root, p)) missing.push_back(p);
     }
     const bool ready = missing.empty();
     nlohmann::json body = {{"ready", ready}, {"not_running", missing}};

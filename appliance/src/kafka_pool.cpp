@@ -8,6 +8,8 @@
 
 #include "edgepoll/kafka/outbox_drainer.hpp"
 #include "edgepoll/kafka/producer.hpp"
+#include "edgepoll/appliance/command_bridge.hpp"
+#include "edgepoll/appliance/loop_process.hpp"
 #include "edgepoll/supervision/process.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 
@@ -84,122 +86,95 @@ class WriterOutboxSource final : public kafka::OutboxSource {
 
 }  // namespace
 
-struct OutboxDrainThread::Parts {
-  explicit Parts(std::shared_ptr<storage::WriterHandle> writer) : source(std::move(writer)) {}
-  std::unique_ptr<kafka::Producer> producer;
-  std::unique_ptr<kafka::OutboxDrainer> drainer;
-  WriterOutboxSource source;  // declared last: released (marks freed) first
-};
-
-OutboxDrainThread::OutboxDrainThread(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka,
-                                     Clock& clock)
-    : writer_(std::move(writer)), kafka_(std::move(kafka)), clock_(clock) {}
-
-OutboxDrainThread::~OutboxDrainThread() { stop(); }
-
-Status OutboxDrainThread::start() {
-  parts_ = std::make_unique<Parts>(writer_);
-  auto producer = kafka::Producer::create(kafka_);
-  if (!producer.ok()) return producer.take_error();
-  parts_->producer = std::move(producer.value());
-  parts_->drainer = std::make_unique<kafka::OutboxDrainer>(parts_->source, *parts_->producer, clock_,
-                                                           kafka::DrainerOptions::from(kafka_));
-  thread_ = std::thread([this] { loop(); });
-  return ok_status();
-}
-
-void OutboxDrainThread::loop() {
-  auto& drainer = *parts_->drainer;
-  for (;;) {
-    auto delay = drainer.pump();
-    counters_->delivered = drainer.stats().delivered;
-    counters_->dead_lettered = drainer.stats().dead_lettered;
-    counters_->in_flight = drainer.in_flight();
-    counters_->caught_up = drainer.caught_up();
-    std::optional<Error> failed;
-    if (!delay.ok()) failed = delay.error();
-    if (auto fatal = parts_->producer->fatal_error()) failed = *fatal;
-    std::unique_lock lock(mutex_);
-    if (failed) {
-      failure_ = failed;
-      return;
-    }
-    if (stopping_) break;
-    wake_.wait_for(lock, std::min<Duration>(delay.value(), std::chrono::milliseconds(100)));
-  }
-  // Stopping: let acknowledgements of what is in flight arrive, so that those
-  // rows are deleted now rather than sent again after the restart.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (drainer.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
-    (void)parts_->producer->flush(std::chrono::milliseconds(100));
-    if (!drainer.pump().ok()) break;
-  }
-}
-
-void OutboxDrainThread::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-std::optional<Error> OutboxDrainThread::failure() const {
-  std::lock_guard lock(mutex_);
-  return failure_;
-}
-
 namespace {
 
-class KafkaProducerProcess final : public Behaviour {
- public:
-  KafkaProducerProcess(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka)
-      : writer_(std::move(writer)), kafka_(std::move(kafka)) {}
-  InitResult init(Process& self) override {
-    drain_ = std::make_unique<OutboxDrainThread>(writer_, kafka_, self.clock());
-    if (auto started = drain_->start(); !started.ok()) return InitResult::error(started.error());
-    spdlog::info("kafka event=producer_started bootstrap={} topic={}", kafka_.bootstrap_servers, kafka_.default_topic);
-    self.send_after(std::chrono::milliseconds(500), Check{});
-    return InitResult::ok();
-  }
-  void handle(Process& self, Message& m) override {
-    if (!std::any_cast<Check>(&m)) return unexpected(self, m);
-    if (auto failed = drain_->failure()) {
-      return self.exit(ExitReason::error("outbox drain stopped: " + failed->describe()));
+// The producer's loop: pump the drainer; on stop, give in-flight records a
+// few seconds to be acknowledged so their rows are deleted now rather than
+// sent again after a restart.
+Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer, const kafka::KafkaConfig& config,
+                           Clock& clock) {
+  struct Parts {
+    explicit Parts(std::shared_ptr<storage::WriterHandle> w) : source(std::move(w)) {}
+    WriterOutboxSource source;
+    std::unique_ptr<kafka::Producer> producer;
+    std::unique_ptr<kafka::OutboxDrainer> drainer;
+    std::atomic<std::uint64_t> delivered{0}, dead_lettered{0}, in_flight{0};
+    std::atomic<bool> caught_up{false};
+  };
+  auto p = std::make_shared<Parts>(std::move(writer));
+  auto producer = kafka::Producer::create(config);
+  if (!producer.ok()) return producer.take_error();
+  p->producer = std::move(producer.value());
+  p->drainer = std::make_unique<kafka::OutboxDrainer>(p->source, *p->producer, clock, kafka::DrainerOptions::from(config));
+  spdlog::info("kafka event=producer_started bootstrap={} topic={}", config.bootstrap_servers, config.default_topic);
+  Loop loop;
+  loop.step = [p]() -> Result<Duration> {
+    auto delay = p->drainer->pump();
+    p->delivered = p->drainer->stats().delivered;
+    p->dead_lettered = p->drainer->stats().dead_lettered;
+    p->in_flight = p->drainer->in_flight();
+    p->caught_up = p->drainer->caught_up();
+    if (auto fatal = p->producer->fatal_error()) return *fatal;
+    return delay;
+  };
+  loop.finish = [p] {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (p->drainer->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+      (void)p->producer->flush(std::chrono::milliseconds(100));
+      if (!p->drainer->pump().ok()) break;
     }
-    self.send_after(std::chrono::milliseconds(500), Check{});
-  }
-  void terminate(Process&, const ExitReason&) override {
-    if (drain_) drain_->stop();
-  }
-  void describe(nlohmann::json& out) const override {
-    if (!drain_) return;
-    const auto& c = drain_->counters();
-    out["delivered"] = c.delivered.load();
-    out["dead_lettered"] = c.dead_lettered.load();
-    out["in_flight"] = c.in_flight.load();
-    out["caught_up"] = c.caught_up.load();
-  }
+  };
+  loop.describe = [p](nlohmann::json& out) {
+    out["delivered"] = p->delivered.load();
+    out["dead_lettered"] = p->dead_lettered.load();
+    out["in_flight"] = p->in_flight.load();
+    out["caught_up"] = p->caught_up.load();
+  };
+  return loop;
+}
 
- private:
-  struct Check {};
-  std::shared_ptr<storage::WriterHandle> writer_;
-  kafka::KafkaConfig kafka_;
-  std::unique_ptr<OutboxDrainThread> drain_;
-};
+// The command consumer's loop: poll without blocking; applying a command waits
+// for the config manager (ConfigManagerCommands), which is why it has a thread.
+Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const kafka::KafkaConfig& config,
+                           Runtime& runtime) {
+  struct Parts {
+    Parts(Runtime& rt, std::shared_ptr<storage::WriterHandle> w) : handler(rt), dead_letters(std::move(w)) {}
+    ConfigManagerCommands handler;
+    StoreDeadLetters dead_letters;
+    std::unique_ptr<kafka::CommandConsumer> consumer;
+  };
+  auto p = std::make_shared<Parts>(runtime, std::move(writer));
+  auto consumer = kafka::CommandConsumer::create(config, p->handler, p->dead_letters);
+  if (!consumer.ok()) return consumer.take_error();
+  p->consumer = std::move(consumer.value());
+  spdlog::info("kafka event=commands_started topic={} group={}", config.commands_topic, config.group_id);
+  Loop loop;
+  loop.step = [p]() -> Result<Duration> {
+    auto n = p->consumer->poll();
+    if (!n.ok()) return n.take_error();
+    return n.value() > 0 ? Duration::zero() : Duration(std::chrono::milliseconds(100));
+  };
+  loop.finish = [p] { p->consumer->close(); };
+  return loop;
+}
 
 }  // namespace
 
-ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka) {
+ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka, Runtime& runtime) {
   ChildFactory producer = [writer, kafka](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(std::make_shared<KafkaProducerProcess>(writer, kafka));
+    return std::shared_ptr<Behaviour>(std::make_shared<LoopProcess>(
+        [writer, kafka](Process& self) { return producer_loop(writer, kafka, self.clock()); }));
   };
-  // The drain thread flushes in-flight records on stop (up to 5 s).
-  return supervisor_child("kafka_pool",
-                          SupervisorSpec{{Strategy::one_for_one, 5, 60},
-                                         {worker_child("producer", producer, Restart::permanent,
-                                                       Shutdown::timeout(std::chrono::seconds(15)))}});
+  ChildFactory commands = [writer, kafka, &runtime](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+    return std::shared_ptr<Behaviour>(
+        std::make_shared<LoopProcess>([writer, kafka, &runtime](Process&) { return commands_loop(writer, kafka, runtime); }));
+  };
+  // The producer flushes in-flight records on stop (up to 5 s).
+  return supervisor_child(
+      "kafka_pool",
+      SupervisorSpec{{Strategy::one_for_one, 5, 60},
+                     {worker_child("producer", producer, Restart::permanent, Shutdown::timeout(std::chrono::seconds(15))),
+                      worker_child("commands", commands, Restart::permanent, Shutdown::timeout(std::chrono::seconds(15)))}});
 }
 
 }  // namespace edgepoll::appliance

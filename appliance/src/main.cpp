@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   appliance::NodeParts parts = appliance::make_node_parts(io, *config);
   runtime.add_observer(parts.metrics->supervision_observer());
 
-  auto root = runtime.spawn(std::make_shared<Supervisor>(appliance::node_tree(*config, parts)), "root");
+  auto root = runtime.spawn(std::make_shared<Supervisor>(appliance::node_tree(*config, parts, runtime)), "root");
   if (!root.ok()) {
     spdlog::critical("edgepoll did not start: {}", root.error().describe());
     return 1;
@@ -56,12 +56,7 @@ int main(int argc, char** argv) {
       if (!fresh.ok()) {
         spdlog::error("reload refused, keeping the running config: {}", fresh.error().describe());
       } else {
-        for (const auto& c : which_children(root.value())) {
-          if (c.id != "edge") continue;
-          for (const auto& e : which_children(c.pid)) {
-            if (e.id == "config_manager") runtime.send(e.pid, pollers::ApplyDevices{fresh->devices});
-          }
-        }
+        runtime.send(find_in_tree(root.value(), "root/edge/config_manager"), pollers::ApplyDevices{fresh->devices});
         spdlog::info("reloaded {}: {} devices", config_path, fresh->devices.size());
       }
       signals.async_wait(on_signal);

@@ -94,10 +94,10 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   return parts;
 }
 
-SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts) {
+SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
   // deps: storage and (later) Kafka pools are independent of each other.
   SupervisorSpec deps{{Strategy::one_for_one, 5, 30}, {storage::storage_pool_child(config.storage, parts.writer)}};
-  if (config.kafka) deps.children.push_back(kafka_pool_child(parts.writer, *config.kafka));
+  if (config.kafka) deps.children.push_back(kafka_pool_child(parts.writer, *config.kafka, runtime));
   // edge: rest_for_one, so that pollers restarting restarts the config manager
   // after it (which then starts every device again).
   SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "edgepoll/pollers/device_processes.hpp"
 #include "edgepoll/pollers/duration.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 
@@ -113,7 +114,7 @@ void ConfigManager::handle(Process& self, Message& message) {
     }
   } else if (auto* retry = std::any_cast<Retry>(&message)) {
     auto it = devices_.find(retry->id);
-    if (it == devices_.end() || it->second.generation != retry->generation) return;
+    if (it == devices_.end() || it->second.generation != retry->generation || it->second.disabled) return;
     context_.counters->device_restarts++;
     spdlog::info("device={} event=retrying after quarantine", retry->id);
     if (quarantine_log_) quarantine_log_->released(retry->id);
@@ -131,6 +132,9 @@ void ConfigManager::handle(Process& self, Message& message) {
     upsert(self, up->device);
   } else if (auto* rm = std::any_cast<RemoveDevice>(&message)) {
     remove(self, rm->id);
+  } else if (auto* cmd = std::any_cast<DeviceCommand>(&message)) {
+    Status result = command(self, *cmd);
+    if (cmd->reply) cmd->reply(std::move(result));
   } else {
     return unexpected(self, message);
   }
@@ -142,6 +146,54 @@ void ConfigManager::handle(Process& self, Message& message) {
   std::lock_guard lock(describe_mutex_);
   running_ = running;
   quarantined_ = quarantined;
+}
+
+Status ConfigManager::command(Process& self, const DeviceCommand& c) {
+  using Kind = DeviceCommand::Kind;
+  if (c.kind == Kind::upsert) {
+    if (!c.config) return make_error("command.invalid", "upsert needs a device config");
+    upsert(self, *c.config);
+    return ok_status();
+  }
+  auto it = devices_.find(c.device);
+  if (it == devices_.end()) {
+    return make_error("command.unknown_device", "no device '" + c.device + "' is configured", false,
+                      "add it first (add_device) or check the id");
+  }
+  Device& d = it->second;
+  switch (c.kind) {
+    case Kind::set_interval: {
+      DeviceConfig changed = *d.config;
+      changed.interval = c.interval;
+      upsert(self, changed);  // restarts this device only
+      return ok_status();
+    }
+    case Kind::disable:
+      stop(self, d);
+      d.disabled = true;
+      d.quarantined = false;
+      spdlog::info("device={} event=disabled by command", c.device);
+      return ok_status();
+    case Kind::enable:
+      if (d.disabled) {
+        d.disabled = false;
+        start(self, d);
+        spdlog::info("device={} event=enabled by command", c.device);
+      }
+      return ok_status();
+    case Kind::remove:
+      remove(self, c.device);
+      return ok_status();
+    case Kind::poll_now: {
+      if (!d.pid) return make_error("command.not_running", "device '" + c.device + "' is not running (quarantined or disabled)");
+      for (const auto& child : which_children(d.pid)) {
+        if (child.id == "fsm" && child.pid) self.send(child.pid, PollNow{});
+      }
+      return ok_status();
+    }
+    case Kind::upsert: break;
+  }
+  return ok_status();
 }
 
 void ConfigManager::describe(nlohmann::json& out) const {

@@ -45,7 +45,7 @@ void DeviceFsm::terminate(Process&, const ExitReason&) {
 }
 
 void DeviceFsm::handle(Process& self, Message& message) {
-  if (std::any_cast<Due>(&message)) return poll(self);
+  if (std::any_cast<Due>(&message) || std::any_cast<PollNow>(&message)) return poll(self);
   if (auto* result = std::any_cast<PollResult>(&message)) return on_result(self, *result);
   if (std::any_cast<PollBusy>(&message)) {
     in_flight_ = false;

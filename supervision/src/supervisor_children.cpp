@@ -170,6 +170,15 @@ ChildCounts count_children(const Pid& sup) {
   return s ? s->count_children() : ChildCounts{};
 }
 
+Pid find_in_tree(const Pid& root, const std::string& path) {
+  if (!root || !root.alive()) return Pid{};
+  if (root.path() == path) return root;
+  for (const auto& c : which_children(root)) {
+    if (c.pid && (path == c.pid.path() || path.rfind(c.pid.path() + "/", 0) == 0)) return find_in_tree(c.pid, path);
+  }
+  return Pid{};
+}
+
 nlohmann::json tree_snapshot(const Pid& root) {
   nlohmann::json out = nlohmann::json::object();
   if (!root) return out;

@@ -335,5 +335,76 @@ TEST(Daemon, KillNineWhileDrainingLosesNothingAndDuplicatesKeepTheirReadingId) {
   EXPECT_LE(duplicates, 3u * 10000u);  // at most the in-flight window per kill
 }
 
+void produce_lines(const std::string& bootstrap, const std::string& topic, const std::vector<std::string>& lines) {
+  const std::string cmd = "kcat -P -b '" + bootstrap + "' -t " + topic + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "w");
+  ASSERT_TRUE(p);
+  for (const auto& l : lines) fprintf(p, "%s\n", l.c_str());
+  ASSERT_EQ(pclose(p), 0);
+}
+
+TEST(Daemon, CommandsFromKafkaReachTheConfigManagerAndPoisonOnesAreDeadLettered) {
+  TempDir dir;
+  ChildProcess kafka(KAFKA_SANDBOX_BIN, {"--brokers", "1", "--topic", "edgepoll.readings:1", "--topic",
+                                          "edgepoll.commands:1", "--topic", "edgepoll.dead_letters:1"});
+  auto boot_line = kafka.wait_for_line([](const std::string& l) { return l.rfind("bootstrap=", 0) == 0; }, 20s);
+  ASSERT_TRUE(boot_line);
+  const std::string bootstrap = boot_line->substr(10);
+  ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
+  const std::string address = start_sim(sim);
+  const fs::path db = dir.path / "edgepoll.db";
+  const fs::path config = dir.path / "edgepoll.toml";
+  write_config(config, db, address, {"c-0", "c-1", "c-2"});
+  std::ofstream(config, std::ios::app) << "[kafka]\nbootstrap_servers = \"" << bootstrap << "\"\n"
+                                       << "properties = { \"auto.offset.reset\" = \"earliest\" }\n";
+  ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
+  const auto port = health_port(daemon);
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(daemon.wait_for_line([](const std::string& l) { return l.find("commands_started") != std::string::npos; }, 20s));
+
+  const std::string add = R"({"id":"add-1","type":"add_device","device":"c-9","config":{"url":"http://)" + address +
+                          R"(/devices/c-9","interval":"1s","metrics":[{"pointer":"/temperature","name":"t","type":"float"}]}})";
+  produce_lines(bootstrap, "edgepoll.commands",
+                {R"({"id":"off-1","type":"disable_device","device":"c-1"})", "this is { not a command",
+                 R"({"id":"ghost-1","type":"poll_now","device":"nobody"})", add});
+
+  // Both good commands were applied: c-1 disabled, c-9 added and polling.
+  nlohmann::json tree;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  auto running = [&](const std::string& id) {
+    const auto* pollers = child(*child(tree, "edge"), "pollers");
+    return pollers && child(*pollers, "device:" + id) != nullptr;
+  };
+  while (std::chrono::steady_clock::now() < deadline) {
+    tree = get_json(port, "/tree");
+    if (!tree.is_null() && !running("c-1") && running("c-9")) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(running("c-1"));
+  EXPECT_TRUE(running("c-9"));
+  EXPECT_TRUE(running("c-0"));
+
+  // The two poison ones are in the dead-letter topic with their errors ...
+  std::vector<std::string> letters;
+  const auto deadline2 = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline2 && letters.size() < 2) {
+    letters = topic_records(bootstrap, "edgepoll.dead_letters");
+  }
+  ASSERT_EQ(letters.size(), 2u);
+  EXPECT_NE(letters[0].find("error-code=command.unparsable"), std::string::npos) << letters[0];
+  EXPECT_NE(letters[1].find("error-code=command.unknown_device"), std::string::npos) << letters[1];
+  EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
+  // ... and in the store's dead_letters table.
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT count(*) FROM dead_letters WHERE source = 'command'", -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 2);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+}
+
 }  // namespace
 }  // namespace edgepoll

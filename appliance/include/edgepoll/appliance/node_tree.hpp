@@ -5,7 +5,7 @@
 // ├── prerequisites   worker: state dir writable, DB opens and passes its checks
 // ├── deps  one_for_one          (may vanish; the node keeps polling into buffers)
 // │   ├── storage_pool           writer (batched transactions)
-// │   └── kafka_pool             producer draining the outbox (when [kafka] is set)
+// │   └── kafka_pool             producer draining the outbox + command consumer ([kafka])
 // ├── edge  rest_for_one         (pollers are meaningless without config)
 // │   ├── pollers                simple_one_for_one of TEMPORARY device subtrees
 // │   └── config_manager         restarts dead devices after jittered backoff
@@ -33,6 +33,6 @@ struct NodeParts {
 };
 
 NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config);
-supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts);
+supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
 
 }  // namespace edgepoll::appliance

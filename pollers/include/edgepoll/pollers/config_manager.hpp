@@ -5,7 +5,9 @@
 // exponential backoff (10 s -> 1 h by default; no thundering herd when many die
 // at once), records the quarantine, and adds / removes / replaces single devices
 // on config change without touching the others.
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +48,16 @@ struct UpsertDevice {  // add, or replace when the config differs
 struct RemoveDevice {
   std::string id;
 };
+// One operator command (from Kafka): answered through `reply` (on the config
+// manager's strand) with ok, or an error such as "command.unknown_device".
+struct DeviceCommand {
+  enum class Kind { set_interval, enable, disable, upsert, remove, poll_now };
+  Kind kind = Kind::poll_now;
+  std::string device;
+  Duration interval{};                  // set_interval
+  std::optional<DeviceConfig> config;   // upsert
+  std::function<void(Status)> reply;
+};
 
 class ConfigManager final : public supervision::Behaviour {
  public:
@@ -64,6 +76,7 @@ class ConfigManager final : public supervision::Behaviour {
     supervision::TimePoint started_at{};
     std::unique_ptr<supervision::FullJitterBackoff> backoff;
     bool quarantined = false;
+    bool disabled = false;  // by an operator: not started, not retried
   };
   struct Started {
     std::string id;
@@ -81,6 +94,7 @@ class ConfigManager final : public supervision::Behaviour {
   void upsert(supervision::Process& self, const DeviceConfig& config);
   void remove(supervision::Process& self, const std::string& id);
   void quarantine(supervision::Process& self, Device& device, const std::string& reason);
+  Status command(supervision::Process& self, const DeviceCommand& command);
 
   std::vector<DeviceConfig> initial_;
   PollerContext context_;

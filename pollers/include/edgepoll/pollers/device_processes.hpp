@@ -32,6 +32,7 @@ struct PollResult {
   Result<FetchResponse> response;
 };
 struct PollBusy {};  // the connection is mid-request or backing off
+struct PollNow {};   // an operator asked for a poll now (outside the schedule)
 
 class DeviceFsm final : public supervision::Behaviour {
  public:

@@ -124,6 +124,10 @@ void stop_supervisor(Runtime& rt, const Pid& sup, ExitReason reason);
 std::vector<ChildInfo> which_children(const Pid& sup);
 ChildCounts count_children(const Pid& sup);
 
+// The living process at `path` (e.g. "root/edge/config_manager") in the tree
+// under `root`, or an empty Pid. Safe from any thread.
+Pid find_in_tree(const Pid& root, const std::string& path);
+
 // The whole tree under `root` as JSON: every supervisor with strategy,
 // intensity, period, restarts in window, counts, and children with id, type,
 // restart type, state and path.

@@ -1,0 +1,40 @@
+#pragma once
+// Commands from Kafka into the tree. The consumer is a plain client that asks a
+// CommandHandler to apply each command and wants the outcome before it commits
+// the offset; the config manager answers through its mailbox. The bridge waits
+// for that answer, so it runs on the consumer's own thread, never on the runtime.
+#include <memory>
+
+#include <nlohmann/json_fwd.hpp>
+#include <toml++/toml.h>
+
+#include "edgepoll/kafka/command_consumer.hpp"
+#include "edgepoll/storage/storage_pool.hpp"
+#include "edgepoll/supervision/runtime.hpp"
+
+namespace edgepoll::appliance {
+
+// A device config sent as JSON in a command, as the TOML table DeviceConfig parses.
+Result<toml::table> json_to_toml(const nlohmann::json& object);
+
+class ConfigManagerCommands final : public kafka::CommandHandler {
+ public:
+  ConfigManagerCommands(supervision::Runtime& runtime, std::string root_name = "root");
+  Status apply(const kafka::Command& command) override;
+
+ private:
+  supervision::Runtime& runtime_;
+  std::string root_name_;
+};
+
+// Poison commands into the store's dead_letters table, through the writer.
+class StoreDeadLetters final : public kafka::DeadLetterSink {
+ public:
+  explicit StoreDeadLetters(std::shared_ptr<storage::WriterHandle> writer) : writer_(std::move(writer)) {}
+  Status record(const kafka::CommandDeadLetter& letter) override;
+
+ private:
+  std::shared_ptr<storage::WriterHandle> writer_;
+};
+
+}  // namespace edgepoll::appliance

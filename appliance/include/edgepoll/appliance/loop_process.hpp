@@ -1,0 +1,60 @@
+#pragma once
+// A supervised process around a blocking client: the client runs a loop on a
+// thread of its own (`step` returns the delay before the next step, or an
+// error that ends the loop), and the process checks every half second whether
+// the loop ended, crashing with its error so that the supervisor acts. Stopping
+// the process stops the loop (then `finish` runs on the loop's thread).
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "edgepoll/supervision/process.hpp"
+
+namespace edgepoll::appliance {
+
+struct Loop {
+  std::function<Result<supervision::Duration>()> step;
+  std::function<void()> finish;                    // optional
+  std::function<void(nlohmann::json&)> describe;  // optional; called from any thread
+};
+
+class LoopThread {
+ public:
+  explicit LoopThread(Loop loop);
+  ~LoopThread();  // stop()
+  void stop();
+  std::optional<Error> failure() const;
+  const Loop& loop() const { return loop_; }
+
+ private:
+  void run();
+  Loop loop_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::optional<Error> failure_;
+  std::thread thread_;
+};
+
+class LoopProcess final : public supervision::Behaviour {
+ public:
+  // `setup` builds the client in init (its error is the init error).
+  using Setup = std::function<Result<Loop>(supervision::Process&)>;
+  explicit LoopProcess(Setup setup) : setup_(std::move(setup)) {}
+  supervision::InitResult init(supervision::Process& self) override;
+  void handle(supervision::Process& self, supervision::Message& message) override;
+  void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
+  void describe(nlohmann::json& out) const override;
+
+ private:
+  struct Check {};
+  Setup setup_;
+  std::unique_ptr<LoopThread> thread_;
+};
+
+}  // namespace edgepoll::appliance

@@ -1,0 +1,119 @@
+#include "edgepoll/appliance/command_bridge.hpp"
+
+#include <future>
+
+#include <nlohmann/json.hpp>
+
+#include "edgepoll/pollers/config_manager.hpp"
+#include "edgepoll/supervision/supervisor.hpp"
+
+namespace edgepoll::appliance {
+
+using namespace supervision;
+
+namespace {
+constexpr auto kAnswerTimeout = std::chrono::seconds(10);
+
+Result<toml::array> to_array(const nlohmann::json& a);
+
+// Adds one JSON value through `add` (push_back for arrays, insert for tables).
+template <class Container, class Add>
+Status add_value(const nlohmann::json& v, const std::string& where, Add add) {
+  if (v.is_string()) return add(v.get<std::string>()), ok_status();
+  if (v.is_boolean()) return add(v.get<bool>()), ok_status();
+  if (v.is_number_integer()) return add(v.get<std::int64_t>()), ok_status();
+  if (v.is_number_float()) return add(v.get<double>()), ok_status();
+  if (v.is_object()) {
+    auto t = json_to_toml(v);
+    if (!t.ok()) return t.take_error();
+    return add(std::move(t.value())), ok_status();
+  }
+  if (v.is_array()) {
+    auto a = to_array(v);
+    if (!a.ok()) return a.take_error();
+    return add(std::move(a.value())), ok_status();
+  }
+  return make_error("command.invalid", where + ": null is not a config value");
+}
+
+Result<toml::array> to_array(const nlohmann::json& a) {
+  toml::array out;
+  for (const auto& v : a) {
+    auto s = add_value<toml::array>(v, "array", [&out](auto&& x) { out.push_back(std::forward<decltype(x)>(x)); });
+    if (!s.ok()) return s.take_error();
+  }
+  return out;
+}
+}  // namespace
+
+Result<toml::table> json_to_toml(const nlohmann::json& object) {
+  if (!object.is_object()) return make_error("command.invalid", "config: expected an object");
+  toml::table out;
+  for (const auto& [key, v] : object.items()) {
+    auto s = add_value<toml::table>(v, "config." + key,
+                                    [&out, &key](auto&& x) { out.insert(key, std::forward<decltype(x)>(x)); });
+    if (!s.ok()) return s.take_error();
+  }
+  return out;
+}
+
+ConfigManagerCommands::ConfigManagerCommands(Runtime& runtime, std::string root_name)
+    : runtime_(runtime), root_name_(std::move(root_name)) {}
+
+Status ConfigManagerCommands::apply(const kafka::Command& c) {
+  using kafka::CommandType;
+  using Kind = pollers::DeviceCommand::Kind;
+  pollers::DeviceCommand cmd;
+  cmd.device = c.device;
+  switch (c.type) {
+    case CommandType::set_poll_interval: cmd.kind = Kind::set_interval; cmd.interval = c.interval; break;
+    case CommandType::enable_device: cmd.kind = Kind::enable; break;
+    case CommandType::disable_device: cmd.kind = Kind::disable; break;
+    case CommandType::remove_device: cmd.kind = Kind::remove; break;
+    case CommandType::poll_now: cmd.kind = Kind::poll_now; break;
+    case CommandType::add_device:
+    case CommandType::replace_device: {
+      auto json = nlohmann::json::parse(c.device_config, nullptr, false);
+      auto table = json_to_toml(json);
+      if (!table.ok()) return table.take_error();
+      if (!table->contains("id")) table->insert("id", c.device);
+      auto config = pollers::DeviceConfig::parse(table.value());
+      if (!config.ok()) {
+        Error e = config.take_error();
+        e.code = "command.invalid";
+        return e;
+      }
+      if (config->id != c.device) {
+        return make_error("command.invalid", "config.id '" + config->id + "' differs from device '" + c.device + "'");
+      }
+      cmd.kind = Kind::upsert;
+      cmd.config = std::move(config.value());
+      break;
+    }
+  }
+  const auto root = runtime_.registry().whereis(root_name_);
+  const Pid manager = root ? find_in_tree(*root, root->path() + "/edge/config_manager") : Pid{};
+  if (!manager) return make_error("command.unavailable", "the config manager is not running", /*retryable=*/true);
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto answer = promise->get_future();
+  cmd.reply = [promise](Status s) { promise->set_value(std::move(s)); };
+  runtime_.send(manager, std::move(cmd));
+  if (answer.wait_for(kAnswerTimeout) != std::future_status::ready) {
+    return make_error("command.timeout", "the config manager did not answer in 10 s", /*retryable=*/true);
+  }
+  return answer.get();
+}
+
+Status StoreDeadLetters::record(const kafka::CommandDeadLetter& letter) {
+  auto writer = writer_->get();
+  if (!writer) return make_error("storage.unavailable", "the storage writer is not running", true);
+  auto promise = std::make_shared<std::promise<Result<Ok>>>();
+  auto done = promise->get_future();
+  writer->add_dead_letter(storage::DeadLetterSource::command, letter.key, letter.record, letter.error.describe(),
+                          [promise](Result<Ok> r) { promise->set_value(std::move(r)); });
+  auto r = done.get();
+  if (!r.ok()) return r.take_error();
+  return ok_status();
+}
+
+}  // namespace edgepoll::appliance
