@@ -131,22 +131,6 @@ struct Builder {
   }
 };
 
-void collect(const Pid& sup, std::map<std::string, Pid>& out) {
-  for (const auto& c : which_children(sup)) {
-    if (!c.pid || !c.pid.alive()) continue;
-    out[c.pid.path()] = c.pid;
-    if (c.type == ChildType::supervisor) collect(c.pid, out);
-  }
-}
-
-std::map<std::string, Pid> living(const Pid& root) {
-  std::map<std::string, Pid> out;
-  if (!root || !root.alive()) return out;
-  out[root.path()] = root;
-  collect(root, out);
-  return out;
-}
-
 Result<ExitReason> reason_of(const std::string& r, const std::string& where) {
   if (r == "crash") return ExitReason::error("crash");
   if (r == "normal") return ExitReason::normal();
@@ -192,7 +176,7 @@ Result<std::vector<std::string>> run(const json& input, const Options& options) 
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const json& step = steps[i];
     const std::string where = "steps[" + std::to_string(i) + "]";
-    auto alive = living(root);
+    auto alive = living_processes(root);
     auto find = [&](const json& j, const char* key) -> Pid {
       if (!j.contains(key) || !j[key].is_string()) return Pid{};
       auto it = alive.find(j[key].get<std::string>());
@@ -251,7 +235,7 @@ Result<std::vector<std::string>> run(const json& input, const Options& options) 
     }
     rt.settle();
     std::vector<std::string> paths;
-    for (const auto& [path, pid] : living(root)) paths.push_back(path);
+    for (const auto& [path, pid] : living_processes(root)) paths.push_back(path);
     trace.push_back(format_step(i, paths));
   }
   // Stop what is left so that the run ends clean.

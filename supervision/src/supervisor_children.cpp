@@ -179,6 +179,24 @@ Pid find_in_tree(const Pid& root, const std::string& path) {
   return Pid{};
 }
 
+namespace {
+void collect_living(const Pid& sup, std::map<std::string, Pid>& out) {
+  for (const auto& c : which_children(sup)) {
+    if (!c.pid || !c.pid.alive()) continue;
+    out[c.pid.path()] = c.pid;
+    if (c.type == ChildType::supervisor) collect_living(c.pid, out);
+  }
+}
+}  // namespace
+
+std::map<std::string, Pid> living_processes(const Pid& root) {
+  std::map<std::string, Pid> out;
+  if (!root || !root.alive()) return out;
+  out[root.path()] = root;
+  collect_living(root, out);
+  return out;
+}
+
 nlohmann::json tree_snapshot(const Pid& root) {
   nlohmann::json out = nlohmann::json::object();
   if (!root) return out;

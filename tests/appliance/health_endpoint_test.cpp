@@ -12,6 +12,7 @@
 
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
+#include "support/http_get.hpp"
 
 namespace edgepoll::appliance {
 namespace {
@@ -19,29 +20,8 @@ using namespace supervision;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
-struct HttpResult {
-  int status = 0;
-  std::string body;
-};
-
-HttpResult get(std::uint16_t port, const std::string& target) {
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port});
-  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  asio::write(s, asio::buffer(req));
-  std::string raw;
-  boost::system::error_code ec;
-  char buf[4096];
-  for (;;) {
-    const auto n = s.read_some(asio::buffer(buf), ec);
-    raw.append(buf, n);
-    if (ec) break;
-  }
-  HttpResult r;
-  r.status = std::stoi(raw.substr(9, 3));
-  r.body = raw.substr(raw.find("\r\n\r\n") + 4);
-  return r;
+testing::HttpResult get(std::uint16_t port, const std::string& target) {
+  return testing::http_get("127.0.0.1", port, target);
 }
 
 class Idle final : public Behaviour {
@@ -60,6 +40,21 @@ struct Node {
     io.stop();
     thread.join();
   }
+  // root (one_for_one) over [health endpoint on a free port, an idle worker].
+  std::pair<Pid, std::shared_ptr<HealthEndpoint>> start(std::vector<std::string> ready_requires) {
+    HealthConfig config;
+    config.port = 0;
+    config.ready_requires = std::move(ready_requires);
+    auto endpoint = std::make_shared<HealthEndpoint>(config, metrics);
+    ChildFactory idle = [](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+      return std::shared_ptr<Behaviour>(std::make_shared<Idle>());
+    };
+    ChildFactory http = [endpoint](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> { return std::shared_ptr<Behaviour>(endpoint); };
+    SupervisorSpec spec{{Strategy::one_for_one, 10, 5}, {worker_child("health", http), worker_child("worker", idle)}};
+    Pid root = runtime.spawn(std::make_shared<Supervisor>(spec), "root").value();
+    if (!runtime.registry().register_name("root", root).ok()) throw std::runtime_error("root name taken");
+    return {root, endpoint};
+  }
   asio::io_context io;
   SteadyClock clock;
   Runtime runtime;
@@ -70,18 +65,7 @@ struct Node {
 
 TEST(HealthEndpoint, ServesHealthReadyMetricsAndTree) {
   Node node;
-  HealthConfig config;
-  config.port = 0;
-  config.ready_requires = {"root/edge/pollers"};
-  auto endpoint = std::make_shared<HealthEndpoint>(config, node.metrics);
-  ChildFactory idle = [](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(std::make_shared<Idle>());
-  };
-  ChildFactory http = [endpoint](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> { return std::shared_ptr<Behaviour>(endpoint); };
-  SupervisorSpec spec{{Strategy::one_for_one, 10, 5},
-                      {worker_child("health", http), worker_child("worker", idle)}};
-  Pid root = node.runtime.spawn(std::make_shared<Supervisor>(spec), "root").value();
-  ASSERT_TRUE(node.runtime.registry().register_name("root", root).ok());
+  auto [root, endpoint] = node.start({"root/edge/pollers"});
   const auto port = endpoint->port();
   ASSERT_NE(port, 0);
 
@@ -107,17 +91,7 @@ TEST(HealthEndpoint, ServesHealthReadyMetricsAndTree) {
 
 TEST(HealthEndpoint, ReadyWhenTheWatchedPathRuns) {
   Node node;
-  HealthConfig config;
-  config.port = 0;
-  config.ready_requires = {"root/worker"};
-  auto endpoint = std::make_shared<HealthEndpoint>(config, node.metrics);
-  ChildFactory idle = [](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(std::make_shared<Idle>());
-  };
-  ChildFactory http = [endpoint](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> { return std::shared_ptr<Behaviour>(endpoint); };
-  SupervisorSpec spec{{Strategy::one_for_one, 10, 5}, {worker_child("health", http), worker_child("worker", idle)}};
-  Pid root = node.runtime.spawn(std::make_shared<Supervisor>(spec), "root").value();
-  ASSERT_TRUE(node.runtime.registry().register_name("root", root).ok());
+  auto [root, endpoint] = node.start({"root/worker"});
   EXPECT_EQ(get(endpoint->port(), "/ready").status, 200);
   stop_supervisor(node.runtime, root, ExitReason::shutdown());
 }

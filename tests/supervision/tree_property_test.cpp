@@ -59,23 +59,6 @@ SupervisorSpec to_runtime(const model::Spec& s) {
   return out;
 }
 
-void collect(const Pid& sup, std::map<std::string, Pid>& out) {
-  for (const auto& c : which_children(sup)) {
-    if (!c.pid || !c.pid.alive()) continue;
-    out[c.pid.path()] = c.pid;
-    if (c.type == ChildType::supervisor) collect(c.pid, out);
-  }
-}
-
-std::map<std::string, Pid> living(const Pid& root) {
-  std::map<std::string, Pid> out;
-  if (root.alive()) {
-    out[root.path()] = root;
-    collect(root, out);
-  }
-  return out;
-}
-
 RC_GTEST_PROP(TreeProperty, RuntimeMatchesTheModelUnderRandomExits,
               (const std::vector<int>& tree_recipe, const std::vector<std::tuple<int, int, int>>& steps)) {
   Recipe recipe(tree_recipe);
@@ -91,7 +74,7 @@ RC_GTEST_PROP(TreeProperty, RuntimeMatchesTheModelUnderRandomExits,
   const ExitReason reasons[] = {ExitReason::error("crash"), ExitReason::normal(), ExitReason::shutdown(),
                                 ExitReason::kill()};
   for (const auto& [pick, reason_index, sleep] : steps) {
-    auto before_real = living(root);
+    auto before_real = living_processes(root);
     auto before_model = model.living();
     RC_ASSERT(before_real.size() == before_model.size());
     if (before_real.empty()) break;
@@ -118,7 +101,7 @@ RC_GTEST_PROP(TreeProperty, RuntimeMatchesTheModelUnderRandomExits,
     model.exit(path, reason);
     ++executed;
 
-    auto after_real = living(root);
+    auto after_real = living_processes(root);
     auto after_model = model.living();
     std::vector<std::string> real_paths, model_paths;
     for (auto& [p, _] : after_real) real_paths.push_back(p);

@@ -59,19 +59,41 @@ const nlohmann::json* child(const nlohmann::json& node, const std::string& id) {
   return nullptr;
 }
 
-// Devices with at least `min` stored readings, read from the store while the daemon runs (WAL).
+// Rows of a query against the store, read while the daemon runs (WAL allows it);
+// each row as its columns' text.
+std::vector<std::vector<std::string>> query(const fs::path& db, const std::string& sql) {
+  std::vector<std::vector<std::string>> rows;
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(h, 2000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        std::vector<std::string> row;
+        for (int i = 0; i < sqlite3_column_count(st); ++i) {
+          const auto* text = sqlite3_column_text(st, i);
+          row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
+        }
+        rows.push_back(std::move(row));
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(h);
+  return rows;
+}
+
+std::int64_t query_count(const fs::path& db, const std::string& sql) {
+  auto rows = query(db, sql);
+  return rows.empty() ? -1 : std::stoll(rows[0][0]);
+}
+
+// Devices with at least `min` readings in the outbox.
 std::set<std::string> devices_with_readings(const fs::path& db, int min) {
   std::set<std::string> out;
-  sqlite3* h = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return out;
-  sqlite3_busy_timeout(h, 2000);
-  sqlite3_stmt* st = nullptr;
-  const std::string sql = "SELECT device_id FROM outbox GROUP BY device_id HAVING count(*) >= " + std::to_string(min);
-  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
-    while (sqlite3_step(st) == SQLITE_ROW) out.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  for (const auto& row : query(db, "SELECT device_id FROM outbox GROUP BY device_id HAVING count(*) >= " + std::to_string(min))) {
+    out.insert(row[0]);
   }
-  sqlite3_finalize(st);
-  sqlite3_close(h);
   return out;
 }
 
@@ -183,36 +205,11 @@ std::vector<std::string> topic_records(const std::string& bootstrap, const std::
   return out;
 }
 
-std::int64_t outbox_rows(const fs::path& db) {
-  sqlite3* h = nullptr;
-  std::int64_t n = -1;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(h, 2000);
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(h, "SELECT count(*) FROM outbox", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-      n = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(h);
-  return n;
-}
+std::int64_t outbox_rows(const fs::path& db) { return query_count(db, "SELECT count(*) FROM outbox"); }
 
 // Readings ever stored: the per-device sequences handed out (they never repeat).
 std::int64_t stored_ever(const fs::path& db) {
-  sqlite3* h = nullptr;
-  std::int64_t n = 0;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(h, 2000);
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(h, "SELECT coalesce(sum(last_seq),0) FROM device_state", -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-      n = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(h);
-  return n;
+  return query_count(db, "SELECT coalesce(sum(last_seq),0) FROM device_state");
 }
 
 TEST(Daemon, ReadingsReachKafkaOnceEachAndLeaveTheOutboxOnlyAfterwards) {
@@ -261,17 +258,7 @@ TEST(Daemon, ReadingsReachKafkaOnceEachAndLeaveTheOutboxOnlyAfterwards) {
 // Highest sequence per device: every reading ever stored is <device>:1..last_seq.
 std::map<std::string, std::int64_t> last_seqs(const fs::path& db) {
   std::map<std::string, std::int64_t> out;
-  sqlite3* h = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(h, "SELECT device_id, last_seq FROM device_state", -1, &st, nullptr) == SQLITE_OK) {
-      while (sqlite3_step(st) == SQLITE_ROW) {
-        out[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] = sqlite3_column_int64(st, 1);
-      }
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(h);
+  for (const auto& row : query(db, "SELECT device_id, last_seq FROM device_state")) out[row[0]] = std::stoll(row[1]);
   return out;
 }
 
@@ -395,15 +382,7 @@ TEST(Daemon, CommandsFromKafkaReachTheConfigManagerAndPoisonOnesAreDeadLettered)
   EXPECT_NE(letters[1].find("error-code=command.unknown_device"), std::string::npos) << letters[1];
   EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
   // ... and in the store's dead_letters table.
-  sqlite3* h = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT count(*) FROM dead_letters WHERE source = 'command'", -1, &st, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int64(st, 0), 2);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
+  EXPECT_EQ(query_count(db, "SELECT count(*) FROM dead_letters WHERE source = 'command'"), 2);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 // restarts retried through its own mailbox, each consuming intensity; a static
 // child failing to start fails the supervisor's own start (failed_to_start_child).
 #include <deque>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <functional>
 #include <memory>
@@ -127,6 +128,8 @@ ChildCounts count_children(const Pid& sup);
 // The living process at `path` (e.g. "root/edge/config_manager") in the tree
 // under `root`, or an empty Pid. Safe from any thread.
 Pid find_in_tree(const Pid& root, const std::string& path);
+// Every living process of the tree under `root` (root included), by path.
+std::map<std::string, Pid> living_processes(const Pid& root);
 
 // The whole tree under `root` as JSON: every supervisor with strategy,
 // intensity, period, restarts in window, counts, and children with id, type,
