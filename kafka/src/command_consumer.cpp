@@ -1,3 +1,4 @@
+#include "edgepoll/supervision/clock.hpp"
 #include "edgepoll/kafka/command_consumer.hpp"
 
 #include <chrono>
@@ -27,16 +28,6 @@ struct CommandConsumer::Impl {
                      const Error& error);
   void commit(const RdKafka::Message& m);
 };
-
-namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 CommandConsumer::CommandConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -106,7 +97,7 @@ Status CommandConsumer::Impl::handle(const RdKafka::Message& m) {
 Status CommandConsumer::Impl::dead_letter(const RdKafka::Message& m, const std::string& record,
                                           const std::string& key, const Error& error) {
   CommandDeadLetter letter{key,         record,   error,   m.topic_name(),
-                           m.partition(), m.offset(), wall_ms()};
+                           m.partition(), m.offset(), supervision::wall_clock_ms()};
   if (auto s = sink->record(letter); !s) return s;
   ++stats.dead_lettered;
   spdlog::warn("kafka: command {} dead-lettered: {}", key, error.describe());

@@ -1,3 +1,4 @@
+#include "edgepoll/supervision/clock.hpp"
 #include "edgepoll/kafka/storage_outbox.hpp"
 
 #include <chrono>
@@ -5,16 +6,6 @@
 #include <fmt/format.h>
 
 namespace edgepoll::kafka {
-namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 Result<std::vector<OutboxItem>> StorageOutboxSource::fetch_after(std::int64_t after_id,
                                                                  std::size_t limit) {
   // The store skips rows marked in flight; the drainer marks every row it
@@ -42,7 +33,7 @@ Status StorageOutboxSource::remove(std::span<const std::int64_t> ids) {
 }
 
 Status StorageOutboxSource::dead_letter(const OutboxItem& item, const Error& reason) {
-  return outbox_.move_to_dead_letters(item.outbox_id, reason.describe(), wall_ms());
+  return outbox_.move_to_dead_letters(item.outbox_id, reason.describe(), supervision::wall_clock_ms());
 }
 
 Status StorageDeadLetterSink::record(const CommandDeadLetter& l) {

@@ -1,3 +1,4 @@
+#include "edgepoll/supervision/clock.hpp"
 #include "edgepoll/storage/batch_writer.hpp"
 
 #include <algorithm>
@@ -16,11 +17,6 @@ constexpr auto kRetentionEvery = std::chrono::seconds(1);
 constexpr auto kRetryBase = std::chrono::milliseconds(10);
 constexpr auto kRetryCap = std::chrono::seconds(1);
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A callback that throws must not take the writer thread (and every pending
 // reading) down with it: it is the caller's bug, logged here.
@@ -149,12 +145,12 @@ void BatchWriter::delete_acknowledged(std::vector<std::int64_t> ids, Callback<st
 }
 void BatchWriter::move_to_dead_letters(std::int64_t id, std::string reason, Callback<Ok> done) {
   run_op<Ok>([id, reason = std::move(reason)](Outbox& o) {
-    return o.move_to_dead_letters(id, reason, wall_ms());
+    return o.move_to_dead_letters(id, reason, supervision::wall_clock_ms());
   }, std::move(done));
 }
 void BatchWriter::add_dead_letter(DeadLetterSource source, std::string key, std::string record,
                                   std::string reason, Callback<Ok> done) {
-  run_op<Ok>([=](Outbox& o) { return o.add_dead_letter(source, key, record, reason, wall_ms()); },
+  run_op<Ok>([=](Outbox& o) { return o.add_dead_letter(source, key, record, reason, supervision::wall_clock_ms()); },
              std::move(done));
 }
 void BatchWriter::update_device_health(std::string device_id,
@@ -171,7 +167,7 @@ void BatchWriter::enforce_retention(Callback<RetentionReport> done) {
   run_op<RetentionReport>([this](Outbox&) -> Result<RetentionReport> {
     RetentionLimits limits{config_.max_outbox_bytes, config_.max_outbox_age_s,
                            config_.batch_max_rows, 1000};
-    auto r = outbox_.enforce_retention(limits, wall_ms());
+    auto r = outbox_.enforce_retention(limits, supervision::wall_clock_ms());
     if (r && r->dropped > 0) {
       stats_.retention_dropped += r->dropped;
       std::string ranges;

@@ -37,6 +37,12 @@ std::string start_sim(ChildProcess& sim) {
   return line->substr(10);
 }
 
+std::string start_kafka(ChildProcess& kafka) {
+  auto line = kafka.wait_for_line([](const std::string& l) { return l.rfind("bootstrap=", 0) == 0; }, 20s);
+  if (!line) throw std::runtime_error("kafka-sandbox did not start");
+  return line->substr(10);
+}
+
 unsigned short health_port(ChildProcess& daemon) {
   static const std::regex re("listening on http://127\\.0\\.0\\.1:(\\d+)/");
   std::smatch m;
@@ -215,9 +221,7 @@ std::int64_t stored_ever(const fs::path& db) {
 TEST(Daemon, ReadingsReachKafkaOnceEachAndLeaveTheOutboxOnlyAfterwards) {
   TempDir dir;
   ChildProcess kafka(KAFKA_SANDBOX_BIN, {"--brokers", "3", "--topic", "edgepoll.readings:4"});
-  auto boot_line = kafka.wait_for_line([](const std::string& l) { return l.rfind("bootstrap=", 0) == 0; }, 20s);
-  ASSERT_TRUE(boot_line);
-  const std::string bootstrap = boot_line->substr(10);
+  const std::string bootstrap = start_kafka(kafka);
   ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
   const std::string address = start_sim(sim);
   std::vector<std::string> ids;
@@ -265,9 +269,7 @@ std::map<std::string, std::int64_t> last_seqs(const fs::path& db) {
 TEST(Daemon, KillNineWhileDrainingLosesNothingAndDuplicatesKeepTheirReadingId) {
   TempDir dir;
   ChildProcess kafka(KAFKA_SANDBOX_BIN, {"--brokers", "1", "--topic", "edgepoll.readings:2"});
-  auto boot_line = kafka.wait_for_line([](const std::string& l) { return l.rfind("bootstrap=", 0) == 0; }, 20s);
-  ASSERT_TRUE(boot_line);
-  const std::string bootstrap = boot_line->substr(10);
+  const std::string bootstrap = start_kafka(kafka);
   ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
   const std::string address = start_sim(sim);
   const fs::path db = dir.path / "edgepoll.db";
@@ -334,9 +336,7 @@ TEST(Daemon, CommandsFromKafkaReachTheConfigManagerAndPoisonOnesAreDeadLettered)
   TempDir dir;
   ChildProcess kafka(KAFKA_SANDBOX_BIN, {"--brokers", "1", "--topic", "edgepoll.readings:1", "--topic",
                                           "edgepoll.commands:1", "--topic", "edgepoll.dead_letters:1"});
-  auto boot_line = kafka.wait_for_line([](const std::string& l) { return l.rfind("bootstrap=", 0) == 0; }, 20s);
-  ASSERT_TRUE(boot_line);
-  const std::string bootstrap = boot_line->substr(10);
+  const std::string bootstrap = start_kafka(kafka);
   ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
   const std::string address = start_sim(sim);
   const fs::path db = dir.path / "edgepoll.db";

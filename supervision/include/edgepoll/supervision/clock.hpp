@@ -14,6 +14,13 @@
 namespace edgepoll::supervision {
 
 using Duration = std::chrono::nanoseconds;
+
+// Wall-clock milliseconds since the epoch, for timestamps that leave the node
+// (readings, dead letters). Never for measuring time: that is the Clock's job.
+inline std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 using TimePoint = std::chrono::time_point<std::chrono::steady_clock, Duration>;
 using TimerId = std::uint64_t;
 
