@@ -4,7 +4,7 @@
 #include <set>
 #include <sstream>
 
-#include "edgepoll/appliance/config_keys.hpp"
+#include "edgepoll/supervision/config_keys.hpp"
 #include "edgepoll/pollers/duration.hpp"
 
 namespace edgepoll::appliance {
@@ -17,8 +17,8 @@ Error in_file(const std::string& source, Error e) {
 }  // namespace
 
 Result<PollersConfig> PollersConfig::parse(const toml::table& t) {
-  if (auto s = reject_unknown_keys(t, "pollers", {"backoff_base", "backoff_cap", "stable_after",
-                                                  "max_consecutive_failures"});
+  if (auto s = reject_unknown_keys(t, "[pollers]", std::initializer_list<std::string_view>{
+                                                     "backoff_base", "backoff_cap", "stable_after", "max_consecutive_failures"});
       !s.ok()) {
     return s.take_error();
   }
@@ -61,7 +61,7 @@ Result<AppConfig> AppConfig::parse(std::string_view text, const std::string& sou
                           std::to_string(e.source().begin.column) + ": " + std::string(e.description()),
                       false, "fix the TOML syntax at that line");
   }
-  if (auto s = reject_unknown_keys(root, "top level", {"storage", "health", "pollers", "device", "kafka"}); !s.ok()) {
+  if (auto s = reject_unknown_keys(root, "top level", std::initializer_list<std::string_view>{"storage", "health", "pollers", "device", "kafka"}); !s.ok()) {
     return in_file(source, s.take_error());
   }
   AppConfig c;

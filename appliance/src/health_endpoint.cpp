@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "edgepoll/appliance/config_keys.hpp"
+#include "edgepoll/supervision/config_keys.hpp"
 #include "edgepoll/supervision/runtime.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 
@@ -12,7 +12,7 @@ namespace edgepoll::appliance {
 using namespace supervision;
 
 Result<HealthConfig> HealthConfig::parse(const toml::table& t) {
-  if (auto s = reject_unknown_keys(t, "health", {"address", "port", "ready_requires"}); !s.ok()) {
+  if (auto s = reject_unknown_keys(t, "[health]", std::initializer_list<std::string_view>{"address", "port", "ready_requires"}); !s.ok()) {
     return s.take_error();
   }
   HealthConfig c;

@@ -1,5 +1,7 @@
 #include "edgepoll/kafka/kafka_config.hpp"
 
+#include "edgepoll/supervision/config_keys.hpp"
+
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -85,14 +87,8 @@ bool looks_secret(std::string_view property) {
 
 Result<KafkaConfig> KafkaConfig::parse(const toml::table& t) {
   KafkaConfig c;
-  for (const auto& [key, value] : t) {
-    bool known = false;
-    for (auto k : kKeys) known = known || key.str() == k;
-    if (!known)
-      return make_error("kafka.config.unknown_key",
-                        fmt::format("[kafka]: unknown key \"{}\" (expected one of: {})",
-                                    key.str(), fmt::join(kKeys, ", ")),
-                        false, "remove or correct the key");
+  if (auto known = reject_unknown_keys(t, "[kafka]", kKeys, "kafka.config.unknown_key"); !known.ok()) {
+    return known.take_error();
   }
   if (const auto* node = t.get("drain_rate")) {
     auto v = node->value<double>();  // integers convert too

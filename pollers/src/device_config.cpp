@@ -1,5 +1,7 @@
 #include "edgepoll/pollers/device_config.hpp"
 
+#include "edgepoll/supervision/config_keys.hpp"
+
 #include <cctype>
 #include <fstream>
 #include <initializer_list>
@@ -20,16 +22,7 @@ class Section {
   Section(const toml::table& table, std::string where) : t_(table), where_(std::move(where)) {}
 
   Status only(std::initializer_list<std::string_view> allowed) const {
-    for (const auto& [key, value] : t_) {
-      bool known = false;
-      for (auto a : allowed) known = known || key.str() == a;
-      if (!known)
-        return make_error("pollers.config.unknown_key",
-                          fmt::format("{}: unknown key \"{}\" (expected one of: {})", where_,
-                                      key.str(), fmt::join(allowed, ", ")),
-                          false, "remove or correct the key");
-    }
-    return ok_status();
+    return reject_unknown_keys(t_, where_, allowed, "pollers.config.unknown_key");
   }
 
   Status string(std::string_view key, std::string& out, bool required = false) const {

@@ -1,5 +1,7 @@
 #include "edgepoll/storage/store_config.hpp"
 
+#include "edgepoll/supervision/config_keys.hpp"
+
 #include <array>
 #include <string_view>
 
@@ -34,14 +36,8 @@ Status integer(const toml::table& t, std::string_view key, Unsigned& out, std::i
 
 Result<StoreConfig> StoreConfig::parse(const toml::table& t) {
   StoreConfig c;
-  for (const auto& [key, value] : t) {
-    bool known = false;
-    for (auto k : kKeys) known = known || key.str() == k;
-    if (!known)
-      return make_error("storage.config.unknown_key",
-                        fmt::format("[storage]: unknown key \"{}\" (expected one of: {})",
-                                    key.str(), fmt::join(kKeys, ", ")),
-                        false, "remove or correct the key");
+  if (auto known = reject_unknown_keys(t, "[storage]", kKeys, "storage.config.unknown_key"); !known.ok()) {
+    return known.take_error();
   }
   if (const auto* node = t.get("path")) {
     const auto* v = node->as_string();

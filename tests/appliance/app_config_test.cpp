@@ -38,7 +38,8 @@ max_consecutive_failures = 4
 TEST(AppConfig, UnknownSectionIsNamedWithFileAndLine) {
   auto c = AppConfig::parse("[storage]\npath = \"/tmp/x.db\"\n\n[storgae]\nx = 1\n", "/etc/edgepoll/edgepoll.toml");
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().message, "/etc/edgepoll/edgepoll.toml: [top level] line 4: unknown key 'storgae'");
+  EXPECT_EQ(c.error().message, "/etc/edgepoll/edgepoll.toml: top level line 4: unknown key \"storgae\" "
+            "(expected one of: storage, health, pollers, device, kafka)");
 }
 
 TEST(AppConfig, SyntaxErrorsGiveLineAndColumn) {

@@ -1,0 +1,33 @@
+#pragma once
+// Every config section refuses keys it does not know, so that a typo is an
+// error at load time and not a silently ignored setting. One wording for all:
+//   <where> line N: unknown key "k" (expected one of: a, b, c)
+// Header-only: it is used by the subsystems that parse TOML (they link toml++).
+#include <string>
+#include <string_view>
+
+#include <toml++/toml.h>
+
+#include "edgepoll/supervision/result.hpp"
+
+namespace edgepoll {
+
+template <class Keys>
+Status reject_unknown_keys(const toml::table& table, std::string_view where, const Keys& known,
+                           std::string code = "config.unknown_key") {
+  for (const auto& [key, node] : table) {
+    bool ok = false;
+    for (const auto& k : known) ok = ok || key.str() == std::string_view(k);
+    if (ok) continue;
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+    std::string at(where);
+    if (const auto line = node.source().begin.line; line > 0) at += " line " + std::to_string(line);
+    return make_error(std::move(code),
+                      at + ": unknown key \"" + std::string(key.str()) + "\" (expected one of: " + list + ")",
+                      false, "remove or correct the key");
+  }
+  return ok_status();
+}
+
+}  // namespace edgepoll
