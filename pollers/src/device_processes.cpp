@@ -9,16 +9,6 @@ namespace edgepoll::pollers {
 
 using namespace supervision;
 
-std::string_view device_state_name(DeviceState s) {
-  switch (s) {
-    case DeviceState::connecting: return "connecting";
-    case DeviceState::polling: return "polling";
-    case DeviceState::degraded: return "degraded";
-    case DeviceState::backoff: return "backoff";
-  }
-  return "unknown";
-}
-
 std::string connection_name(const std::string& device_path) { return device_path + "/connection"; }
 
 namespace {
@@ -28,12 +18,10 @@ std::string parent_path(const std::string& path) { return path.substr(0, path.rf
 // ---- fsm -------------------------------------------------------------------------
 
 DeviceFsm::DeviceFsm(std::shared_ptr<const DeviceConfig> config, PollerContext context)
-    : config_(std::move(config)),
-      context_(std::move(context)),
-      decoder_(config_->id, config_->metrics, DecoderLimits{config_->max_body, 64}) {}
+    : config_(std::move(config)), context_(std::move(context)) {}
 
 InitResult DeviceFsm::init(Process& self) {
-  breaker_.emplace(self.clock(), config_->breaker);
+  machine_.emplace(self.clock(), *config_, context_.max_consecutive_failures);
   // The phase comes from the device id: stable across restarts, spread across devices.
   schedule_ = std::make_unique<PollSchedule>(self.clock(), config_->interval, std::hash<std::string>{}(config_->id));
   schedule_->start([pid = self.self()](TimePoint due) { pid.get()->deliver(Due{due}); });
@@ -48,7 +36,10 @@ void DeviceFsm::handle(Process& self, Message& message) {
   if (std::any_cast<Due>(&message) || std::any_cast<PollNow>(&message)) return poll(self);
   if (auto* result = std::any_cast<PollResult>(&message)) return on_result(self, *result);
   if (std::any_cast<PollBusy>(&message)) {
+    // The connection refused the request (mid-request or backing off): the
+    // poll is off, the machine's state stays.
     in_flight_ = false;
+    machine_->on_connection_lost();
     context_.counters->skipped_busy++;
     return;
   }
@@ -58,20 +49,24 @@ void DeviceFsm::handle(Process& self, Message& message) {
 void DeviceFsm::poll(Process& self) {
   // A connection killed mid-request never answers; after its timeout (and a
   // margin) the request is taken as lost.
-  const auto lost_after = config_->timeout + std::chrono::seconds(1);
-  if (in_flight_ && self.clock().now() - in_flight_since_ < lost_after) {
+  if (in_flight_ && self.clock().now() - in_flight_since_ >= config_->timeout + std::chrono::seconds(1)) {
+    in_flight_ = false;
+    machine_->on_connection_lost();
+  }
+  if (in_flight_) {
     context_.counters->skipped_busy++;
     return;
   }
-  in_flight_ = false;
-  if (!breaker_->allow()) {
+  if (!machine_->begin_poll()) {  // the breaker holds this tick back
     context_.counters->skipped_open++;
-    state_ = DeviceState::backoff;
-    schedule_->hold_until(breaker_->reopens_at());
+    schedule_->hold_until(machine_->breaker().reopens_at());
     return;
   }
   auto connection = self.runtime().registry().whereis(connection_name(parent_path(self.path())));
-  if (!connection) return;  // (re)connecting: the next tick tries again
+  if (!connection) {  // (re)connecting: the next tick tries again
+    machine_->on_connection_lost();
+    return;
+  }
   in_flight_ = true;
   in_flight_since_ = self.clock().now();
   self.send(*connection, PollRequest{self.self()});
@@ -79,68 +74,63 @@ void DeviceFsm::poll(Process& self) {
 
 void DeviceFsm::on_result(Process& self, PollResult& result) {
   in_flight_ = false;
-  ++polls_;
+  const auto before = machine_->state();
+  const bool transport_failed = !result.response.ok();
+  PollReport report = machine_->on_response(std::move(result.response), supervision::wall_clock_ms());
   context_.counters->polls++;
-  if (!result.response.ok()) {
-    breaker_->record_failure();
-    fail(self, result.response.error(), /*decode=*/false);
-    if (breaker_->state() == BreakerState::open) {
-      // Too many failed polls in a row, across connection restarts: give up and
-      // let the device's supervisor count it, so that a dead device reaches its
-      // intensity and the config manager quarantines it with backoff.
-      self.exit(ExitReason::error("device " + config_->id + ": circuit breaker opened after " +
-                                  std::to_string(config_->breaker.failure_threshold) +
-                                  " failed polls; last: " + result.response.error().describe()));
-    }
-    return;
+  if (report.error) (transport_failed ? context_.counters->poll_failures : context_.counters->decode_failures)++;
+  context_.counters->field_errors += report.field_errors.size();
+  context_.counters->readings += report.readings.size();
+  schedule_->set_interval_factor(machine_->breaker().interval_factor());
+  after_event(before, report.error);
+  if (!report.readings.empty() && context_.sink) {
+    DeviceReadings out{config_->id, std::chrono::system_clock::time_point(
+                                        std::chrono::milliseconds(report.readings.front().timestamp_ms)),
+                       {}};
+    out.readings.reserve(report.readings.size());
+    for (auto& r : report.readings) out.readings.push_back(std::move(r.reading));
+    context_.sink->submit(std::move(out));
   }
-  const FetchResponse& response = result.response.value();
-  breaker_->record_success(response.elapsed);
-  schedule_->set_interval_factor(breaker_->interval_factor());
-  auto decoded = decoder_.decode(response.body);
-  if (!decoded.ok()) return fail(self, decoded.error(), /*decode=*/true);
-  consecutive_failures_ = 0;
-  auto& outcome = decoded.value();
-  context_.counters->field_errors += outcome.field_errors.size();
-  context_.counters->readings += outcome.readings.size();
-  {
-    std::lock_guard lock(describe_mutex_);
-    if (state_ != DeviceState::polling && state_ != DeviceState::connecting) {
-      spdlog::info("device={} event=recovered state=polling", config_->id);
-    }
-    state_ = breaker_->state() == BreakerState::slowed ? DeviceState::degraded : DeviceState::polling;
+  // Escalation: bodies that keep failing to decode, or a breaker that opened
+  // after too many failed polls (across connection restarts), end this process
+  // so that the device's supervisor counts it; a device that keeps failing then
+  // reaches its intensity and the config manager quarantines it with backoff.
+  if (report.give_up) {
+    return self.exit(ExitReason::error("device " + config_->id + " sent " +
+                                       std::to_string(context_.max_consecutive_failures) +
+                                       " undecodable responses in a row; last: " + report.error->describe()));
   }
-  if (context_.sink) {
-    context_.sink->submit(DeviceReadings{config_->id, std::chrono::system_clock::now(), std::move(outcome.readings)});
+  if (transport_failed && machine_->breaker().state() == BreakerState::open) {
+    self.exit(ExitReason::error("device " + config_->id + ": circuit breaker opened after " +
+                                std::to_string(config_->breaker.failure_threshold) +
+                                " failed polls; last: " + report.error->describe()));
   }
 }
 
-void DeviceFsm::fail(Process& self, const Error& error, bool decode) {
-  ++failures_;
-  (decode ? context_.counters->decode_failures : context_.counters->poll_failures)++;
-  {
-    std::lock_guard lock(describe_mutex_);
-    last_error_ = error.describe();
-    if (state_ != DeviceState::degraded) {
-      // Logged once per episode, not once per poll: 10,000 devices must not flood the journal.
-      spdlog::warn("device={} event=degraded error={}", config_->id, last_error_);
+void DeviceFsm::after_event(DeviceStateMachine::State before, const std::optional<Error>& error) {
+  using State = DeviceStateMachine::State;
+  const auto now = machine_->state();
+  std::lock_guard lock(describe_mutex_);
+  if (error) last_error_ = error->describe();
+  if (now != before) {
+    if (now == State::polling && before != State::connecting) {
+      spdlog::info("device={} event=recovered state=polling", config_->id);
+    } else if (now == State::degraded || now == State::backoff) {
+      // Once per episode, not once per poll: 10,000 devices must not flood the journal.
+      spdlog::warn("device={} event={} error={}", config_->id, DeviceStateMachine::state_name(now), last_error_);
     }
-    state_ = DeviceState::degraded;
   }
-  // Transport failures are the connection's to escalate; bodies that keep
-  // failing to decode are ours: give up and let the supervisor count it.
-  if (decode && ++consecutive_failures_ >= context_.max_consecutive_failures) {
-    self.exit(ExitReason::error("device " + config_->id + " sent " + std::to_string(consecutive_failures_) +
-                                " undecodable responses in a row; last: " + error.describe()));
-  }
+  shown_state_ = now;
+  shown_polls_ = machine_->counters().polls;
+  shown_failures_ = machine_->counters().failed;
 }
 
 void DeviceFsm::describe(nlohmann::json& out) const {
   std::lock_guard lock(describe_mutex_);
   out["device"] = config_->id;
-  out["device_state"] = device_state_name(state_);
-  out["polls"] = polls_;
-  out["failures"] = failures_;
+  out["device_state"] = DeviceStateMachine::state_name(shown_state_);
+  out["polls"] = shown_polls_;
+  out["failures"] = shown_failures_;
   if (!last_error_.empty()) out["last_error"] = last_error_;
 }
 

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "edgepoll/pollers/circuit_breaker.hpp"
 #include "edgepoll/pollers/device_config.hpp"
+#include "edgepoll/pollers/device_state_machine.hpp"
 #include "edgepoll/pollers/poll_schedule.hpp"
 #include "edgepoll/pollers/poller_context.hpp"
 #include "edgepoll/supervision/backoff.hpp"
@@ -20,9 +20,6 @@
 #include "edgepoll/supervision/process.hpp"
 
 namespace edgepoll::pollers {
-
-enum class DeviceState { connecting, polling, degraded, backoff };
-std::string_view device_state_name(DeviceState s);
 
 // Messages between the two.
 struct PollRequest {
@@ -34,6 +31,9 @@ struct PollResult {
 struct PollBusy {};  // the connection is mid-request or backing off
 struct PollNow {};   // an operator asked for a poll now (outside the schedule)
 
+// The process around a DeviceStateMachine (which holds the device's state,
+// breaker, decoding and sequence): it owns the schedule, talks to the
+// connection, hands readings on, and escalates to the supervisor.
 class DeviceFsm final : public supervision::Behaviour {
  public:
   DeviceFsm(std::shared_ptr<const DeviceConfig> config, PollerContext context);
@@ -48,19 +48,18 @@ class DeviceFsm final : public supervision::Behaviour {
   };
   void poll(supervision::Process& self);
   void on_result(supervision::Process& self, PollResult& result);
-  void fail(supervision::Process& self, const Error& error, bool decode);
+  // Logs state changes once (not once per poll) and refreshes what describe() shows.
+  void after_event(DeviceStateMachine::State before, const std::optional<Error>& error);
 
   std::shared_ptr<const DeviceConfig> config_;
   PollerContext context_;
-  Decoder decoder_;
-  std::optional<CircuitBreaker> breaker_;
+  std::optional<DeviceStateMachine> machine_;
   std::unique_ptr<PollSchedule> schedule_;
-  DeviceState state_ = DeviceState::connecting;
-  unsigned consecutive_failures_ = 0;
   bool in_flight_ = false;
   supervision::TimePoint in_flight_since_{};
-  std::uint64_t polls_ = 0, failures_ = 0;
-  mutable std::mutex describe_mutex_;
+  mutable std::mutex describe_mutex_;  // describe() runs on other threads
+  DeviceStateMachine::State shown_state_ = DeviceStateMachine::State::connecting;
+  std::uint64_t shown_polls_ = 0, shown_failures_ = 0;
   std::string last_error_;
 };
 
