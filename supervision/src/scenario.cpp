@@ -201,7 +201,6 @@ Result<std::vector<std::string>> run(const json& input, const Options& options) 
       const json& s = step["start_child"];
       const std::string id = s.value("id", std::string());
       if (Pid sup = find(s, "sup")) {
-        const auto children = which_children(sup);
         bool dynamic = false;
         if (auto b = sup.get()->behaviour()) {
           nlohmann::json d;

@@ -97,7 +97,6 @@ class Supervisor final : public Behaviour {
   std::unordered_map<Child*, std::unique_ptr<Child>> dynamic_;  // simple_one_for_one
   std::unordered_map<Pid, Child*> by_pid_;
   std::deque<std::int64_t> restarts_;  // seconds; at most MaxR+1 entries
-  std::int64_t last_restart_check_ = 0;
 
   std::unique_ptr<StopJob> stop_job_;
   bool stopping_ = false;
