@@ -1,16 +1,17 @@
 #include "edgepoll/pollers/http_fetcher.hpp"
 
+#include <curl/curl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <curl/curl.h>
 
 #include "fetch_error.hpp"
 
@@ -21,8 +22,11 @@ using std::chrono::milliseconds;
 
 namespace {
 
+struct Pool;
+
 struct Transfer {
   RequestId id = 0;
+  Pool* pool = nullptr;  // the multi handle it runs on
   CURL* easy = nullptr;
   FetchCallback done;
   std::string body;
@@ -60,7 +64,9 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
   return len;
 }
 
-long to_ms(Duration d) { return static_cast<long>(duration_cast<milliseconds>(d).count()); }
+long to_ms(Duration d) {
+  return static_cast<long>(duration_cast<milliseconds>(d).count());
+}
 
 constexpr std::size_t kIdleEasyHandles = 4096;
 
@@ -78,47 +84,51 @@ FetchRequest FetchRequest::for_device(const DeviceConfig& c, Auth auth) {
   return r;
 }
 
-struct HttpFetcher::Impl {
-  Impl(asio::io_context& io, FetcherOptions options) : io(io), timer(io), options(options) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+namespace {
+
+// One multi handle: its connection cache, the sockets it asked us to watch and
+// its timer. Transfers finish through the fetcher, which owns them.
+struct Pool {
+  Pool(HttpFetcher::Impl& owner, asio::io_context& io, const FetcherOptions& options)
+      : owner(owner), io(io), timer(io) {
     multi = curl_multi_init();
     if (multi == nullptr) throw std::runtime_error("curl_multi_init failed");
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Pool::on_socket);
     curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Pool::on_timer);
     curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.max_cached_connections);
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
   }
 
-  ~Impl() {
-    for (auto& [id, t] : transfers) {
-      curl_multi_remove_handle(multi, t->easy);
-      curl_easy_cleanup(t->easy);
-    }
-    transfers.clear();
+  // The fetcher has removed every easy handle before this runs.
+  ~Pool() {
     curl_multi_cleanup(multi);  // may still REMOVE sockets through on_socket
     for (auto& [fd, w] : sockets) {
       w->closed = true;
       boost::system::error_code ec;
-      if (w->opened_by_us) w->sd.close(ec);
-      else w->sd.release();  // libcurl's own descriptor: it closes it
+      if (w->opened_by_us)
+        w->sd.close(ec);
+      else
+        w->sd.release();  // libcurl's own descriptor: it closes it
     }
     sockets.clear();
-    for (CURL* e : idle) curl_easy_cleanup(e);
     *alive = false;
   }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
 
   // ---- libcurl callbacks (called from inside curl_multi_* calls) ----------
 
   static int on_socket(CURL*, curl_socket_t fd, int what, void* self_ptr, void*) {
-    auto* self = static_cast<Impl*>(self_ptr);
+    auto* self = static_cast<Pool*>(self_ptr);
     auto it = self->sockets.find(fd);
     if (what == CURL_POLL_REMOVE) {
       if (it == self->sockets.end()) return 0;
-      if (it->second->opened_by_us) it->second->want = 0;  // pending waits stay armed
-      else self->forget(it);
+      if (it->second->opened_by_us)
+        it->second->want = 0;  // pending waits stay armed
+      else
+        self->forget(it);
       return 0;
     }
     if (it == self->sockets.end()) {
@@ -136,7 +146,7 @@ struct HttpFetcher::Impl {
   // Connection sockets are opened and closed here so that their Asio
   // registration lives exactly as long as the descriptor.
   static curl_socket_t on_open(void* self_ptr, curlsocktype purpose, curl_sockaddr* addr) {
-    auto* self = static_cast<Impl*>(self_ptr);
+    auto* self = static_cast<Pool*>(self_ptr);
     if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
     const int fd = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0) return CURL_SOCKET_BAD;
@@ -153,7 +163,7 @@ struct HttpFetcher::Impl {
   }
 
   static int on_close(void* self_ptr, curl_socket_t fd) {
-    auto* self = static_cast<Impl*>(self_ptr);
+    auto* self = static_cast<Pool*>(self_ptr);
     auto it = self->sockets.find(fd);
     if (it == self->sockets.end()) return ::close(fd);
     it->second->closed = true;
@@ -164,12 +174,12 @@ struct HttpFetcher::Impl {
   }
 
   static int on_timer(CURLM*, long timeout_ms, void* self_ptr) {
-    auto* self = static_cast<Impl*>(self_ptr);
+    auto* self = static_cast<Pool*>(self_ptr);
     const std::uint64_t generation = ++self->timer_generation;
     self->timer.cancel();
     if (timeout_ms < 0) return 0;
-    // The handlers may outlive the fetcher: they check the liveness token
-    // before touching `self`, and a newer timer request supersedes older ones.
+    // The handlers may outlive the pool: they check the liveness token before
+    // touching `self`, and a newer timer request supersedes older ones.
     auto fire = [self, generation, weak = std::weak_ptr<bool>(self->alive)] {
       if (weak.expired() || generation != self->timer_generation) return;
       self->act(CURL_SOCKET_TIMEOUT, 0);
@@ -235,21 +245,60 @@ struct HttpFetcher::Impl {
     if (!w->closed && !ec) arm(fd, w);
   }
 
-  void act(curl_socket_t fd, int events) {
-    int running = 0;
-    curl_multi_socket_action(multi, fd, events, &running);
-    finish_done();
+  void act(curl_socket_t fd, int events);
+
+  HttpFetcher::Impl& owner;
+  asio::io_context& io;
+  CURLM* multi = nullptr;
+  asio::steady_timer timer;
+  std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets;
+  std::vector<std::pair<CURL*, CURLcode>> done_msgs;  // reused by finish_done
+  std::uint64_t timer_generation = 0;
+  bool kick_posted = false;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+};
+
+}  // namespace
+
+struct HttpFetcher::Impl {
+  Impl(asio::io_context& io, FetcherOptions options) : io(io), options(options) {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    pools.resize(std::max(1U, options.connection_pools));
+  }
+
+  ~Impl() {
+    for (auto& [id, t] : transfers) {
+      curl_multi_remove_handle(t->pool->multi, t->easy);
+      curl_easy_cleanup(t->easy);
+    }
+    transfers.clear();
+    pools.clear();
+    for (CURL* e : idle) curl_easy_cleanup(e);
+    *alive = false;
+  }
+
+  // The pool of a URL's scheme://authority: one device keeps meeting its own
+  // connection, and a host's connections (and its connection bound) stay in one.
+  Pool& pool_for(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    const auto authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+    const auto origin_end = std::min(url.find_first_of("/?#", authority), url.size());
+    auto& slot = pools[std::hash<std::string_view>{}(url.substr(0, origin_end)) % pools.size()];
+    if (!slot) slot = std::make_unique<Pool>(*this, io, options);
+    return *slot;
   }
 
   // ---- completion ----------------------------------------------------------
 
-  void finish_done() {
+  void finish_done(Pool& pool) {
     // Drain libcurl's message queue before removing any handle: removal scans
     // the queue, so removing while thousands of messages wait (a timeout storm)
     // would be quadratic. Callbacks run last: they may start or cancel requests.
+    auto& done_msgs = pool.done_msgs;
     done_msgs.clear();
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &left))
+    while (CURLMsg* msg = curl_multi_info_read(pool.multi, &left))
       if (msg->msg == CURLMSG_DONE) done_msgs.emplace_back(msg->easy_handle, msg->data.result);
     if (done_msgs.empty()) return;
     std::vector<std::pair<FetchCallback, Result<FetchResponse>>> ready;
@@ -259,13 +308,13 @@ struct HttpFetcher::Impl {
       curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
       auto it = raw == nullptr ? transfers.end() : transfers.find(raw->id);
       if (it == transfers.end()) {  // not ours any more: just detach it
-        curl_multi_remove_handle(multi, easy);
+        curl_multi_remove_handle(pool.multi, easy);
         continue;
       }
       std::unique_ptr<Transfer> t = std::move(it->second);
       transfers.erase(it);
       ready.emplace_back(std::move(t->done), outcome(*t, code));
-      recycle(t->easy);
+      recycle(*t);
     }
     for (auto& [done, result] : ready) done(std::move(result));
   }
@@ -275,8 +324,8 @@ struct HttpFetcher::Impl {
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     if (code != CURLE_OK || status >= 400 || t.too_large) {
       ++stats.failed;
-      return detail::transfer_error(detail::TransferOutcome{
-          code, status, t.too_large, t.max_body, t.errbuf, t.device_id, t.url});
+      return detail::transfer_error(detail::TransferOutcome{code, status, t.too_large, t.max_body,
+                                                            t.errbuf, t.device_id, t.url});
     }
     curl_off_t total_us = 0;
     curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME_T, &total_us);
@@ -293,13 +342,13 @@ struct HttpFetcher::Impl {
     return e;
   }
 
-  void recycle(CURL* e) {
-    curl_multi_remove_handle(multi, e);
+  void recycle(Transfer& t) {
+    curl_multi_remove_handle(t.pool->multi, t.easy);
     if (idle.size() < kIdleEasyHandles) {
-      curl_easy_reset(e);
-      idle.push_back(e);
+      curl_easy_reset(t.easy);
+      idle.push_back(t.easy);
     } else {
-      curl_easy_cleanup(e);
+      curl_easy_cleanup(t.easy);
     }
   }
 
@@ -310,10 +359,10 @@ struct HttpFetcher::Impl {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Impl::on_open);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Pool::on_open);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t->pool);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Pool::on_close);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, t->pool);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, std::max(1L, to_ms(r.timeout)));
     const Duration connect = r.connect_timeout > Duration::zero() ? r.connect_timeout : r.timeout;
@@ -324,12 +373,14 @@ struct HttpFetcher::Impl {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
     if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
     curl_easy_setopt(e, CURLOPT_USERAGENT, "edgepoll/0.1");
-    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN,
-                     std::max(1L, static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
-                                                        options.max_idle_connection_age)
-                                                        .count())));
+    curl_easy_setopt(
+        e, CURLOPT_MAXAGE_CONN,
+        std::max(1L, static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                           options.max_idle_connection_age)
+                                           .count())));
     switch (r.auth.kind) {
-      case AuthKind::none: break;
+      case AuthKind::none:
+        break;
       case AuthKind::basic:
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
         curl_easy_setopt(e, CURLOPT_USERNAME, r.auth.username.c_str());
@@ -349,20 +400,21 @@ struct HttpFetcher::Impl {
     t->max_body = r.max_body;
     t->device_id = r.device_id;
     t->url = r.url;
+    t->pool = &pool_for(r.url);
     t->easy = take_easy();
     ++stats.started;
     const RequestId id = t->id;
     CURLMcode rc = CURLM_OUT_OF_MEMORY;
     if (t->easy != nullptr) {
       configure(t->easy, r, t.get());
-      rc = curl_multi_add_handle(multi, t->easy);
+      rc = curl_multi_add_handle(t->pool->multi, t->easy);
     }
     if (rc != CURLM_OK) {
       ++stats.failed;
       if (t->easy != nullptr) curl_easy_cleanup(t->easy);
-      Error error = make_error("pollers.http.internal",
-                               std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc),
-                               true);
+      Error error =
+          make_error("pollers.http.internal",
+                     std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc), true);
       asio::post(io, [weak = std::weak_ptr<bool>(alive), cb = std::move(t->done),
                       error = std::move(error)]() mutable {
         if (auto a = weak.lock(); a && *a) cb(std::move(error));
@@ -378,24 +430,32 @@ struct HttpFetcher::Impl {
     if (it == transfers.end()) return;
     std::unique_ptr<Transfer> t = std::move(it->second);
     transfers.erase(it);
-    recycle(t->easy);
+    recycle(*t);
     ++stats.cancelled;
   }
 
+  std::size_t pools_in_use() const {
+    return static_cast<std::size_t>(
+        std::count_if(pools.begin(), pools.end(), [](const auto& p) { return p != nullptr; }));
+  }
+
   asio::io_context& io;
-  CURLM* multi = nullptr;
-  asio::steady_timer timer;
   FetcherOptions options;
-  std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets;
+  std::vector<std::unique_ptr<Pool>> pools;  // made on first use
   std::unordered_map<RequestId, std::unique_ptr<Transfer>> transfers;
   std::vector<CURL*> idle;
-  std::vector<std::pair<CURL*, CURLcode>> done_msgs;  // reused by finish_done
   RequestId next_id = 1;
-  std::uint64_t timer_generation = 0;
-  bool kick_posted = false;
   FetcherStats stats;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
+
+namespace {
+void Pool::act(curl_socket_t fd, int events) {
+  int running = 0;
+  curl_multi_socket_action(multi, fd, events, &running);
+  owner.finish_done(*this);
+}
+}  // namespace
 
 HttpFetcher::HttpFetcher(asio::io_context& io, FetcherOptions options)
     : impl_(std::make_unique<Impl>(io, options)) {}
@@ -404,8 +464,17 @@ HttpFetcher::~HttpFetcher() = default;
 RequestId HttpFetcher::fetch(const FetchRequest& request, FetchCallback done) {
   return impl_->fetch(request, std::move(done));
 }
-void HttpFetcher::cancel(RequestId id) { impl_->cancel(id); }
-std::size_t HttpFetcher::in_flight() const { return impl_->transfers.size(); }
-const FetcherStats& HttpFetcher::stats() const { return impl_->stats; }
+void HttpFetcher::cancel(RequestId id) {
+  impl_->cancel(id);
+}
+std::size_t HttpFetcher::in_flight() const {
+  return impl_->transfers.size();
+}
+const FetcherStats& HttpFetcher::stats() const {
+  return impl_->stats;
+}
+std::size_t HttpFetcher::pools_in_use() const {
+  return impl_->pools_in_use();
+}
 
 }  // namespace edgepoll::pollers

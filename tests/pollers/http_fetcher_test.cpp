@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -85,6 +86,51 @@ TEST_F(HttpFetcherTest, SecondPollReusesTheKeptAliveConnection) {
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(first->new_connections, 1);
   EXPECT_EQ(second->new_connections, 0);
+}
+
+TEST_F(HttpFetcherTest, DevicesOfOneHostShareOnePoolAndMeetTheirConnectionsAgain) {
+  boost::asio::io_context io;
+  FetcherOptions options;
+  options.connection_pools = 8;
+  HttpFetcher fetcher(io, options);
+  std::map<std::string, long> connects;
+  auto poll_all = [&] {
+    connects.clear();
+    for (int i = 0; i < 20; ++i) {
+      const std::string id = "pool-" + std::to_string(i);
+      fetcher.fetch(request(id), [&connects, id](Result<FetchResponse> r) {
+        connects[id] = r ? r->new_connections : -1;
+      });
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (connects.size() < 20 && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
+    return connects.size() == 20;
+  };
+  ASSERT_TRUE(poll_all());
+  ASSERT_TRUE(poll_all());
+  for (const auto& [id, n] : connects) EXPECT_EQ(n, 0) << id << " did not reuse its connection";
+  EXPECT_EQ(fetcher.pools_in_use(), 1u);
+}
+
+TEST_F(HttpFetcherTest, ManyHostsAreSpreadOverThePools) {
+  // 64 origins (closed ports: the answers do not matter here, only where the
+  // requests went) over 8 pools: several pools, never more than 8.
+  boost::asio::io_context io;
+  FetcherOptions options;
+  options.connection_pools = 8;
+  HttpFetcher fetcher(io, options);
+  int answered = 0;
+  for (int port = 1; port <= 64; ++port) {
+    FetchRequest r;
+    r.url = "http://127.0.0.1:" + std::to_string(port) + "/devices/x";
+    r.timeout = 1s;
+    fetcher.fetch(r, [&](Result<FetchResponse>) { ++answered; });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (answered < 64 && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
+  EXPECT_EQ(answered, 64);
+  EXPECT_GT(fetcher.pools_in_use(), 4u);
+  EXPECT_LE(fetcher.pools_in_use(), 8u);
 }
 
 TEST_F(HttpFetcherTest, SlowDeviceTimesOutAsRetryableError) {

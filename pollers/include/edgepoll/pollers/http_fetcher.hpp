@@ -1,21 +1,27 @@
 #pragma once
 // HTTP(S) GETs for many devices on one Asio io_context: libcurl's multi-socket
-// API with its sockets watched by Asio and its timer an Asio timer. One multi
-// handle serves every device (shared connection cache = keep-alive across
-// polls); no thread per device and no blocking call anywhere.
+// API with its sockets watched by Asio and its timers Asio timers. No thread per
+// device and no blocking call anywhere.
+//
+// Requests are spread over a few multi handles ("connection pools") by the
+// URL's scheme and authority, so that one device always meets its own kept-alive
+// connection again, and devices behind one host share that host's pool. Why
+// several: libcurl 7.88 walks a multi handle's whole connection cache when a
+// finished transfer is removed (and once a second to prune dead connections),
+// so with one multi handle every poll costs O(devices) and 10,000 devices
+// spend most of their CPU there; with pools a poll costs O(devices / pools).
 //
 // Every failure (refused, timeout, reset, too large, TLS, HTTP status) comes to
 // the callback as an Error value with a retryable flag; nothing throws out.
 //
 // Threading: an HttpFetcher and its callbacks belong to one thread (or strand)
 // of the io_context it was made with; call fetch()/cancel() from there only.
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
 
 #include "edgepoll/pollers/device_config.hpp"
 #include "edgepoll/supervision/result.hpp"
@@ -39,7 +45,7 @@ struct FetchRequest {
 struct FetchResponse {
   long status = 0;
   std::string body;
-  Duration elapsed{};  // request start to last byte
+  Duration elapsed{};        // request start to last byte
   long new_connections = 0;  // 0 when a kept-alive connection was reused
 };
 
@@ -47,16 +53,22 @@ using FetchCallback = std::function<void(Result<FetchResponse>)>;
 using RequestId = std::uint64_t;
 
 struct FetcherOptions {
-  // Idle keep-alive connections kept in the shared cache.
+  // Multi handles (each with its own connection cache and timer), made when
+  // first needed. A pool costs about 40 KB, so 64 of them are 4 % of the
+  // memory of 10,000 devices, and cut the cache walk per poll 64-fold.
+  unsigned connection_pools = 64;
+  // Idle keep-alive connections kept by one pool (its oldest idle one is
+  // closed beyond this). Per pool, not shared: a gateway host with thousands of
+  // devices behind it fills its pool alone.
   long max_cached_connections = 20000;
-  // An idle connection older than this is closed instead of reused. libcurl
-  // 7.88 walks its whole connection cache on every completed transfer
-  // (curl_multi_remove_handle -> close_connect_only), so connections left over
-  // from a burst cost every later poll; make this a little longer than the
+  // An idle connection older than this is closed instead of reused: the cache
+  // walks (see above) cost per connection, so connections left over from a
+  // burst would cost every later poll. Make this a little longer than the
   // longest poll interval so that each device keeps its own connection.
   Duration max_idle_connection_age = std::chrono::seconds(60);
   // Upper bound of connections to one host (0 = unlimited): a simulator or a
-  // gateway serving many devices is not flooded.
+  // gateway serving many devices is not flooded. One host is in one pool, so
+  // the bound holds.
   long max_host_connections = 0;
 };
 
@@ -83,6 +95,8 @@ class HttpFetcher {
 
   std::size_t in_flight() const;
   const FetcherStats& stats() const;
+  // Multi handles made so far (at most options.connection_pools).
+  std::size_t pools_in_use() const;
 
   struct Impl;
 
