@@ -88,11 +88,23 @@ class WriterOutboxSource final : public kafka::OutboxSource {
 
 namespace {
 
+// Adds what the drainer counted since `last` to the node's totals (on the loop
+// thread, the drainer's only reader).
+void publish(const kafka::DrainerStats& now, kafka::DrainerStats& last, ProducerCounters& to) {
+  to.produced += now.produced - last.produced;
+  to.delivered += now.delivered - last.delivered;
+  to.dead_lettered += now.dead_lettered - last.dead_lettered;
+  to.retried += now.retried - last.retried;
+  to.backoffs += now.backoffs - last.backoffs;
+  last = now;
+}
+
 // The producer's loop: pump the drainer; on stop, give in-flight records a
 // few seconds to be acknowledged so their rows are deleted now rather than
 // sent again after a restart.
-Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer, const kafka::KafkaConfig& config,
-                           Clock& clock) {
+Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
+                           const kafka::KafkaConfig& config, Clock& clock,
+                           std::shared_ptr<ProducerCounters> counters) {
   struct Parts {
     explicit Parts(std::shared_ptr<storage::WriterHandle> w) : source(std::move(w)) {}
     WriterOutboxSource source;
@@ -100,6 +112,7 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer, const 
     std::unique_ptr<kafka::OutboxDrainer> drainer;
     std::atomic<std::uint64_t> delivered{0}, dead_lettered{0}, in_flight{0};
     std::atomic<bool> caught_up{false};
+    kafka::DrainerStats published;  // loop thread only
   };
   auto p = std::make_shared<Parts>(std::move(writer));
   auto producer = kafka::Producer::create(config);
@@ -108,21 +121,26 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer, const 
   p->drainer = std::make_unique<kafka::OutboxDrainer>(p->source, *p->producer, clock, kafka::DrainerOptions::from(config));
   spdlog::info("kafka event=producer_started bootstrap={} topic={}", config.bootstrap_servers, config.default_topic);
   Loop loop;
-  loop.step = [p]() -> Result<Duration> {
+  loop.step = [p, counters]() -> Result<Duration> {
     auto delay = p->drainer->pump();
     p->delivered = p->drainer->stats().delivered;
     p->dead_lettered = p->drainer->stats().dead_lettered;
     p->in_flight = p->drainer->in_flight();
     p->caught_up = p->drainer->caught_up();
+    publish(p->drainer->stats(), p->published, *counters);
+    counters->in_flight = p->drainer->in_flight();
     if (auto fatal = p->producer->fatal_error()) return *fatal;
     return delay;
   };
-  loop.finish = [p] {
+  loop.finish = [p, counters] {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (p->drainer->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
       (void)p->producer->flush(std::chrono::milliseconds(100));
       if (!p->drainer->pump().ok()) break;
     }
+    publish(p->drainer->stats(), p->published, *counters);
+    // What is still in flight is released and sent again by the next producer.
+    counters->in_flight = 0;
   };
   loop.describe = [p](nlohmann::json& out) {
     out["delivered"] = p->delivered.load();
@@ -160,10 +178,14 @@ Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const 
 
 }  // namespace
 
-ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka, Runtime& runtime) {
-  ChildFactory producer = [writer, kafka](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(std::make_shared<LoopProcess>(
-        [writer, kafka](Process& self) { return producer_loop(writer, kafka, self.clock()); }));
+ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka,
+                           Runtime& runtime, std::shared_ptr<ProducerCounters> counters) {
+  ChildFactory producer = [writer, kafka,
+                           counters](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+    return std::shared_ptr<Behaviour>(
+        std::make_shared<LoopProcess>([writer, kafka, counters](Process& self) {
+          return producer_loop(writer, kafka, self.clock(), counters);
+        }));
   };
   ChildFactory commands = [writer, kafka, &runtime](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(

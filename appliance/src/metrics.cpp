@@ -36,6 +36,9 @@ std::shared_ptr<supervision::Observer> Metrics::supervision_observer() {
 void Metrics::on_collect(std::function<void()> fn) { collectors_.push_back(std::move(fn)); }
 
 std::string Metrics::render() {
+  // Two scrapes at once must not both add the same growth (collectors keep the
+  // last values they saw).
+  std::lock_guard lock(render_mutex_);
   for (auto& c : collectors_) c();
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }

@@ -7,6 +7,7 @@
 
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
+#include "edgepoll/appliance/subsystem_metrics.hpp"
 #include "edgepoll/pollers/pollers_tree.hpp"
 #include "edgepoll/storage/database.hpp"
 
@@ -91,13 +92,18 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   parts.poller_context.transport = parts.transport.get();
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
+  register_subsystem_metrics(*parts.metrics,
+                             {parts.poller_context.counters, parts.pipeline, parts.writer,
+                              config.kafka ? parts.kafka_counters : nullptr});
   return parts;
 }
 
 SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
   // deps: storage and (later) Kafka pools are independent of each other.
   SupervisorSpec deps{{Strategy::one_for_one, 5, 30}, {storage::storage_pool_child(config.storage, parts.writer)}};
-  if (config.kafka) deps.children.push_back(kafka_pool_child(parts.writer, *config.kafka, runtime));
+  if (config.kafka)
+    deps.children.push_back(
+        kafka_pool_child(parts.writer, *config.kafka, runtime, parts.kafka_counters));
   // edge: rest_for_one, so that pollers restarting restarts the config manager
   // after it (which then starts every device again).
   SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},

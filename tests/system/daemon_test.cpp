@@ -57,6 +57,13 @@ nlohmann::json get_json(unsigned short port, const std::string& target) {
   return r.status == 200 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json();
 }
 
+// One series' value from /metrics ("name" or "name{labels}"); -1 when absent.
+double metric(unsigned short port, const std::string& series) {
+  const auto text = http_get("127.0.0.1", port, "/metrics").body;
+  const auto at = text.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
+}
+
 const nlohmann::json* child(const nlohmann::json& node, const std::string& id) {
   if (!node.contains("children")) return nullptr;
   for (const auto& c : node["children"]) {
@@ -234,7 +241,8 @@ TEST(Daemon, ReadingsReachKafkaOnceEachAndLeaveTheOutboxOnlyAfterwards) {
                                        << "properties = { \"reconnect.backoff.max.ms\" = \"200\" }\n";
 
   ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
-  ASSERT_NE(health_port(daemon), 0);
+  const auto port = health_port(daemon);
+  ASSERT_NE(port, 0);
   // Let it poll for a while, then stop it: SIGTERM stops the pollers first
   // (reverse start order) and the producer last, after its in-flight records.
   ASSERT_TRUE(daemon.wait_for_line([](const std::string& l) { return l.find("producer_started") != std::string::npos; }, 20s));
@@ -243,6 +251,15 @@ TEST(Daemon, ReadingsReachKafkaOnceEachAndLeaveTheOutboxOnlyAfterwards) {
     std::this_thread::sleep_for(50ms);  // between polls of a condition, not in place of one
   }
   ASSERT_GE(stored_ever(db), 150);
+  // The subsystems' counters on /metrics; the producer's arrive after its next pump.
+  const auto delivered_by = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < delivered_by &&
+         metric(port, "edgepoll_kafka_delivered_total") <= 0) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(metric(port, "edgepoll_polls_total"), 0);
+  EXPECT_GT(metric(port, "edgepoll_store_committed_total"), 0);
+  EXPECT_GT(metric(port, "edgepoll_kafka_delivered_total"), 0);
   EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
 
   const auto left = outbox_rows(db);

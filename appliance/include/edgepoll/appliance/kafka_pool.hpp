@@ -8,6 +8,8 @@
 // waiting is allowed only off the runtime. The broker being unreachable is not
 // a crash (readings stay in the outbox); a storage error or a fatal client
 // error ends the loop, and its process crashes so that its supervisor acts.
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "edgepoll/kafka/kafka_config.hpp"
@@ -17,7 +19,21 @@
 
 namespace edgepoll::appliance {
 
-supervision::ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka,
-                                        supervision::Runtime& runtime);
+// The producer's drainer counts in plain fields on its loop thread and starts
+// from zero in every producer process; the loop adds what changed after each
+// pump here, so these totals are safe to read from any thread and survive
+// producer restarts (/metrics reads them).
+struct ProducerCounters {
+  std::atomic<std::uint64_t> produced{0};
+  std::atomic<std::uint64_t> delivered{0};  // acknowledged by Kafka and deleted from the outbox
+  std::atomic<std::uint64_t> dead_lettered{0};
+  std::atomic<std::uint64_t> retried{0};
+  std::atomic<std::uint64_t> backoffs{0};
+  std::atomic<std::uint64_t> in_flight{0};  // right now: produced, no delivery report yet
+};
+
+supervision::ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer,
+                                        kafka::KafkaConfig kafka, supervision::Runtime& runtime,
+                                        std::shared_ptr<ProducerCounters> counters);
 
 }  // namespace edgepoll::appliance

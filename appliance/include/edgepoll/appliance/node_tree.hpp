@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "edgepoll/appliance/app_config.hpp"
+#include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
 #include "edgepoll/pollers/poller_context.hpp"
@@ -30,8 +31,10 @@ struct NodeParts {
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer);
   std::shared_ptr<pollers::Transport> transport;
   pollers::PollerContext poller_context;
+  std::shared_ptr<ProducerCounters> kafka_counters = std::make_shared<ProducerCounters>();
 };
 
+// Makes the parts and registers their counters with parts.metrics.
 NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config);
 supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
 
