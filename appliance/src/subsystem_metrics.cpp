@@ -139,9 +139,11 @@ void add_pollers(Registrar& r, Collector& c) {
       r.counters("edgepoll_poll_ticks_skipped_total",
                  "Poll ticks not polled, by kind: busy (the previous poll still running "
                  "or the connection refusing it), breaker_open (the device's breaker "
-                 "held it back).");
+                 "held it back), late (the tick came more than half an interval late: "
+                 "shed so that a loop that is behind catches up).");
   t.add(skipped.Add({{"kind", "busy"}}), &P::skipped_busy);
   t.add(skipped.Add({{"kind", "breaker_open"}}), &P::skipped_open);
+  t.add(skipped.Add({{"kind", "late"}}), &P::shed_late);
   t.add(r.counter("edgepoll_device_quarantines_total",
                   "Device subtrees that gave up (restart intensity reached) and were quarantined."),
         &P::quarantines);

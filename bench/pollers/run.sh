@@ -5,11 +5,13 @@
 # the server side (device-sim /stats), CPU from /proc/<pid>/stat, RSS from
 # /proc/<pid>/status. Prints a markdown table on stdout.
 #   bench/pollers/run.sh                      1,000 devices each, 20 s window
-#   DEVICES=10000 SECONDS_EACH=60 bench/pollers/run.sh
+#   DEVICES=10000 COLLECTD_DEVICES=2000 SECONDS_EACH=60 bench/pollers/run.sh
+#                                             (collectd polls as many as it keeps up with)
 #   EDGEPOLL_BUILD_DIR=build/pollers bench/pollers/run.sh   (an existing build dir)
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/common.sh"
 DEVICES=${DEVICES:-1000}
+COLLECTD_DEVICES=${COLLECTD_DEVICES:-$DEVICES}
 SECONDS_EACH=${SECONDS_EACH:-20}
 WARMUP=${WARMUP:-3}
 # Ports of the simulator. Field devices are distinct hosts; 10,000 devices behind
@@ -29,11 +31,11 @@ command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y c
 # Both pollers keep one connection (or more) per device open to the simulator.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" <<'PY'
+python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" "$COLLECTD_DEVICES" <<'PY'
 import json, os, subprocess, sys, tempfile, time, urllib.request
 
 build, devices, seconds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-ports = int(sys.argv[5])
+ports, c_devices = int(sys.argv[5]), int(sys.argv[6])
 tick = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(pid):
@@ -77,7 +79,7 @@ LoadPlugin logfile
 LoadPlugin curl_json
 <Plugin curl_json>
 ''')
-        for i in range(devices):
+        for i in range(c_devices):
             f.write(f'''  <URL "http://{addresses[i % ports]}/devices/c-{i}">
     Instance "c-{i}"
     Timeout 2000
@@ -123,7 +125,7 @@ try:
     c_cpu = ccpu1 - ccpu0
     out["collectd"] = dict(polls_per_s=(c1 - c0) / window, cpu=c_cpu, window=window,
                            polls_per_cpu_s=(c1 - c0) / c_cpu if c_cpu else 0,
-                           rss_per_device=c_rss / devices)
+                           rss_per_device=c_rss / c_devices)
 finally:
     if collectd:
         collectd.terminate()
@@ -132,7 +134,7 @@ finally:
     sim.wait(timeout=30)
 
 e, c = out["edgepoll"], out["collectd"]
-print(f"{devices} devices each for edgepoll and collectd at 1 poll/s, both at once against one "
+print(f"{devices} devices for edgepoll and {c_devices} for collectd at 1 poll/s, both at once against one "
       f"device-sim on {ports} ports; {window:.1f} s window after {warmup:.0f} s warm-up; polls counted by device-sim.")
 print()
 print("| figure | edgepoll | collectd 5.12 curl_json | edgepoll / collectd |")

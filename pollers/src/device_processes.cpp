@@ -24,7 +24,8 @@ InitResult DeviceFsm::init(Process& self) {
   machine_.emplace(self.clock(), *config_, context_.max_consecutive_failures);
   // The phase comes from the device id: stable across restarts, spread across devices.
   schedule_ = std::make_unique<PollSchedule>(self.clock(), config_->interval, std::hash<std::string>{}(config_->id));
-  schedule_->start([pid = self.self()](TimePoint due) { pid.get()->deliver(Due{due}); });
+  schedule_->start([pid = self.self()](TimePoint due) { pid.get()->deliver(Due{due}); },
+                   [counters = context_.counters] { counters->shed_late++; });
   return InitResult::ok();
 }
 

@@ -19,11 +19,14 @@ PollSchedule::PollSchedule(Clock& clock, Duration interval, std::uint64_t seed,
   phase_ = granularity_ * dist(rng);
 }
 
-PollSchedule::~PollSchedule() { stop(); }
+PollSchedule::~PollSchedule() {
+  stop();
+}
 
-void PollSchedule::start(std::function<void(TimePoint)> on_due) {
+void PollSchedule::start(std::function<void(TimePoint)> on_due, std::function<void()> on_shed) {
   stop();
   on_due_ = std::move(on_due);
+  on_shed_ = std::move(on_shed);
   // Round up to the grid so that every device's due times share it.
   const auto since_epoch = clock_.now().time_since_epoch();
   const auto aligned = (since_epoch + granularity_ - Duration(1)) / granularity_ * granularity_;
@@ -36,7 +39,9 @@ void PollSchedule::stop() {
   timer_ = 0;
 }
 
-void PollSchedule::set_interval_factor(double factor) { factor_ = factor < 1.0 ? 1.0 : factor; }
+void PollSchedule::set_interval_factor(double factor) {
+  factor_ = factor < 1.0 ? 1.0 : factor;
+}
 
 void PollSchedule::hold_until(TimePoint t) {
   hold_until_ = t;
@@ -70,7 +75,13 @@ void PollSchedule::fire() {
     next_due_ += step * behind;
   }
   arm();
-  on_due_(due);  // last: the callback may stop() or re-tune this schedule
+  // Last: the callbacks may stop() or re-tune this schedule.
+  if (now - due > step / 2) {
+    ++shed_;
+    if (on_shed_) on_shed_();
+    return;
+  }
+  on_due_(due);
 }
 
 }  // namespace edgepoll::pollers

@@ -77,6 +77,7 @@ TEST(SubsystemMetrics, EverySubsystemsCountersAppearAsFamiliesWithTheirValues) {
   node.counters->decode_failures = 1;
   node.counters->readings = 12;
   node.counters->skipped_open = 3;
+  node.counters->shed_late = 4;
   node.counters->quarantines = 1;
   // No writer yet: two polls wait in the pipeline's buffer, the third is dropped.
   for (int i = 0; i < 3; ++i) node.pipeline->submit(poll_of("d1"));
@@ -95,6 +96,7 @@ TEST(SubsystemMetrics, EverySubsystemsCountersAppearAsFamiliesWithTheirValues) {
   EXPECT_EQ(value(text, "edgepoll_readings_total"), 12);
   EXPECT_EQ(value(text, R"(edgepoll_poll_ticks_skipped_total{kind="breaker_open"})"), 3);
   EXPECT_EQ(value(text, R"(edgepoll_poll_ticks_skipped_total{kind="busy"})"), 0);
+  EXPECT_EQ(value(text, R"(edgepoll_poll_ticks_skipped_total{kind="late"})"), 4);
   EXPECT_EQ(value(text, "edgepoll_device_quarantines_total"), 1);
   EXPECT_EQ(value(text, "edgepoll_pipeline_submitted_total"), 3);
   EXPECT_EQ(value(text, "edgepoll_pipeline_buffered"), 2);

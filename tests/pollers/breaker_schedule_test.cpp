@@ -185,12 +185,30 @@ TEST(PollSchedule, LateTicksSkipMissedSlotsInsteadOfBursting) {
   std::vector<supervision::TimePoint> dues;
   s.start([&](supervision::TimePoint due) { dues.push_back(due); });
   clock.fire_late(3500ms);
-  ASSERT_EQ(dues.size(), 1u);
+  EXPECT_EQ(dues.size(), 0u);  // 3.5 s late: shed, and the three missed slots skipped
   EXPECT_EQ(s.skipped(), 3u);
-  EXPECT_EQ(s.next_due() - dues[0], 4s);  // the next slot on the original grid
+  EXPECT_EQ(s.shed(), 1u);
+  const auto next = s.next_due();
   clock.fire_late(0ns);
-  EXPECT_EQ(dues.size(), 2u);
+  ASSERT_EQ(dues.size(), 1u);
+  EXPECT_EQ(dues[0], next);  // the next slot on the original grid fires
   EXPECT_EQ(s.skipped(), 3u);
+}
+
+TEST(PollSchedule, ATickMoreThanHalfAnIntervalLateIsShedALittleLateOneFires) {
+  LateClock clock;
+  PollSchedule s(clock, 1s, 3);
+  int fired = 0, shed_heard = 0;
+  s.start([&](supervision::TimePoint) { ++fired; }, [&] { ++shed_heard; });
+  clock.fire_late(400ms);
+  EXPECT_EQ(fired, 1);
+  clock.fire_late(600ms);
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(shed_heard, 1);
+  EXPECT_EQ(s.shed(), 1u);
+  EXPECT_EQ(s.skipped(), 0u);  // 0.6 s late is still within its own slot
+  clock.fire_late(0ns);
+  EXPECT_EQ(fired, 2);
 }
 
 TEST(PollSchedule, StopCancelsTheTimer) {

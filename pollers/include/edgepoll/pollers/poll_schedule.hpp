@@ -4,6 +4,11 @@
 // configured at once spread over the interval instead of firing together.
 // The breaker stretches the interval (slow device -> poll less often) and holds
 // ticks while it is open. Driven by the Clock so that tests run on a FakeClock.
+//
+// A tick that comes more than half an interval late is shed, not fired: when
+// the event loop is behind (a stall, a CPU hog beside it), firing every late
+// tick keeps it behind, with every poll in flight at once; shedding lets it
+// catch up and the device is polled at its next slot.
 #include <cstdint>
 #include <functional>
 #include <random>
@@ -31,8 +36,9 @@ class PollSchedule {
   PollSchedule& operator=(const PollSchedule&) = delete;
 
   // Starts ticking: first at now + phase, then every interval * factor.
-  // `on_due` gets the tick's due time (so the caller can measure lateness).
-  void start(std::function<void(TimePoint due)> on_due);
+  // `on_due` gets the tick's due time (so the caller can measure lateness);
+  // `on_shed` (optional) hears of each tick shed for lateness.
+  void start(std::function<void(TimePoint due)> on_due, std::function<void()> on_shed = {});
   void stop();
   bool running() const { return timer_ != 0; }
 
@@ -46,6 +52,8 @@ class PollSchedule {
   std::uint64_t ticks() const { return ticks_; }
   // Slots passed over because the loop was late by more than one interval.
   std::uint64_t skipped() const { return skipped_; }
+  // Ticks that came more than half an interval late and were not fired.
+  std::uint64_t shed() const { return shed_; }
 
  private:
   void arm();
@@ -62,7 +70,9 @@ class PollSchedule {
   TimerId timer_ = 0;
   std::uint64_t ticks_ = 0;
   std::uint64_t skipped_ = 0;
+  std::uint64_t shed_ = 0;
   std::function<void(TimePoint)> on_due_;
+  std::function<void()> on_shed_;
 };
 
 }  // namespace edgepoll::pollers

@@ -60,6 +60,7 @@ struct PollerCounters {
   std::atomic<std::uint64_t> readings{0};
   std::atomic<std::uint64_t> skipped_busy{0};   // a tick found the previous poll still running
   std::atomic<std::uint64_t> skipped_open{0};   // the breaker held a tick back
+  std::atomic<std::uint64_t> shed_late{0};      // the tick came > half an interval late
   std::atomic<std::uint64_t> quarantines{0};
   std::atomic<std::uint64_t> device_restarts{0};
 };
