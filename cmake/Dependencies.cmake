@@ -18,8 +18,8 @@ pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 # benchmark), never by a library. Every poll allocates and frees libcurl's
 # receive buffer and request state; after a burst (a 2 s stall with 10,000
 # devices due at once) glibc's heap stayed fragmented: RSS per device went from
-# 4 KB to 21 KB and malloc from 7 % to 13 % of the poller's CPU, for good.
-# jemalloc hands the memory back (bench/RESULTS.md, "Allocator").
+# 4 KB to 21 KB and malloc from 7 % to 13 % of the poller's CPU, and stayed so.
+# jemalloc hands the memory back (bench/RESULTS.md, Pollers, "jemalloc").
 # Sanitizers bring their own malloc.
 add_library(edgepoll_allocator INTERFACE)
 add_library(edgepoll::allocator ALIAS edgepoll_allocator)

@@ -153,5 +153,6 @@ for name, key, better in rows:
 print()
 print(f"edgepoll: failed polls {e['failed']}, "
       + ", ".join(f"{k.replace('edgepoll_', '')} {v}" for k, v in figures.items()
-                  if "jitter" in k or "lateness" in k or k.endswith("rss_per_device_bytes")))
+                  if "jitter" in k or "lateness" in k or "shed" in k or "skipped" in k
+                  or k.endswith("rss_per_device_bytes")))
 PY
