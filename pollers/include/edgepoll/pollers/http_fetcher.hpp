@@ -54,8 +54,9 @@ using RequestId = std::uint64_t;
 
 struct FetcherOptions {
   // Multi handles (each with its own connection cache and timer), made when
-  // first needed. A pool costs about 40 KB, so 64 of them are 4 % of the
-  // memory of 10,000 devices, and cut the cache walk per poll 64-fold.
+  // first needed. An idle one costs about 7 KB (measured with curl_multi_init),
+  // so 64 of them are well under 1 % of the memory of 10,000 devices, and they
+  // cut the cache walk per poll 64-fold.
   unsigned connection_pools = 64;
   // Idle keep-alive connections kept by one pool (its oldest idle one is
   // closed beyond this). Per pool, not shared: a gateway host with thousands of
