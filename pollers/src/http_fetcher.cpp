@@ -252,7 +252,6 @@ struct Pool {
   CURLM* multi = nullptr;
   asio::steady_timer timer;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> sockets;
-  std::vector<std::pair<CURL*, CURLcode>> done_msgs;  // reused by finish_done
   std::uint64_t timer_generation = 0;
   bool kick_posted = false;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
@@ -295,7 +294,6 @@ struct HttpFetcher::Impl {
     // Drain libcurl's message queue before removing any handle: removal scans
     // the queue, so removing while thousands of messages wait (a timeout storm)
     // would be quadratic. Callbacks run last: they may start or cancel requests.
-    auto& done_msgs = pool.done_msgs;
     done_msgs.clear();
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(pool.multi, &left))
@@ -444,6 +442,7 @@ struct HttpFetcher::Impl {
   std::vector<std::unique_ptr<Pool>> pools;  // made on first use
   std::unordered_map<RequestId, std::unique_ptr<Transfer>> transfers;
   std::vector<CURL*> idle;
+  std::vector<std::pair<CURL*, CURLcode>> done_msgs;  // reused by finish_done
   RequestId next_id = 1;
   FetcherStats stats;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
