@@ -1,4 +1,4 @@
-// edgepoll: the daemon. main() only wires: config -> shared parts -> tree -> loop.
+// edgepolld: the daemon. main() only wires: config -> shared parts -> tree -> loop.
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -11,7 +11,7 @@ using namespace edgepoll;
 using namespace edgepoll::supervision;
 
 int main(int argc, char** argv) {
-  CLI::App app{"edgepoll: resilient edge device polling appliance"};
+  CLI::App app{"edgepolld: resilient edge device polling appliance"};
   std::string config_path = "/etc/edgepoll/edgepoll.toml";
   bool check_only = false;
   app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
 
   auto config = appliance::AppConfig::load(config_path);
   if (!config.ok()) {
-    std::cerr << "edgepoll: " << config.error().describe() << "\n";
+    std::cerr << "edgepolld: " << config.error().describe() << "\n";
     return 2;
   }
   if (check_only) {
