@@ -61,12 +61,17 @@ Result<AppConfig> AppConfig::parse(std::string_view text, const std::string& sou
                           std::to_string(e.source().begin.column) + ": " + std::string(e.description()),
                       false, "fix the TOML syntax at that line");
   }
-  if (auto s = reject_unknown_keys(root, "top level", std::initializer_list<std::string_view>{"storage", "health", "pollers", "device", "kafka"}); !s.ok()) {
+  if (auto s = reject_unknown_keys(root, "top level", std::initializer_list<std::string_view>{"node", "storage", "health", "pollers", "device", "kafka"}); !s.ok()) {
     return in_file(source, s.take_error());
   }
   AppConfig c;
   c.source = source;
   auto section = [&](const char* name) -> const toml::table* { return root[name].as_table(); };
+  if (const auto* t = section("node")) {
+    auto n = NodeConfig::parse(*t);
+    if (!n.ok()) return in_file(source, n.take_error());
+    c.node = std::move(n.value());
+  }
   if (const auto* t = section("storage")) {
     auto s = storage::StoreConfig::parse(*t);
     if (!s.ok()) return in_file(source, s.take_error());

@@ -39,7 +39,7 @@ TEST(AppConfig, UnknownSectionIsNamedWithFileAndLine) {
   auto c = AppConfig::parse("[storage]\npath = \"/tmp/x.db\"\n\n[storgae]\nx = 1\n", "/etc/edgepoll/edgepoll.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().message, "/etc/edgepoll/edgepoll.toml: top level line 4: unknown key \"storgae\" "
-            "(expected one of: storage, health, pollers, device, kafka)");
+            "(expected one of: node, storage, health, pollers, device, kafka)");
 }
 
 TEST(AppConfig, SyntaxErrorsGiveLineAndColumn) {
@@ -91,6 +91,21 @@ TEST(ReadingPipeline, WithoutAWriterReadingsWaitUpToTheBoundThenAreCountedDroppe
   EXPECT_EQ(pipeline.stats().buffered, 5u);
   EXPECT_EQ(pipeline.stats().dropped, 3u);
   EXPECT_EQ(pipeline.stats().submitted, 8u);
+}
+
+TEST(AppConfig, NodeIdDefaultsToTheHostNameAndIsValidated) {
+  auto defaults = AppConfig::parse("", "edgepoll.toml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_FALSE(defaults->node.id.empty());
+  auto named = AppConfig::parse("[node]\nid = \"boiler-room-3\"\n", "edgepoll.toml");
+  ASSERT_TRUE(named.ok()) << named.error().describe();
+  EXPECT_EQ(named->node.id, "boiler-room-3");
+  auto bad = AppConfig::parse("[node]\nid = \"a b\"\n", "edgepoll.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("edgepoll.toml: [node] id (line 2)"), std::string::npos) << bad.error().message;
+  auto unknown = AppConfig::parse("[node]\nname = \"x\"\n", "edgepoll.toml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("unknown key \"name\""), std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // own parse() (unknown keys rejected by name). Errors name the file, the
 // section or line, and what was expected.
 //
+//   [node]      -> NodeConfig (id, default the host name)
 //   [storage]   -> storage::StoreConfig
 //   [health]    -> HealthConfig
 //   [kafka]     -> kafka::KafkaConfig (absent: readings stay in the outbox)
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "edgepoll/appliance/health_endpoint.hpp"
+#include "edgepoll/appliance/node_config.hpp"
 #include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/pollers/config_manager.hpp"
 #include "edgepoll/pollers/device_config.hpp"
@@ -28,6 +30,7 @@ struct PollersConfig {
 
 struct AppConfig {
   std::string source;  // the file it came from
+  NodeConfig node = NodeConfig::defaults();
   storage::StoreConfig storage;
   std::optional<kafka::KafkaConfig> kafka;
   HealthConfig health;
