@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "edgepoll/appliance/app_config.hpp"
+#include "edgepoll/appliance/config_status.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
@@ -32,6 +33,7 @@ struct NodeParts {
   std::shared_ptr<pollers::Transport> transport;
   pollers::PollerContext poller_context;
   std::shared_ptr<ProducerCounters> kafka_counters = std::make_shared<ProducerCounters>();
+  std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
 };
 
 // Makes the parts and registers their counters with parts.metrics.
