@@ -82,6 +82,9 @@ class RegistrationWorker final : public supervision::Behaviour {
   void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
   void describe(nlohmann::json& out) const override;
 
+  // A request to etcd is out (tests drive the loop until it is answered).
+  bool waiting_for_etcd() const { return in_flight_; }
+
   static constexpr supervision::Duration kTick = std::chrono::milliseconds(250);
 
  private:
