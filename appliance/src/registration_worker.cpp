@@ -134,7 +134,11 @@ void RegistrationWorker::act(Process& self) {
   if (lease_ == 0) return client_->grant(config_.ttl, to_mailbox<EtcdLease>(self, kGrant));
   const std::string value = value_json();
   if (value.empty()) return;  // the address is not known yet
-  if (!key_put_ || value != value_put_) {
+  // A changed value (the device count) goes out after a keepalive, not at once:
+  // at most one extra put per ttl/3, however often devices come and go.
+  const bool refresh = refresh_value_ && value != value_put_;
+  refresh_value_ = false;
+  if (!key_put_ || refresh) {
     value_put_ = value;
     return client_->put(key_, value, lease_, to_mailbox<Ok>(self, kPut));
   }
@@ -175,6 +179,7 @@ void RegistrationWorker::on_reply(Process& self, Reply& r) {
     case kKeepalive:
       lease_expires_ = now + std::chrono::seconds(r.number);
       next_keepalive_ = now + config_.ttl / 3;
+      refresh_value_ = true;
       if (state_ != "registered" && key_put_ && wanted_)
         publish("registered", "lease " + std::to_string(lease_) + " kept alive again");
       return;

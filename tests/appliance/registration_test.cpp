@@ -41,7 +41,7 @@ struct Node {
     s.status = status;
     s.counters = counters;
     s.advertise = [] { return std::string("127.0.0.1:8470"); };
-    s.device_count = [] { return std::size_t{7}; };
+    s.device_count = [this] { return devices; };
     worker = std::make_shared<RegistrationWorker>(config, s);
     ChildFactory crashy = [](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
       return std::shared_ptr<Behaviour>(std::make_shared<Crashy>());
@@ -92,6 +92,7 @@ struct Node {
   Runtime runtime;
   RegistrationConfig config;
   bool ready = true;
+  std::size_t devices = 7;
   std::shared_ptr<RegistrationStatus> status = std::make_shared<RegistrationStatus>();
   std::shared_ptr<RegistrationCounters> counters = std::make_shared<RegistrationCounters>();
   std::shared_ptr<RegistrationWorker> worker;
@@ -114,6 +115,25 @@ TEST(Registration, RegistersAtOnceWithIdAddressHealthUrlVersionAndDeviceCount) {
   EXPECT_EQ(v["devices"], 7);
   EXPECT_EQ(node.status->get().key, kKey);
   EXPECT_EQ(node.counters->registered.load(), 1u);
+}
+
+int devices_in_key(const std::string& endpoint) {
+  const auto v = etcd_get(endpoint, kKey);
+  return v ? nlohmann::json::parse(*v).value("devices", -1) : -1;
+}
+
+TEST(Registration, ADeviceCountThatChangesIsPutAfterTheNextKeepaliveNotAtOnce) {
+  EtcdServer etcd;
+  Node node({etcd.endpoint()}, 6s);  // keepalive every 2 s
+  ASSERT_TRUE(node.ticks_until([&] { return node.state() == "registered"; }, 1s));
+  node.run_for(1s);
+  node.devices = 8;
+  node.tick();
+  node.devices = 9;
+  node.tick();
+  EXPECT_EQ(devices_in_key(etcd.endpoint()), 7);  // device churn does not become a put per change
+  ASSERT_TRUE(node.ticks_until([&] { return devices_in_key(etcd.endpoint()) == 9; }, 2s));
+  EXPECT_EQ(node.state(), "registered");
 }
 
 TEST(Registration, ReadinessFailingDeregistersAfterDeregisterAfterAndHoldingReregistersAfterReregisterAfter) {

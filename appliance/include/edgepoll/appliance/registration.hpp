@@ -118,6 +118,7 @@ class RegistrationWorker final : public supervision::Behaviour {
   std::int64_t lease_ = 0;
   bool key_put_ = false;
   std::string value_put_;
+  bool refresh_value_ = false;  // a keepalive just succeeded: the value may be put again
   supervision::TimePoint next_keepalive_{};
   supervision::TimePoint lease_expires_{};  // by our count, from the last good keepalive
   supervision::TimePoint retry_at_{};       // backing off until then
