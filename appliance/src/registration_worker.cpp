@@ -19,6 +19,10 @@ std::int64_t number_of(const T&) { return 0; }
 std::int64_t number_of(const EtcdLease& l) { return l.id; }
 std::int64_t number_of(const std::int64_t& n) { return n; }
 
+std::string not_ready(const ReadinessVerdict& v) {
+  return "not ready: " + (v.reason.empty() ? std::string("readiness failed") : v.reason);
+}
+
 // A request may take this long per endpoint: short enough that a keepalive
 // (every ttl/3) is retried before the lease runs out.
 Duration request_timeout(std::chrono::seconds ttl) {
@@ -107,12 +111,12 @@ void RegistrationWorker::evaluate(Process& self) {
       unfit_reason_ = *subtree;
     } else if (unready_since_ && now - *unready_since_ >= config_.deregister_after) {
       wanted_ = false;
-      unfit_reason_ = "not ready: " + (verdict.reason.empty() ? std::string("readiness failed") : verdict.reason);
+      unfit_reason_ = not_ready(verdict);
     }
   } else if (fit && (!ever_registered_ || now - *fit_since_ >= config_.reregister_after)) {
     wanted_ = true;
   } else if (!fit) {
-    unfit_reason_ = subtree ? *subtree : "not ready: " + verdict.reason;
+    unfit_reason_ = subtree ? *subtree : not_ready(verdict);
   }
 }
 
