@@ -10,7 +10,7 @@ namespace edgepoll::appliance {
 namespace {
 using namespace std::chrono_literals;
 using testing::EtcdServer;
-using testing::free_port;
+using testing::free_loopback_port;
 
 // Runs the loop until the callback has delivered (the client's idle connection
 // keeps the io_context busy, so run() alone would not return).
@@ -25,7 +25,7 @@ Result<T> await(boost::asio::io_context& io, Start start) {
   return std::move(*out);
 }
 
-std::string dead_endpoint() { return "http://127.0.0.1:" + std::to_string(free_port()); }
+std::string dead_endpoint() { return "http://127.0.0.1:" + std::to_string(free_loopback_port()); }
 
 TEST(EtcdClient, GrantPutRangeKeepaliveRevoke) {
   EtcdServer etcd;

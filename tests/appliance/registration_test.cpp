@@ -212,7 +212,7 @@ TEST(Registration, EtcdDownIsRetriedWithBackoffAndTheNodeRegistersWhenItIsBack) 
 }
 
 TEST(Registration, NoEtcdAtBootIsUnreachableNotACrash) {
-  Node node({"http://127.0.0.1:" + std::to_string(testing::free_port())});
+  Node node({"http://127.0.0.1:" + std::to_string(testing::free_loopback_port())});
   ASSERT_TRUE(node.ticks_until([&] { return node.state() == "unreachable"; }, 1s));
   node.run_for(5s);
   EXPECT_EQ(node.state(), "unreachable");

@@ -24,7 +24,7 @@
 namespace edgepoll::testing {
 
 // A port nobody listens on right now (the kernel's pick for port 0).
-inline unsigned short free_port() {
+inline unsigned short free_loopback_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -33,7 +33,7 @@ inline unsigned short free_port() {
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     if (fd >= 0) close(fd);
-    throw std::runtime_error("free_port: cannot bind a loopback socket");
+    throw std::runtime_error("free_loopback_port: cannot bind a loopback socket");
   }
   close(fd);
   return ntohs(addr.sin_port);
@@ -41,7 +41,7 @@ inline unsigned short free_port() {
 
 class EtcdServer {
  public:
-  EtcdServer() : client_port_(free_port()), peer_port_(free_port()) {
+  EtcdServer() : client_port_(free_loopback_port()), peer_port_(free_loopback_port()) {
     char tmpl[] = "/tmp/edgepoll-etcd-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -102,17 +102,6 @@ inline std::optional<std::string> etcd_get(const std::string& endpoint, const st
   if (!out || !out->ok()) throw std::runtime_error("etcd_get " + key + ": " + (out ? out->error().describe() : "no answer"));
   if (out->value().empty()) return std::nullopt;
   return out->value().front().value;
-}
-
-// Polls `pred` until it holds or `limit` passes; whether it held.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit, std::chrono::milliseconds step = std::chrono::milliseconds(50)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(step);  // between checks of a condition, not in place of one
-  }
-  return pred();
 }
 
 }  // namespace edgepoll::testing

@@ -21,7 +21,6 @@ using namespace std::chrono_literals;
 using testing::ChildProcess;
 using testing::etcd_get;
 using testing::EtcdServer;
-using testing::eventually;
 using testing::http_get;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -78,6 +77,17 @@ std::map<std::string, std::vector<std::int64_t>> reading_times(const fs::path& d
   }
   sqlite3_close(h);
   return out;
+}
+
+// Polls `pred` until it holds or `limit` passes; whether it held.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit, std::chrono::milliseconds step = 50ms) {
+  const auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(step);  // between checks of a condition, not in place of one
+  }
+  return pred();
 }
 
 std::int64_t wall_ms() {
