@@ -94,19 +94,35 @@ std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// What a test adds to the daemon's config: lines inside [health] and
+// [registration], more sections, and devices beside dev-0..dev-N.
+struct RigOptions {
+  int devices = 5;
+  std::vector<std::string> more_devices;  // served as the simulator's `sim_devices` say
+  std::vector<std::string> sim_devices;   // device-sim --device specs, e.g. "bad-*=garbage"
+  std::string health, registration, sections;
+};
+
 struct Rig {
-  explicit Rig(int devices, const std::string& extra = "") {
+  explicit Rig(RigOptions o = {}) : sim(DEVICE_SIM_BIN, sim_args(o)) {
     sim_address = first_line_after(sim, "listening=", 10s);
     std::ofstream out(config);
-    out << "[node]\nid = \"node-7\"\n\n[storage]\npath = \"" << db.string() << "\"\n\n[health]\nport = 0\n\n"
+    out << "[node]\nid = \"node-7\"\n\n[storage]\npath = \"" << db.string() << "\"\n\n[health]\nport = 0\n"
+        << o.health << "\n[pollers]\nbackoff_base = \"3s\"\nbackoff_cap = \"3s\"\n\n"
         << "[registration]\nendpoints = [\"" << etcd.endpoint() << "\"]\nprefix = \"/sys\"\nttl = \"" << ttl.count()
-        << "s\"\n\n" << extra;
-    for (int i = 0; i < devices; ++i) {
-      const std::string id = "dev-" + std::to_string(i);
+        << "s\"\n" << o.registration << "\n" << o.sections;
+    std::vector<std::string> ids = o.more_devices;
+    for (int i = 0; i < o.devices; ++i) ids.push_back("dev-" + std::to_string(i));
+    for (const auto& id : ids) {
       out << "[[device]]\nid = \"" << id << "\"\nurl = \"http://" << sim_address << "/devices/" << id << "\"\n"
           << "interval = \"1s\"\ntimeout = \"500ms\"\n"
           << "metrics = [ { pointer = \"/temperature\", name = \"temperature\", type = \"float\" } ]\n\n";
     }
+  }
+  static std::vector<std::string> sim_args(const RigOptions& o) {
+    std::vector<std::string> args{"--listen", "127.0.0.1:0"};
+    for (const auto& d : o.sim_devices) args.insert(args.end(), {"--device", d});
+    return args;
   }
   std::unique_ptr<ChildProcess> start_daemon() {
     auto d = std::make_unique<ChildProcess>(EDGEPOLL_BIN, std::vector<std::string>{"--config", config.string()});
@@ -118,7 +134,7 @@ struct Rig {
   static constexpr std::chrono::seconds ttl{3};
   TempDir dir;
   EtcdServer etcd;
-  ChildProcess sim{DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"}};
+  ChildProcess sim;
   std::string sim_address;
   fs::path db = dir.path / "edgepoll.db";
   fs::path config = dir.path / "edgepoll.toml";
@@ -126,7 +142,7 @@ struct Rig {
 };
 
 TEST(Registration, TheNodeIsRegisteredWithItsValueAndKeptAliveAndKillNineLetsTheKeyExpireWithinTtlPlusOneSecond) {
-  Rig s(5);
+  Rig s;
   auto daemon = s.start_daemon();
   ASSERT_NE(s.port, 0);
   // Registered as soon as the device subtrees run (the count is in the value).
@@ -158,7 +174,9 @@ TEST(Registration, TheNodeIsRegisteredWithItsValueAndKeptAliveAndKillNineLetsThe
 }
 
 TEST(Registration, EtcdStoppedAndStartedPollingNeverMissesATickAndTheNodeRegistersAgain) {
-  Rig s(20);
+  RigOptions o;
+  o.devices = 20;
+  Rig s(o);
   auto daemon = s.start_daemon();
   ASSERT_TRUE(eventually([&] { return s.key().has_value(); }, 15s));
   ASSERT_TRUE(eventually([&] { return reading_times(s.db).size() == 20; }, 15s));
@@ -201,6 +219,33 @@ TEST(Registration, EtcdStoppedAndStartedPollingNeverMissesATickAndTheNodeRegiste
   }
   EXPECT_EQ(metric(s.port, "edgepoll_poll_ticks_skipped_total{kind=\"late\"}"), late_before);
   EXPECT_GT(metric(s.port, "edgepoll_registration_etcd_errors_total"), 0);
+}
+
+// A watched subtree going down in the real daemon: here one device's subtree,
+// the one this test can take down from outside (its device answers garbage for
+// a while, so its subtree restarts, gives up and is quarantined). Watching a
+// device is unusual; the Kafka outage path goes through readiness instead.
+TEST(Registration, AWatchedSubtreeInTroubleDeregistersAtOnceAndRegistersAgainWhenItHasBeenFine) {
+  RigOptions o;
+  o.devices = 3;
+  o.more_devices = {"bad-1"};
+  o.sim_devices = {"bad-1=schedule:normal@3s,garbage@12s,normal@1h"};
+  o.registration = "watch = [\"root/deps\", \"root/edge\", \"root/edge/pollers/device:bad-1\"]\nreregister_after = \"1s\"\n";
+  Rig s(o);
+  auto daemon = s.start_daemon();
+  ASSERT_NE(s.port, 0);
+  ASSERT_TRUE(eventually([&] { return s.key().has_value(); }, 15s));
+  const auto line = daemon->wait_for_line([](const std::string& l) {
+    return l.find("event=deregistered") != std::string::npos && l.find("root/edge/pollers/device:bad-1") != std::string::npos;
+  }, 30s);
+  ASSERT_TRUE(line) << "no deregistration naming the watched subtree";
+  EXPECT_TRUE(line->find("restarted 3 times within 30 s") != std::string::npos ||
+              line->find("is not running") != std::string::npos) << *line;
+  EXPECT_FALSE(s.key()) << "deregistered, yet the key is still in etcd";
+  // The device answers again; once its restarts are older than the 30 s window
+  // and the node held fit for reregister_after, the key is back.
+  EXPECT_TRUE(eventually([&] { return s.key().has_value(); }, 60s)) << "not registered again";
+  EXPECT_EQ(log_count(*daemon, "event=registered"), 2u);
 }
 
 }  // namespace
