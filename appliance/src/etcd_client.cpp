@@ -2,23 +2,23 @@
 
 #include <array>
 #include <charconv>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace edgepoll::appliance {
 
 namespace {
 
-constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string base64_encode(std::string_view in) {
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    const auto n = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8) |
-                   std::uint8_t(in[i + 2]);
+    const auto n = (std::uint32_t(std::uint8_t(in[i])) << 16) |
+                   (std::uint32_t(std::uint8_t(in[i + 1])) << 8) | std::uint8_t(in[i + 2]);
     for (int s : {18, 12, 6, 0}) out += kAlphabet[(n >> s) & 63];
   }
   if (const auto rest = in.size() - i; rest > 0) {
@@ -35,7 +35,8 @@ std::string base64_encode(std::string_view in) {
 std::optional<std::string> base64_decode(std::string_view in) {
   std::array<int, 256> value{};
   value.fill(-1);
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) value[std::uint8_t(kAlphabet[i])] = static_cast<int>(i);
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i)
+    value[std::uint8_t(kAlphabet[i])] = static_cast<int>(i);
   std::string out;
   std::uint32_t bits = 0;
   int count = 0;
@@ -73,12 +74,14 @@ std::optional<std::string> string_field(const nlohmann::json& j, const char* key
 }
 
 Error bad_response(const std::string& what, const std::string& body) {
-  return make_error("etcd.bad_response", what + ": unexpected answer from etcd: " + body.substr(0, 200), true,
+  return make_error("etcd.bad_response",
+                    what + ": unexpected answer from etcd: " + body.substr(0, 200), true,
                     "is this an etcd v3 client URL (the JSON gateway, e.g. http://HOST:2379)?");
 }
 
 Error lease_not_found(std::int64_t lease) {
-  return make_error("etcd.lease_not_found", "etcd has no lease " + std::to_string(lease) + " (it expired or was revoked)",
+  return make_error("etcd.lease_not_found",
+                    "etcd has no lease " + std::to_string(lease) + " (it expired or was revoked)",
                     false, "grant a new lease");
 }
 
@@ -114,9 +117,12 @@ EtcdClient::EtcdClient(boost::asio::io_context& io, EtcdClientOptions options)
 
 EtcdClient::~EtcdClient() = default;
 
-const std::string& EtcdClient::preferred_endpoint() const { return options_.endpoints[preferred_]; }
+const std::string& EtcdClient::preferred_endpoint() const {
+  return options_.endpoints[preferred_];
+}
 
-void EtcdClient::post(const std::string& path, std::string body, std::function<void(Result<std::string>)> done) {
+void EtcdClient::post(const std::string& path, std::string body,
+                      std::function<void(Result<std::string>)> done) {
   auto call = std::make_shared<Call>();
   call->path = path;
   call->body = std::move(body);
@@ -142,7 +148,8 @@ void EtcdClient::attempt(std::shared_ptr<Call> call) {
     if (!e.retryable || call->tried >= options_.endpoints.size()) {
       if (!e.retryable) return call->done(std::move(e));
       call->failures += (call->failures.empty() ? "" : "; ") + e.message;
-      return call->done(make_error("etcd.unreachable", "no etcd endpoint answered: " + call->failures, true,
+      return call->done(make_error("etcd.unreachable",
+                                   "no etcd endpoint answered: " + call->failures, true,
                                    "is etcd running and are [registration] endpoints right?"));
     }
     call->failures += (call->failures.empty() ? "" : "; ") + e.message;
@@ -155,7 +162,8 @@ void EtcdClient::grant(std::chrono::seconds ttl, Callback<EtcdLease> done) {
   post("/v3/lease/grant", body.dump(), [done = std::move(done)](Result<std::string> r) {
     auto j = parse_json(r, "lease grant");
     if (!j.ok()) return done(j.take_error());
-    if (j->contains("error")) return done(make_error("etcd.rejected", "lease grant: " + j->value("error", ""), false));
+    if (j->contains("error"))
+      return done(make_error("etcd.rejected", "lease grant: " + j->value("error", ""), false));
     const auto id = int64_field(*j, "ID");
     const auto granted = int64_field(*j, "TTL");
     if (!id || !granted || *id == 0) return done(bad_response("lease grant", r.value()));
@@ -163,7 +171,8 @@ void EtcdClient::grant(std::chrono::seconds ttl, Callback<EtcdLease> done) {
   });
 }
 
-void EtcdClient::put(const std::string& key, const std::string& value, std::int64_t lease, Callback<Ok> done) {
+void EtcdClient::put(const std::string& key, const std::string& value, std::int64_t lease,
+                     Callback<Ok> done) {
   nlohmann::json body = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
   if (lease != 0) body["lease"] = std::to_string(lease);
   post("/v3/kv/put", body.dump(), [lease, done = std::move(done)](Result<std::string> r) {
@@ -201,7 +210,8 @@ void EtcdClient::revoke(std::int64_t lease, Callback<Ok> done) {
   });
 }
 
-void EtcdClient::range(const std::string& key, Callback<std::vector<EtcdKeyValue>> done, bool prefix) {
+void EtcdClient::range(const std::string& key, Callback<std::vector<EtcdKeyValue>> done,
+                       bool prefix) {
   nlohmann::json body = {{"key", base64_encode(key)}};
   if (prefix) {
     // range_end = the key with its last byte incremented: every key with this prefix.

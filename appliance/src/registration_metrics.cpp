@@ -6,16 +6,21 @@
 
 namespace edgepoll::appliance {
 
-void register_registration_metrics(Metrics& metrics, std::shared_ptr<const RegistrationCounters> counters) {
+void register_registration_metrics(Metrics& metrics,
+                                   std::shared_ptr<const RegistrationCounters> counters) {
   using Field = const std::atomic<std::uint64_t> RegistrationCounters::*;
   auto& changes = prometheus::BuildCounter()
                       .Name("edgepoll_registration_changes_total")
-                      .Help("Times the registration worker entered a state (registered, deregistered, unreachable)")
+                      .Help(
+                          "Times the registration worker entered a state (registered, "
+                          "deregistered, unreachable)")
                       .Register(metrics.registry());
-  auto& errors = prometheus::BuildCounter()
-                     .Name("edgepoll_registration_etcd_errors_total")
-                     .Help("etcd requests of the registration worker that failed (each is retried with backoff)")
-                     .Register(metrics.registry());
+  auto& errors =
+      prometheus::BuildCounter()
+          .Name("edgepoll_registration_etcd_errors_total")
+          .Help(
+              "etcd requests of the registration worker that failed (each is retried with backoff)")
+          .Register(metrics.registry());
   struct Entry {
     Field field;
     prometheus::Counter* counter;

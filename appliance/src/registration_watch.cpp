@@ -46,7 +46,8 @@ std::optional<std::string> SubtreeWatch::check(const Pid& root, TimePoint now) {
     std::erase_if(w.restarts, [&](TimePoint t) { return now - t > window_; });
     if (!problem && w.restarts.size() >= max_restarts_) {
       problem = w.path + " restarted " + std::to_string(w.restarts.size()) + " times within " +
-                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(window_).count()) + " s";
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(window_).count()) +
+                " s";
     }
   }
   return problem;

@@ -1,6 +1,7 @@
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "edgepoll/appliance/registration.hpp"
 #include "edgepoll/supervision/runtime.hpp"
@@ -15,9 +16,15 @@ enum ReplyKind { kGrant, kPut, kKeepalive, kRevoke };
 const char* kWhat[] = {"lease grant", "put", "lease keepalive", "lease revoke"};
 
 template <class T>
-std::int64_t number_of(const T&) { return 0; }
-std::int64_t number_of(const EtcdLease& l) { return l.id; }
-std::int64_t number_of(const std::int64_t& n) { return n; }
+std::int64_t number_of(const T&) {
+  return 0;
+}
+std::int64_t number_of(const EtcdLease& l) {
+  return l.id;
+}
+std::int64_t number_of(const std::int64_t& n) {
+  return n;
+}
 
 std::string not_ready(const ReadinessVerdict& v) {
   return "not ready: " + (v.reason.empty() ? std::string("readiness failed") : v.reason);
@@ -41,15 +48,17 @@ RegistrationWorker::RegistrationWorker(RegistrationConfig config, RegistrationSo
     : config_(std::move(config)),
       sources_(std::move(sources)),
       key_(config_.prefix + "/nodes/" + sources_.node_id),
-      backoff_(std::chrono::milliseconds(200), std::max<Duration>(std::chrono::seconds(1), config_.ttl / 3)),
+      backoff_(std::chrono::milliseconds(200),
+               std::max<Duration>(std::chrono::seconds(1), config_.ttl / 3)),
       watch_(config_.watch) {}
 
 InitResult RegistrationWorker::init(Process& self) {
-  client_ = std::make_shared<EtcdClient>(self.runtime().io(),
-                                         EtcdClientOptions{config_.endpoints, request_timeout(config_.ttl)});
+  client_ = std::make_shared<EtcdClient>(
+      self.runtime().io(), EtcdClientOptions{config_.endpoints, request_timeout(config_.ttl)});
   // Where it starts, not a change: neither logged nor counted.
   state_ = "deregistered";
-  if (sources_.status) sources_.status->set({state_, "not registered yet", key_, std::chrono::system_clock::now()});
+  if (sources_.status)
+    sources_.status->set({state_, "not registered yet", key_, std::chrono::system_clock::now()});
   self.send_after(Duration::zero(), Tick{});
   return InitResult::ok();
 }
@@ -92,8 +101,10 @@ void RegistrationWorker::handle(Process& self, Message& m) {
 void RegistrationWorker::evaluate(Process& self) {
   const TimePoint now = self.clock().now();
   const auto root = self.runtime().registry().whereis(sources_.root_name);
-  const std::optional<std::string> subtree = root ? watch_.check(*root, now) : std::optional<std::string>("the tree is not running");
-  const ReadinessVerdict verdict = sources_.readiness ? sources_.readiness() : ReadinessVerdict{true, ""};
+  const std::optional<std::string> subtree =
+      root ? watch_.check(*root, now) : std::optional<std::string>("the tree is not running");
+  const ReadinessVerdict verdict =
+      sources_.readiness ? sources_.readiness() : ReadinessVerdict{true, ""};
   if (verdict.ready) {
     unready_since_.reset();
   } else if (!unready_since_) {
@@ -146,7 +157,8 @@ void RegistrationWorker::act(Process& self) {
     value_put_ = value;
     return client_->put(key_, value, lease_, to_mailbox<Ok>(self, kPut));
   }
-  if (now >= next_keepalive_) client_->keepalive(lease_, to_mailbox<std::int64_t>(self, kKeepalive));
+  if (now >= next_keepalive_)
+    client_->keepalive(lease_, to_mailbox<std::int64_t>(self, kKeepalive));
 }
 
 void RegistrationWorker::on_reply(Process& self, Reply& r) {
@@ -155,7 +167,8 @@ void RegistrationWorker::on_reply(Process& self, Reply& r) {
     if (r.error->code == "etcd.lease_not_found") {
       // etcd forgot the lease (it expired while we could not reach etcd, or
       // etcd lost its data): nothing to revoke, a fresh one to grant.
-      spdlog::warn("registration key={} event=lease_lost lease={}: {}", key_, r.lease, r.error->message);
+      spdlog::warn("registration key={} event=lease_lost lease={}: {}", key_, r.lease,
+                   r.error->message);
       if (r.lease == lease_) {
         lease_ = 0;
         key_put_ = false;
@@ -176,7 +189,8 @@ void RegistrationWorker::on_reply(Process& self, Reply& r) {
     case kPut:
       key_put_ = true;
       if (wanted_) {
-        publish("registered", "lease " + std::to_string(lease_) + ", ttl " + std::to_string(config_.ttl.count()) + " s");
+        publish("registered", "lease " + std::to_string(lease_) + ", ttl " +
+                                  std::to_string(config_.ttl.count()) + " s");
         ever_registered_ = true;
       }
       return;
@@ -202,8 +216,9 @@ void RegistrationWorker::failed(Process& self, const Error& e, const char* what)
   const Duration delay = backoff_.next();
   retry_at_ = self.clock().now() + delay;
   if (state_ != "unreachable") {
-    spdlog::warn("registration key={} event=etcd_error request=\"{}\" retry_in_ms={}: {}", key_, what,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(delay).count(), e.describe());
+    spdlog::warn("registration key={} event=etcd_error request=\"{}\" retry_in_ms={}: {}", key_,
+                 what, std::chrono::duration_cast<std::chrono::milliseconds>(delay).count(),
+                 e.describe());
   }
   std::string reason = std::string(what) + ": " + e.message;
   if (lease_ != 0) reason += " (the lease expires by itself unless kept alive)";
@@ -215,8 +230,8 @@ void RegistrationWorker::publish(const std::string& state, const std::string& re
   state_ = state;
   if (state == "registered") {
     ++sources_.counters->registered;
-    spdlog::info("registration key={} event=registered endpoint={} value={}", key_, client_->preferred_endpoint(),
-                 value_put_);
+    spdlog::info("registration key={} event=registered endpoint={} value={}", key_,
+                 client_->preferred_endpoint(), value_put_);
   } else if (state == "deregistered") {
     ++sources_.counters->deregistered;
     spdlog::warn("registration key={} event=deregistered reason=\"{}\"", key_, reason);
@@ -224,11 +239,13 @@ void RegistrationWorker::publish(const std::string& state, const std::string& re
     ++sources_.counters->unreachable;
     spdlog::warn("registration key={} event=unreachable reason=\"{}\"", key_, reason);
   }
-  if (sources_.status) sources_.status->set({state, reason, key_, std::chrono::system_clock::now()});
+  if (sources_.status)
+    sources_.status->set({state, reason, key_, std::chrono::system_clock::now()});
 }
 
 std::string RegistrationWorker::value_json() const {
-  const std::string address = config_.advertise.empty() && sources_.advertise ? sources_.advertise() : config_.advertise;
+  const std::string address =
+      config_.advertise.empty() && sources_.advertise ? sources_.advertise() : config_.advertise;
   if (address.empty()) return {};
   const nlohmann::json v = {{"id", sources_.node_id},
                             {"address", address},
@@ -258,9 +275,10 @@ void RegistrationWorker::describe(nlohmann::json& out) const {
 }
 
 ChildSpec registration_child(RegistrationConfig config, RegistrationSources sources) {
-  return worker_child("registration", [config, sources](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(std::make_shared<RegistrationWorker>(config, sources));
-  });
+  return worker_child(
+      "registration", [config, sources](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+        return std::shared_ptr<Behaviour>(std::make_shared<RegistrationWorker>(config, sources));
+      });
 }
 
 }  // namespace edgepoll::appliance

@@ -1,9 +1,10 @@
 // The etcd client against a real etcd (started by the test on loopback).
+#include "edgepoll/appliance/etcd_client.hpp"
+
 #include <gtest/gtest.h>
 
 #include <optional>
 
-#include "edgepoll/appliance/etcd_client.hpp"
 #include "support/etcd_server.hpp"
 
 namespace edgepoll::appliance {
@@ -25,7 +26,9 @@ Result<T> await(boost::asio::io_context& io, Start start) {
   return std::move(*out);
 }
 
-std::string dead_endpoint() { return "http://127.0.0.1:" + std::to_string(free_loopback_port()); }
+std::string dead_endpoint() {
+  return "http://127.0.0.1:" + std::to_string(free_loopback_port());
+}
 
 TEST(EtcdClient, GrantPutRangeKeepaliveRevoke) {
   EtcdServer etcd;
@@ -37,7 +40,8 @@ TEST(EtcdClient, GrantPutRangeKeepaliveRevoke) {
   EXPECT_NE(lease->id, 0);
   EXPECT_EQ(lease->ttl_s, 5);
 
-  auto put = await<Ok>(io, [&](auto cb) { client.put("/t/nodes/a", R"({"id":"a"})", lease->id, cb); });
+  auto put =
+      await<Ok>(io, [&](auto cb) { client.put("/t/nodes/a", R"({"id":"a"})", lease->id, cb); });
   ASSERT_TRUE(put.ok()) << put.error().describe();
   auto got = await<std::vector<EtcdKeyValue>>(io, [&](auto cb) { client.range("/t/nodes/a", cb); });
   ASSERT_TRUE(got.ok()) << got.error().describe();
@@ -78,7 +82,8 @@ TEST(EtcdClient, RangeByPrefixAndBinaryValues) {
            {"/p/nodes/a", "1"}, {"/p/nodes/b", binary}, {"/p/other", "3"}}) {
     ASSERT_TRUE((await<Ok>(io, [&](auto cb) { client.put(k, v, 0, cb); })).ok());
   }
-  auto got = await<std::vector<EtcdKeyValue>>(io, [&](auto cb) { client.range("/p/nodes/", cb, true); });
+  auto got =
+      await<std::vector<EtcdKeyValue>>(io, [&](auto cb) { client.range("/p/nodes/", cb, true); });
   ASSERT_TRUE(got.ok()) << got.error().describe();
   ASSERT_EQ(got->size(), 2u);
   EXPECT_EQ((*got)[0].key, "/p/nodes/a");

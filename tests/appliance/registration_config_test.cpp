@@ -8,7 +8,8 @@ namespace {
 using namespace std::chrono_literals;
 
 Result<AppConfig> parse(const std::string& registration) {
-  return AppConfig::parse("[storage]\npath = \"/tmp/x.db\"\n" + registration, "/etc/edgepoll/edgepoll.toml");
+  return AppConfig::parse("[storage]\npath = \"/tmp/x.db\"\n" + registration,
+                          "/etc/edgepoll/edgepoll.toml");
 }
 
 TEST(RegistrationConfig, AbsentMeansNoRegistration) {
@@ -55,7 +56,8 @@ advertise = "10.0.0.17:8470"
 void expect_refused(const std::string& section, const std::string& words) {
   auto c = parse(section);
   ASSERT_FALSE(c.ok()) << section;
-  EXPECT_NE(c.error().message.find("/etc/edgepoll/edgepoll.toml"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("/etc/edgepoll/edgepoll.toml"), std::string::npos)
+      << c.error().message;
   EXPECT_NE(c.error().message.find(words), std::string::npos) << c.error().message;
 }
 
@@ -63,15 +65,20 @@ TEST(RegistrationConfig, RefusedNamingFileLineAndKey) {
   expect_refused("[registration]\nendpoints = [\"http://e:2379\"]\nttll = \"5s\"\n",
                  "[registration] line 5: unknown key \"ttll\"");
   expect_refused("[registration]\nprefix = \"/x\"\n", "[registration] endpoints: required");
-  expect_refused("[registration]\nendpoints = []\n", "[registration] endpoints (line 4): expected at least one");
-  expect_refused("[registration]\nendpoints = [\"10.0.0.5:2379\"]\n", "expected URLs starting with http://");
+  expect_refused("[registration]\nendpoints = []\n",
+                 "[registration] endpoints (line 4): expected at least one");
+  expect_refused("[registration]\nendpoints = [\"10.0.0.5:2379\"]\n",
+                 "expected URLs starting with http://");
   expect_refused("[registration]\nendpoints = [\"http://e:2379\"]\nttl = \"1s\"\n",
                  "[registration] ttl (line 5): expected whole seconds, at least \"2s\"");
-  expect_refused("[registration]\nendpoints = [\"http://e:2379\"]\nttl = \"2500ms\"\n", "expected whole seconds");
+  expect_refused("[registration]\nendpoints = [\"http://e:2379\"]\nttl = \"2500ms\"\n",
+                 "expected whole seconds");
   expect_refused("[registration]\nendpoints = [\"http://e:2379\"]\nderegister_after = 10\n",
                  "[registration] deregister_after (line 5): expected a duration");
-  expect_refused("[registration]\nendpoints = [\"http://e:2379\"]\nprefix = \"edgepoll/\"\n", "[registration] prefix");
-  expect_refused("[registration]\nendpoints = [\"http://e:2379\"]\nwatch = [\"deps\"]\n", "tree paths like \"root/deps\"");
+  expect_refused("[registration]\nendpoints = [\"http://e:2379\"]\nprefix = \"edgepoll/\"\n",
+                 "[registration] prefix");
+  expect_refused("[registration]\nendpoints = [\"http://e:2379\"]\nwatch = [\"deps\"]\n",
+                 "tree paths like \"root/deps\"");
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // The registration worker on a FakeClock against a real etcd: the test moves
 // time tick by tick and, after each tick, runs the loop until the worker's
 // request to etcd is answered, then checks etcd itself.
+#include "edgepoll/appliance/registration.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "edgepoll/appliance/registration.hpp"
 #include "edgepoll/supervision/runtime.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 #include "edgepoll/version.hpp"
@@ -37,7 +38,10 @@ struct Node {
     config.watch = {"root/deps"};
     RegistrationSources s;
     s.node_id = "node-a";
-    s.readiness = [this] { return ReadinessVerdict{ready, ready ? "" : "kafka: oldest unacknowledged reading 94 s (max 60 s)"}; };
+    s.readiness = [this] {
+      return ReadinessVerdict{ready,
+                              ready ? "" : "kafka: oldest unacknowledged reading 94 s (max 60 s)"};
+    };
     s.status = status;
     s.counters = counters;
     s.advertise = [] { return std::string("127.0.0.1:8470"); };
@@ -50,12 +54,17 @@ struct Node {
       return std::shared_ptr<Behaviour>(w);
     };
     SupervisorSpec deps{{Strategy::one_for_one, 100, 60}, {worker_child("crashy", crashy)}};
-    SupervisorSpec spec{{Strategy::one_for_one, 10, 60},
-                        {supervisor_child("deps", deps), worker_child("registration", reg, Restart::temporary)}};
+    SupervisorSpec spec{
+        {Strategy::one_for_one, 10, 60},
+        {supervisor_child("deps", deps), worker_child("registration", reg, Restart::temporary)}};
     root = runtime.spawn(std::make_shared<Supervisor>(spec), "root").value();
-    if (!runtime.registry().register_name("root", root).ok()) throw std::runtime_error("root name taken");
+    if (!runtime.registry().register_name("root", root).ok())
+      throw std::runtime_error("root name taken");
   }
-  ~Node() { runtime.exit(root, ExitReason::kill()); runtime.settle(); }
+  ~Node() {
+    runtime.exit(root, ExitReason::kill());
+    runtime.settle();
+  }
 
   // One tick of fake time, then the loop until etcd has answered.
   void tick() {
@@ -136,7 +145,8 @@ TEST(Registration, ADeviceCountThatChangesIsPutAfterTheNextKeepaliveNotAtOnce) {
   EXPECT_EQ(node.state(), "registered");
 }
 
-TEST(Registration, ReadinessFailingDeregistersAfterDeregisterAfterAndHoldingReregistersAfterReregisterAfter) {
+TEST(Registration,
+     ReadinessFailingDeregistersAfterDeregisterAfterAndHoldingReregistersAfterReregisterAfter) {
   EtcdServer etcd;
   Node node({etcd.endpoint()});
   ASSERT_TRUE(node.ticks_until([&] { return node.state() == "registered"; }, 1s));
@@ -147,7 +157,8 @@ TEST(Registration, ReadinessFailingDeregistersAfterDeregisterAfterAndHoldingRere
   EXPECT_TRUE(etcd_get(etcd.endpoint(), kKey));
   ASSERT_TRUE(node.ticks_until([&] { return node.state() == "deregistered"; }, 1s));
   EXPECT_FALSE(etcd_get(etcd.endpoint(), kKey));  // revoked, not left to expire
-  EXPECT_NE(node.status->get().reason.find("kafka: oldest unacknowledged reading"), std::string::npos)
+  EXPECT_NE(node.status->get().reason.find("kafka: oldest unacknowledged reading"),
+            std::string::npos)
       << node.status->get().reason;
 
   node.ready = true;
@@ -171,9 +182,11 @@ TEST(Registration, AWatchedSubtreeRestartingPastTheRateDeregistersWithinASecond)
   node.crash_deps_worker();
   ASSERT_TRUE(node.ticks_until([&] { return node.state() == "deregistered"; }, 1s));
   EXPECT_FALSE(etcd_get(etcd.endpoint(), kKey));
-  EXPECT_NE(node.status->get().reason.find("root/deps restarted 3 times"), std::string::npos) << node.status->get().reason;
+  EXPECT_NE(node.status->get().reason.find("root/deps restarted 3 times"), std::string::npos)
+      << node.status->get().reason;
   // Once the restarts are older than the window and readiness held, it is back.
-  ASSERT_TRUE(node.ticks_until([&] { return node.state() == "registered"; }, 30s + node.config.reregister_after + 1s));
+  ASSERT_TRUE(node.ticks_until([&] { return node.state() == "registered"; },
+                               30s + node.config.reregister_after + 1s));
   EXPECT_TRUE(etcd_get(etcd.endpoint(), kKey));
 }
 
@@ -202,7 +215,8 @@ TEST(Registration, EtcdDownIsRetriedWithBackoffAndTheNodeRegistersWhenItIsBack) 
   const auto retries = node.counters->etcd_errors.load() - errors_before;
   EXPECT_GE(retries, 2u);
   EXPECT_LE(retries, 20u) << "a retry at every tick is no backoff";
-  EXPECT_NE(node.status->get().reason.find("lease keepalive"), std::string::npos) << node.status->get().reason;
+  EXPECT_NE(node.status->get().reason.find("lease keepalive"), std::string::npos)
+      << node.status->get().reason;
 
   etcd.start();
   // Held past its TTL without keepalive, the lease is given up and a new one granted.
@@ -217,7 +231,8 @@ TEST(Registration, NoEtcdAtBootIsUnreachableNotACrash) {
   node.run_for(5s);
   EXPECT_EQ(node.state(), "unreachable");
   EXPECT_TRUE(find_in_tree(node.root, "root/registration"));
-  EXPECT_NE(node.status->get().reason.find("lease grant: no etcd endpoint answered"), std::string::npos)
+  EXPECT_NE(node.status->get().reason.find("lease grant: no etcd endpoint answered"),
+            std::string::npos)
       << node.status->get().reason;
 }
 

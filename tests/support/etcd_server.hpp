@@ -3,10 +3,11 @@
 // data dir. stop() and start() again keep the data dir, like an etcd restart;
 // the dir is removed when the object goes. Also a blocking read of one key
 // through the project's own client, for checks from the test's thread.
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -14,8 +15,6 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
 
 #include "edgepoll/appliance/etcd_client.hpp"
 #include "support/child_process.hpp"
@@ -65,16 +64,17 @@ class EtcdServer {
     const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
     process_ = std::make_unique<ChildProcess>(
         "/usr/bin/etcd",
-        std::vector<std::string>{"--name", "test", "--data-dir", (dir_ / "data").string(), "--listen-client-urls", client,
-                                 "--advertise-client-urls", client, "--listen-peer-urls", peer,
-                                 "--initial-advertise-peer-urls", peer, "--initial-cluster", "test=" + peer,
-                                 "--log-level", "warn"});
+        std::vector<std::string>{"--name", "test", "--data-dir", (dir_ / "data").string(),
+                                 "--listen-client-urls", client, "--advertise-client-urls", client,
+                                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                                 "--initial-cluster", "test=" + peer, "--log-level", "warn"});
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
       const auto r = http_get("127.0.0.1", client_port_, "/health");
       if (r.status == 200 && r.body.find("\"true\"") != std::string::npos) return;
       if (!process_->running()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling readiness with a deadline
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(50));  // polling readiness with a deadline
     }
     throw std::runtime_error("etcd did not become healthy on " + client);
   }
@@ -98,8 +98,11 @@ inline std::optional<std::string> etcd_get(const std::string& endpoint, const st
   client.range(key, [&](Result<std::vector<appliance::EtcdKeyValue>> r) { out = std::move(r); });
   // The client's idle connection keeps the loop busy: run until answered.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!out && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(100));
-  if (!out || !out->ok()) throw std::runtime_error("etcd_get " + key + ": " + (out ? out->error().describe() : "no answer"));
+  while (!out && std::chrono::steady_clock::now() < deadline)
+    io.run_one_for(std::chrono::milliseconds(100));
+  if (!out || !out->ok())
+    throw std::runtime_error("etcd_get " + key + ": " +
+                             (out ? out->error().describe() : "no answer"));
   if (out->value().empty()) return std::nullopt;
   return out->value().front().value;
 }

@@ -6,9 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
-
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "edgepoll/version.hpp"
 #include "support/child_process.hpp"
@@ -34,7 +33,8 @@ struct TempDir {
   fs::path path;
 };
 
-std::string first_line_after(ChildProcess& p, const std::string& prefix, std::chrono::milliseconds limit) {
+std::string first_line_after(ChildProcess& p, const std::string& prefix,
+                             std::chrono::milliseconds limit) {
   auto line = p.wait_for_line([&](const std::string& l) { return l.rfind(prefix, 0) == 0; }, limit);
   if (!line) throw std::runtime_error("no line starting with " + prefix);
   return line->substr(prefix.size());
@@ -43,7 +43,8 @@ std::string first_line_after(ChildProcess& p, const std::string& prefix, std::ch
 unsigned short health_port(ChildProcess& daemon) {
   static const std::regex re("listening on http://127\\.0\\.0\\.1:(\\d+)/");
   std::smatch m;
-  auto line = daemon.wait_for_line([&](const std::string& l) { return std::regex_search(l, m, re); }, 20s);
+  auto line =
+      daemon.wait_for_line([&](const std::string& l) { return std::regex_search(l, m, re); }, 20s);
   if (!line || !std::regex_search(*line, m, re)) return 0;
   return static_cast<unsigned short>(std::stoi(m[1]));
 }
@@ -69,9 +70,11 @@ std::map<std::string, std::vector<std::int64_t>> reading_times(const fs::path& d
   if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_busy_timeout(h, 2000);
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(h, "SELECT device_id, ts_ms FROM outbox ORDER BY device_id, seq", -1, &st, nullptr) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(h, "SELECT device_id, ts_ms FROM outbox ORDER BY device_id, seq", -1,
+                           &st, nullptr) == SQLITE_OK) {
       while (sqlite3_step(st) == SQLITE_ROW)
-        out[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))].push_back(sqlite3_column_int64(st, 1));
+        out[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))].push_back(
+            sqlite3_column_int64(st, 1));
     }
     sqlite3_finalize(st);
   }
@@ -91,7 +94,9 @@ bool eventually(Pred pred, std::chrono::milliseconds limit, std::chrono::millise
 }
 
 std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // What a test adds to the daemon's config: lines inside [health] and
@@ -107,16 +112,21 @@ struct Rig {
   explicit Rig(RigOptions o = {}) : sim(DEVICE_SIM_BIN, sim_args(o)) {
     sim_address = first_line_after(sim, "listening=", 10s);
     std::ofstream out(config);
-    out << "[node]\nid = \"node-7\"\n\n[storage]\npath = \"" << db.string() << "\"\n\n[health]\nport = 0\n"
+    out << "[node]\nid = \"node-7\"\n\n[storage]\npath = \"" << db.string()
+        << "\"\n\n[health]\nport = 0\n"
         << o.health << "\n[pollers]\nbackoff_base = \"3s\"\nbackoff_cap = \"3s\"\n\n"
-        << "[registration]\nendpoints = [\"" << etcd.endpoint() << "\"]\nprefix = \"/sys\"\nttl = \"" << ttl.count()
-        << "s\"\n" << o.registration << "\n" << o.sections;
+        << "[registration]\nendpoints = [\"" << etcd.endpoint()
+        << "\"]\nprefix = \"/sys\"\nttl = \"" << ttl.count() << "s\"\n"
+        << o.registration << "\n"
+        << o.sections;
     std::vector<std::string> ids = o.more_devices;
     for (int i = 0; i < o.devices; ++i) ids.push_back("dev-" + std::to_string(i));
     for (const auto& id : ids) {
-      out << "[[device]]\nid = \"" << id << "\"\nurl = \"http://" << sim_address << "/devices/" << id << "\"\n"
+      out << "[[device]]\nid = \"" << id << "\"\nurl = \"http://" << sim_address << "/devices/"
+          << id << "\"\n"
           << "interval = \"1s\"\ntimeout = \"500ms\"\n"
-          << "metrics = [ { pointer = \"/temperature\", name = \"temperature\", type = \"float\" } ]\n\n";
+          << "metrics = [ { pointer = \"/temperature\", name = \"temperature\", type = \"float\" } "
+             "]\n\n";
     }
   }
   static std::vector<std::string> sim_args(const RigOptions& o) {
@@ -125,7 +135,8 @@ struct Rig {
     return args;
   }
   std::unique_ptr<ChildProcess> start_daemon() {
-    auto d = std::make_unique<ChildProcess>(EDGEPOLL_BIN, std::vector<std::string>{"--config", config.string()});
+    auto d = std::make_unique<ChildProcess>(EDGEPOLL_BIN,
+                                            std::vector<std::string>{"--config", config.string()});
     port = health_port(*d);
     return d;
   }
@@ -141,15 +152,19 @@ struct Rig {
   unsigned short port = 0;
 };
 
-TEST(Registration, TheNodeIsRegisteredWithItsValueAndKeptAliveAndKillNineLetsTheKeyExpireWithinTtlPlusOneSecond) {
+TEST(Registration,
+     TheNodeIsRegisteredWithItsValueAndKeptAliveAndKillNineLetsTheKeyExpireWithinTtlPlusOneSecond) {
   Rig s;
   auto daemon = s.start_daemon();
   ASSERT_NE(s.port, 0);
   // Registered as soon as the device subtrees run (the count is in the value).
-  ASSERT_TRUE(eventually([&] {
-    auto v = s.key();
-    return v && nlohmann::json::parse(*v, nullptr, false).value("devices", 0) == 5;
-  }, 15s)) << s.key().value_or("(no key)");
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto v = s.key();
+        return v && nlohmann::json::parse(*v, nullptr, false).value("devices", 0) == 5;
+      },
+      15s))
+      << s.key().value_or("(no key)");
   const auto v = nlohmann::json::parse(*s.key());
   const std::string address = "127.0.0.1:" + std::to_string(s.port);
   EXPECT_EQ(v["id"], "node-7");
@@ -169,7 +184,8 @@ TEST(Registration, TheNodeIsRegisteredWithItsValueAndKeptAliveAndKillNineLetsThe
 
   daemon->signal_and_wait(SIGKILL, 5s);
   const auto killed = Clock::now();
-  ASSERT_TRUE(eventually([&] { return !s.key(); }, Rig::ttl + 1s, 20ms)) << "the key outlived the lease";
+  ASSERT_TRUE(eventually([&] { return !s.key(); }, Rig::ttl + 1s, 20ms))
+      << "the key outlived the lease";
   EXPECT_LE(Clock::now() - killed, Rig::ttl + 1s);
 }
 
@@ -184,9 +200,11 @@ TEST(Registration, EtcdStoppedAndStartedPollingNeverMissesATickAndTheNodeRegiste
 
   const auto stopped_at = wall_ms();
   s.etcd.stop();
-  ASSERT_TRUE(daemon->wait_for_line([](const std::string& l) { return l.find("event=unreachable") != std::string::npos; }, 10s));
+  ASSERT_TRUE(daemon->wait_for_line(
+      [](const std::string& l) { return l.find("event=unreachable") != std::string::npos; }, 10s));
   // Down for longer than the lease: etcd must not matter to polling or to readiness.
-  std::this_thread::sleep_for(2 * Rig::ttl);  // the outage itself; what happens in it is checked below
+  std::this_thread::sleep_for(2 *
+                              Rig::ttl);  // the outage itself; what happens in it is checked below
   EXPECT_EQ(http_get("127.0.0.1", s.port, "/ready").status, 200);
   s.etcd.start();
   const auto started_at = wall_ms();
@@ -194,11 +212,13 @@ TEST(Registration, EtcdStoppedAndStartedPollingNeverMissesATickAndTheNodeRegiste
       << "no second registration after etcd came back";
   ASSERT_TRUE(eventually([&] { return s.key().has_value(); }, 5s));
   // Every device polled again after the outage window, so that the window is closed on both sides.
-  ASSERT_TRUE(eventually([&] {
-    for (const auto& [device, ts] : reading_times(s.db))
-      if (ts.empty() || ts.back() <= started_at + 1000) return false;
-    return true;
-  }, 10s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& [device, ts] : reading_times(s.db))
+          if (ts.empty() || ts.back() <= started_at + 1000) return false;
+        return true;
+      },
+      10s));
 
   // Every device has a reading at least every 1.5 intervals through the outage.
   const auto times = reading_times(s.db);
@@ -230,17 +250,23 @@ TEST(Registration, AWatchedSubtreeInTroubleDeregistersAtOnceAndRegistersAgainWhe
   o.devices = 3;
   o.more_devices = {"bad-1"};
   o.sim_devices = {"bad-1=schedule:normal@3s,garbage@12s,normal@1h"};
-  o.registration = "watch = [\"root/deps\", \"root/edge\", \"root/edge/pollers/device:bad-1\"]\nreregister_after = \"1s\"\n";
+  o.registration =
+      "watch = [\"root/deps\", \"root/edge\", "
+      "\"root/edge/pollers/device:bad-1\"]\nreregister_after = \"1s\"\n";
   Rig s(o);
   auto daemon = s.start_daemon();
   ASSERT_NE(s.port, 0);
   ASSERT_TRUE(eventually([&] { return s.key().has_value(); }, 15s));
-  const auto line = daemon->wait_for_line([](const std::string& l) {
-    return l.find("event=deregistered") != std::string::npos && l.find("root/edge/pollers/device:bad-1") != std::string::npos;
-  }, 30s);
+  const auto line = daemon->wait_for_line(
+      [](const std::string& l) {
+        return l.find("event=deregistered") != std::string::npos &&
+               l.find("root/edge/pollers/device:bad-1") != std::string::npos;
+      },
+      30s);
   ASSERT_TRUE(line) << "no deregistration naming the watched subtree";
   EXPECT_TRUE(line->find("restarted 3 times within 30 s") != std::string::npos ||
-              line->find("is not running") != std::string::npos) << *line;
+              line->find("is not running") != std::string::npos)
+      << *line;
   EXPECT_FALSE(s.key()) << "deregistered, yet the key is still in etcd";
   // The device answers again; once its restarts are older than the 30 s window
   // and the node held fit for reregister_after, the key is back.

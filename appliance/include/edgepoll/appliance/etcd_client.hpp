@@ -14,14 +14,13 @@
 // next time. Every outcome comes back as a value; nothing throws out.
 //
 // Threading: like the fetcher, one thread (or strand) of `io` owns the client.
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "edgepoll/pollers/http_fetcher.hpp"
 #include "edgepoll/supervision/clock.hpp"
@@ -74,7 +73,8 @@ class EtcdClient {
 
  private:
   struct Call;
-  void post(const std::string& path, std::string body, std::function<void(Result<std::string>)> done);
+  void post(const std::string& path, std::string body,
+            std::function<void(Result<std::string>)> done);
   void attempt(std::shared_ptr<Call> call);
 
   EtcdClientOptions options_;

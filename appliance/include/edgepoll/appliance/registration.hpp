@@ -53,8 +53,8 @@ class SubtreeWatch {
  private:
   struct Watched {
     std::string path;
-    std::uint64_t pid = 0;        // the process last seen at `path`
-    std::size_t last_seen = 0;    // its restarts_in_window() last time
+    std::uint64_t pid = 0;                         // the process last seen at `path`
+    std::size_t last_seen = 0;                     // its restarts_in_window() last time
     std::vector<supervision::TimePoint> restarts;  // seen by us, within window
   };
   std::vector<Watched> watched_;

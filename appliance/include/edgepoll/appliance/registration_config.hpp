@@ -10,10 +10,10 @@
 //   reregister_after = "30s"      # readiness holding this long -> registered again
 //   watch = ["root/deps", "root/edge"]  # a subtree down or restarting too often -> revoked at once
 //   advertise = "10.0.0.17:8470"  # the address others should use; default [health] address:port
+#include <toml++/toml.h>
+
 #include <string>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "edgepoll/supervision/clock.hpp"
 #include "edgepoll/supervision/result.hpp"

@@ -9,6 +9,7 @@
 
 namespace edgepoll::appliance {
 
-void register_registration_metrics(Metrics& metrics, std::shared_ptr<const RegistrationCounters> counters);
+void register_registration_metrics(Metrics& metrics,
+                                   std::shared_ptr<const RegistrationCounters> counters);
 
 }  // namespace edgepoll::appliance
