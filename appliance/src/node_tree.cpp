@@ -90,6 +90,8 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   NodeParts parts;
   parts.transport = std::make_shared<pollers::HttpTransport>(io);
   parts.poller_context.transport = parts.transport.get();
+  parts.modbus = std::make_shared<pollers::ModbusTcpTransport>(io);
+  parts.poller_context.modbus = parts.modbus.get();
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
   register_subsystem_metrics(*parts.metrics,

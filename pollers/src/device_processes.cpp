@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "edgepoll/pollers/modbus/modbus_session.hpp"
 #include "edgepoll/supervision/runtime.hpp"
+#include "protocols.hpp"
 
 namespace edgepoll::pollers {
 
@@ -35,7 +37,8 @@ void DeviceFsm::terminate(Process&, const ExitReason&) {
 
 void DeviceFsm::handle(Process& self, Message& message) {
   if (std::any_cast<Due>(&message) || std::any_cast<PollNow>(&message)) return poll(self);
-  if (auto* result = std::any_cast<PollResult>(&message)) return on_result(self, *result);
+  if (auto* result = std::any_cast<PollResult>(&message)) return on_result(self, result->response);
+  if (auto* result = std::any_cast<ModbusPollResult>(&message)) return on_result(self, result->response);
   if (std::any_cast<PollBusy>(&message)) {
     // The connection refused the request (mid-request or backing off): the
     // poll is off, the machine's state stays.
@@ -73,11 +76,12 @@ void DeviceFsm::poll(Process& self) {
   self.send(*connection, PollRequest{self.self()});
 }
 
-void DeviceFsm::on_result(Process& self, PollResult& result) {
+template <class Response>
+void DeviceFsm::on_result(Process& self, Result<Response>& response) {
   in_flight_ = false;
   const auto before = machine_->state();
-  const bool transport_failed = !result.response.ok();
-  PollReport report = machine_->on_response(std::move(result.response), supervision::wall_clock_ms());
+  const bool transport_failed = !response.ok();
+  PollReport report = machine_->on_response(std::move(response), supervision::wall_clock_ms());
   context_.counters->polls++;
   if (report.error) (transport_failed ? context_.counters->poll_failures : context_.counters->decode_failures)++;
   context_.counters->field_errors += report.field_errors.size();
@@ -199,9 +203,7 @@ SupervisorSpec device_subtree(std::shared_ptr<const DeviceConfig> config, Poller
   ChildFactory fsm = [config, context](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(std::make_shared<DeviceFsm>(config, context));
   };
-  ChildFactory connection = [config, context](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(std::make_shared<DeviceConnection>(config, context));
-  };
+  ChildFactory connection = detail::connection_factory(config, context);
   return SupervisorSpec{{Strategy::rest_for_one, static_cast<int>(config->intensity.max_restarts),
                          static_cast<int>(period_s)},
                         {worker_child("fsm", fsm), worker_child("connection", connection)}};

@@ -47,7 +47,8 @@ class DeviceFsm final : public supervision::Behaviour {
     supervision::TimePoint at;
   };
   void poll(supervision::Process& self);
-  void on_result(supervision::Process& self, PollResult& result);
+  template <class Response>
+  void on_result(supervision::Process& self, Result<Response>& response);
   // Logs state changes once (not once per poll) and refreshes what describe() shows.
   void after_event(DeviceStateMachine::State before, const std::optional<Error>& error);
 
