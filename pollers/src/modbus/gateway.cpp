@@ -43,7 +43,7 @@ void ModbusGateway::allow_outstanding(unsigned n) {
 void ModbusGateway::submit(ModbusRequestId id, const ModbusRead& read, ModbusCallback done) {
   if (closed_) return;
   Pending p{id, read, std::move(done), Clock::now(), {}, 0, false};
-  arm(p.queued_at + read.timeout);
+  arm(p.queued_at + 2 * read.timeout);
   (unit_suspect_[read.unit] ? suspect_queue_ : queue_).push_back(std::move(p));
   dispatch();
 }
@@ -339,7 +339,7 @@ void ModbusGateway::on_deadline() {
   }
   for (auto* lane : {&queue_, &suspect_queue_}) {
     for (auto it = lane->begin(); it != lane->end();) {
-      const auto due = it->queued_at + it->read.timeout;
+      const auto due = it->queued_at + 2 * it->read.timeout;
       if (now < due) {
         next = std::min(next, due);
         ++it;
@@ -350,7 +350,7 @@ void ModbusGateway::on_deadline() {
                                     : last_connect_error_ ? "not connected: " + last_connect_error_->message
                                                           : std::string("not connected yet");
       complete(*it, make_error("pollers.modbus.queue_timeout",
-                               fmt::format("{}: not sent within {} ms ({})", where(it->read), ms(it->read.timeout),
+                               fmt::format("{}: not sent within {} ms ({})", where(it->read), ms(2 * it->read.timeout),
                                            state),
                                true, "raise max_outstanding, or lower the poll rate behind this gateway"));
       it = lane->erase(it);

@@ -38,8 +38,9 @@ struct ModbusRead {
   ModbusTable table = ModbusTable::holding;
   std::uint16_t address = 0;
   std::uint16_t count = 1;
-  // From sending to the answer; a request that waits in the gateway's queue
-  // longer than this fails too (the device's poll is then overdue anyway).
+  // From sending to the answer. A request that waits in the gateway's queue
+  // for twice this fails too (long enough for one silent unit's timeout to
+  // pass before it; the device's poll is overdue by then anyway).
   Duration timeout = std::chrono::seconds(2);
 };
 
