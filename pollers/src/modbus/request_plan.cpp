@@ -43,7 +43,9 @@ std::vector<std::string> describe_plan(const RequestPlan& plan, const ModbusDevi
     for (auto i : r.fields) names.push_back(config.fields[i].name);
     lines.push_back(fmt::format("FC{:02} {} {}..{} ({} {}): {}", static_cast<int>(r.table), modbus_table_name(r.table),
                                 r.address, r.address + r.count - 1, r.count,
-                                is_bit_table(r.table) ? "bits" : "registers", fmt::join(names, ", ")));
+                                is_bit_table(r.table) ? (r.count == 1 ? "bit" : "bits")
+                                                      : (r.count == 1 ? "register" : "registers"),
+                                fmt::join(names, ", ")));
   }
   return lines;
 }
