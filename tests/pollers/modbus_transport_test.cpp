@@ -71,7 +71,7 @@ TEST_F(Transport, ReadsChangingRegistersAndBitsOfManyUnitsOverOneConnection) {
   }
   ASSERT_TRUE(results[50] && results[50]->ok());
   EXPECT_EQ((*results[50])->values.size(), 16u);
-  EXPECT_EQ(transport.stats().connects, 1u);
+  EXPECT_EQ(transport.stats().connects.load(), 1u);
   EXPECT_EQ(transport.gateways(), 1u);
 }
 
@@ -112,7 +112,7 @@ void expect_named_errors_and_good_answers(Transport& t, GatewayId g, bool with_s
 TEST_F(Transport, EachMisbehaviourIsANamedErrorAndTheGoodUnitIsStillAnswered) {
   Sim sim(kMisbehaving);
   expect_named_errors_and_good_answers(*this, transport.gateway("127.0.0.1", sim.port, 1), true);
-  EXPECT_GE(transport.stats().disconnects, 4u);  // reset, garbage, short, oversized
+  EXPECT_GE(transport.stats().disconnects.load(), 4u);  // reset, garbage, short, oversized
 }
 
 // With several requests in flight a good answer may follow a bad one on the

@@ -97,6 +97,12 @@ TEST(Modbus, ThousandUnitsFiveBadTheGoodOnesReportTheBadOnesAreQuarantinedAlone)
   EXPECT_EQ((*session)["request_plan"][0], "FC03 holding 0..4 (5 registers): power, voltage, energy");
   EXPECT_EQ((*pollers)["pid"], pollers_pid);
   EXPECT_EQ((*pollers)["restarts_in_window"], 0);
+  // The gateways' connections in /metrics: one per gateway, and the resetting
+  // and garbage-sending units' connections ended and were made again.
+  EXPECT_GE(metric(port, "edgepoll_modbus_connects_total"), 7);
+  EXPECT_GE(metric(port, "edgepoll_modbus_disconnects_total"), 2);
+  EXPECT_GT(metric(port, "edgepoll_modbus_timeouts_total"), 0);  // the unit that never answers
+  EXPECT_GT(metric(port, "edgepoll_modbus_answers_total"), 995 * 5);
   EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
 }
 

@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace edgepoll::pollers {
 
@@ -97,12 +98,15 @@ void ModbusGateway::connect() {
 void ModbusGateway::on_connected(const error_code& ec) {
   if (ec) {
     ++stats_->connect_failures;
+    const bool first_failure = !last_connect_error_;
     const bool timed_out = ec == asio::error::operation_aborted;
     last_connect_error_ = make_error("pollers.modbus.connect_failed",
                                      fmt::format("gateway {}: cannot connect: {}", name_,
                                                  timed_out ? fmt::format("no answer in {} ms", ms(options_.connect_timeout))
                                                            : ec.message()),
                                      true, "check the gateway address and that it is up");
+    // Once per outage, not per attempt: the devices behind it log their own state.
+    if (first_failure) spdlog::warn("modbus gateway={} event=connect_failed error={}", name_, last_connect_error_->message);
     error_code ignored;
     socket_.close(ignored);
     // Nobody can be served until a connection exists: say so now rather than at each timeout.
@@ -114,6 +118,7 @@ void ModbusGateway::on_connected(const error_code& ec) {
     return run_completions();
   }
   ++stats_->connects;
+  if (last_connect_error_) spdlog::info("modbus gateway={} event=connected", name_);
   last_connect_error_.reset();
   state_ = State::connected;
   error_code ignored;
@@ -135,7 +140,11 @@ void ModbusGateway::retry_later() {
 }
 
 void ModbusGateway::drop_connection(const Error& why, std::optional<std::uint8_t> culprit) {
-  if (state_ == State::connected) ++stats_->disconnects;
+  if (state_ == State::connected) {
+    ++stats_->disconnects;
+    spdlog::warn("modbus gateway={} event=connection_lost error={} in_flight={}", name_, why.message,
+                 in_flight_.size());
+  }
   ++epoch_;
   error_code ignored;
   socket_.close(ignored);

@@ -18,6 +18,7 @@
 // Every failure (refused, timeout, reset, a malformed or mismatched answer, an
 // exception response) comes to the callback as an Error value; nothing throws.
 // Threading: one thread (or strand) of the io_context, like HttpFetcher.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -71,15 +72,16 @@ struct ModbusTransportOptions {
   Duration reconnect_cap = std::chrono::seconds(10);
 };
 
+// Atomics: /metrics reads them from another thread than the loop that counts.
 struct ModbusTransportStats {
-  std::uint64_t connects = 0;
-  std::uint64_t connect_failures = 0;
-  std::uint64_t disconnects = 0;  // an established connection ended (reset, EOF, unframeable bytes)
-  std::uint64_t requests = 0;     // frames sent
-  std::uint64_t answers = 0;      // valid answers, exceptions included
-  std::uint64_t timeouts = 0;
-  std::uint64_t resent = 0;       // in flight on a connection that died, sent again
-  std::uint64_t stray = 0;        // answers that matched no request in flight (late, or unknown ids)
+  std::atomic<std::uint64_t> connects{0};
+  std::atomic<std::uint64_t> connect_failures{0};
+  std::atomic<std::uint64_t> disconnects{0};  // an established connection ended (reset, EOF, unframeable bytes)
+  std::atomic<std::uint64_t> requests{0};     // frames sent
+  std::atomic<std::uint64_t> answers{0};      // valid answers, exceptions included
+  std::atomic<std::uint64_t> timeouts{0};
+  std::atomic<std::uint64_t> resent{0};       // in flight on a connection that died, sent again
+  std::atomic<std::uint64_t> stray{0};        // answers that matched no request in flight (late, or unknown ids)
 };
 
 class ModbusGateway;
@@ -97,6 +99,7 @@ class ModbusTcpTransport final : public ModbusTransport {
   void cancel(ModbusRequestId id) override;
 
   const ModbusTransportStats& stats() const { return *stats_; }
+  std::shared_ptr<const ModbusTransportStats> shared_stats() const { return stats_; }
   std::size_t gateways() const { return gateways_.size(); }
 
  private:
