@@ -12,10 +12,9 @@ namespace edgepoll::pollers {
 using namespace supervision;
 
 std::string connection_name(const std::string& device_path) { return device_path + "/connection"; }
-
-namespace {
-std::string parent_path(const std::string& path) { return path.substr(0, path.rfind('/')); }
-}  // namespace
+std::string sibling_connection_name(const std::string& process_path) {
+  return connection_name(process_path.substr(0, process_path.rfind('/')));
+}
 
 // ---- fsm -------------------------------------------------------------------------
 
@@ -66,7 +65,7 @@ void DeviceFsm::poll(Process& self) {
     schedule_->hold_until(machine_->breaker().reopens_at());
     return;
   }
-  auto connection = self.runtime().registry().whereis(connection_name(parent_path(self.path())));
+  auto connection = self.runtime().registry().whereis(sibling_connection_name(self.path()));
   if (!connection) {  // (re)connecting: the next tick tries again
     machine_->on_connection_lost();
     return;
@@ -150,7 +149,7 @@ InitResult DeviceConnection::init(Process& self) {
   request_ = FetchRequest::for_device(*config_, std::move(auth.value()));
   backoff_.emplace(std::chrono::milliseconds(200), std::max<Duration>(config_->interval, std::chrono::seconds(5)),
                    std::hash<std::string>{}(config_->id) ^ static_cast<std::uint64_t>(self.id()));
-  if (auto named = self.runtime().registry().register_name(connection_name(parent_path(self.path())), self.self());
+  if (auto named = self.runtime().registry().register_name(sibling_connection_name(self.path()), self.self());
       !named.ok()) {
     return InitResult::error(named.error());
   }

@@ -3,6 +3,7 @@
 // one read per field on request; and the plan's description.
 #include <gtest/gtest.h>
 
+#include "edgepoll/pollers/modbus/modbus_decoder.hpp"
 #include "edgepoll/pollers/modbus/request_plan.hpp"
 
 namespace edgepoll::pollers {
@@ -84,6 +85,44 @@ TEST(ModbusPlan, OneRequestPerFieldAndDescription) {
   const auto plan = plan_requests(c);
   ASSERT_EQ(plan.size(), 2u);
   EXPECT_EQ(plan[1], (PlannedRead{ModbusTable::holding, 2, 2, {1}}));
+}
+
+}  // namespace
+}  // namespace edgepoll::pollers
+
+namespace edgepoll::pollers {
+namespace {
+
+// The decoder follows the plan: each field from its read's block, a failed
+// read's fields as field errors carrying that read's error, readings in config order.
+TEST(ModbusDecoderPlan, FieldsComeFromTheirBlocksAndAFailedReadFailsOnlyItsFields) {
+  ModbusDeviceConfig c;
+  c.fields = {field("far", 50), field("near", 1, ModbusType::int16), field("wide", 2, ModbusType::uint32)};
+  c.fields[1].scale = 0.5;
+  const ModbusDecoder decoder("meter", c);
+  ASSERT_EQ(decoder.plan().size(), 2u);  // 1..3 and 50
+  ModbusResponse ok{{{0xfffe, 0x0001, 0x0002}, {42}}, {std::nullopt, std::nullopt}, {}};
+  auto all = decoder.decode(ok);
+  ASSERT_TRUE(all.ok()) << all.error().describe();
+  ASSERT_EQ(all->readings.size(), 3u);
+  EXPECT_EQ(all->readings[0].metric, "far");
+  EXPECT_EQ(std::get<std::int64_t>(all->readings[0].value), 42);
+  EXPECT_DOUBLE_EQ(std::get<double>(all->readings[1].value), -1.0);
+  EXPECT_EQ(std::get<std::int64_t>(all->readings[2].value), 0x00010002);
+
+  ModbusResponse half{{{0xfffe, 0x0001, 0x0002}, {}},
+                      {std::nullopt, make_error("pollers.modbus.illegal_data_address", "exception 2")}, {}};
+  auto partial = decoder.decode(half);
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ(partial->readings.size(), 2u);
+  ASSERT_EQ(partial->field_errors.size(), 1u);
+  EXPECT_EQ(partial->field_errors[0].code, "pollers.modbus.illegal_data_address");
+  EXPECT_NE(partial->field_errors[0].message.find("field \"far\""), std::string::npos);
+
+  ModbusResponse none{{{}, {}}, {make_error("pollers.modbus.timeout", "t"), make_error("pollers.modbus.timeout", "t")}, {}};
+  auto failed = decoder.decode(none);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "pollers.decode.no_readings");
 }
 
 }  // namespace

@@ -11,10 +11,6 @@ namespace edgepoll::pollers {
 
 using namespace supervision;
 
-namespace {
-std::string parent_path(const std::string& path) { return path.substr(0, path.rfind('/')); }
-}  // namespace
-
 ModbusSession::ModbusSession(std::shared_ptr<const DeviceConfig> config, PollerContext context)
     : config_(std::move(config)), context_(std::move(context)), plan_(plan_requests(*config_->modbus)) {
   for (const auto& r : plan_)
@@ -28,7 +24,7 @@ InitResult ModbusSession::init(Process& self) {
   gateway_ = context_.modbus->gateway(m.host, m.port, m.max_outstanding);
   backoff_.emplace(std::chrono::milliseconds(200), std::max<Duration>(config_->interval, std::chrono::seconds(5)),
                    std::hash<std::string>{}(config_->id) ^ static_cast<std::uint64_t>(self.id()));
-  if (auto named = self.runtime().registry().register_name(connection_name(parent_path(self.path())), self.self());
+  if (auto named = self.runtime().registry().register_name(sibling_connection_name(self.path()), self.self());
       !named.ok()) {
     return InitResult::error(named.error());
   }

@@ -91,5 +91,7 @@ supervision::SupervisorSpec device_subtree(std::shared_ptr<const DeviceConfig> c
 
 // Registry name of a device's connection, so the FSM finds the current one.
 std::string connection_name(const std::string& device_path);
+// The same for a process of the subtree (fsm or connection), from its own path.
+std::string sibling_connection_name(const std::string& process_path);
 
 }  // namespace edgepoll::pollers
