@@ -23,6 +23,7 @@ SECONDS_EACH=${SECONDS_EACH:-30}
 WARMUP=${WARMUP:-5}
 UNITS_PER_GATEWAY=${UNITS_PER_GATEWAY:-200}
 SIM_THREADS=${SIM_THREADS:-1}
+MAX_OUTSTANDING=${MAX_OUTSTANDING:-1}   # edgepoll's requests in flight per gateway (collectd: always 1)
 
 if [[ -n "${EDGEPOLL_BUILD_DIR:-}" ]]; then
   build=$(cd "$repo" && realpath "$EDGEPOLL_BUILD_DIR")
@@ -35,11 +36,11 @@ fi
 command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y collectd-core libmodbus5" >&2; exit 1; }
 [[ -e /usr/lib/collectd/modbus.so ]] || { echo "collectd's modbus plugin is missing (collectd-core)" >&2; exit 1; }
 
-python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$UNITS_PER_GATEWAY" "$COLLECTD_DEVICES" "$SIM_THREADS" <<'PY'
+python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$UNITS_PER_GATEWAY" "$COLLECTD_DEVICES" "$SIM_THREADS" "$MAX_OUTSTANDING" <<'PY'
 import math, os, signal, subprocess, sys, tempfile, time
 
 build, devices, seconds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-per_gateway, c_devices, sim_threads = int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+per_gateway, c_devices, sim_threads, outstanding = int(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8]
 tick = os.sysconf("SC_CLK_TCK")
 FIELDS = [(0, "Int16"), (1, "Float"), (3, "Uint32"), (5, "Int16"), (6, "Float"), (8, "Uint16"), (9, "Int16")]
 
@@ -141,7 +142,8 @@ try:
         collectd = subprocess.Popen(["collectd", "-f", "-C", collectd_config(tmp, c_addresses)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bench = subprocess.Popen([f"{build}/bench/modbus/modbus-bench", "--sim", ",".join(e_addresses),
-                              "--devices", str(devices), "--seconds", str(seconds), "--warmup", str(warmup)],
+                              "--devices", str(devices), "--seconds", str(seconds), "--warmup", str(warmup),
+                              "--max-outstanding", outstanding],
                              stdout=subprocess.PIPE, text=True)
     assert bench.stdout.readline().strip() == "window_start=1"
     c_count = (lambda: requests(c_sim)) if with_collectd else (lambda: 0)
@@ -178,7 +180,7 @@ finally:
 
 e, c = out["edgepoll"], out["collectd"]
 print(f"{devices} Modbus devices for edgepoll and {c_devices} for collectd at 1 poll/s, 10 holding registers each "
-      f"(7 fields), {per_gateway} unit ids per gateway port, both at once, each against its own device-sim --modbus; "
+      f"(7 fields), {per_gateway} unit ids per gateway port (edgepoll max_outstanding {outstanding}), both at once, each against its own device-sim --modbus; "
       f"{window:.1f} s window after {warmup:.0f} s warm-up; requests counted by device-sim "
       f"(collectd: 7 per device poll, edgepoll: 1).")
 print()
