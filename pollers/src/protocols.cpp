@@ -16,8 +16,10 @@ std::optional<Protocol> parse_protocol(std::string_view name) {
 
 std::string_view protocol_name(Protocol protocol) {
   switch (protocol) {
-    case Protocol::http: return "http";
-    case Protocol::modbus: return "modbus";
+    case Protocol::http:
+      return "http";
+    case Protocol::modbus:
+      return "modbus";
   }
   return "?";
 }
@@ -25,9 +27,11 @@ std::string_view protocol_name(Protocol protocol) {
 namespace {
 std::variant<Decoder, ModbusDecoder> decoder_for(const DeviceConfig& c) {
   switch (c.protocol) {
-    case Protocol::http: return Decoder(c.id, c.metrics, DecoderLimits{c.max_body, 64});
+    case Protocol::http:
+      return Decoder(c.id, c.metrics, DecoderLimits{c.max_body, 64});
     case Protocol::modbus:
-      if (!c.modbus) throw std::logic_error("modbus device " + c.id + " without its [device.modbus] table");
+      if (!c.modbus)
+        throw std::logic_error("modbus device " + c.id + " without its [device.modbus] table");
       return ModbusDecoder(c.id, *c.modbus);
   }
   throw std::logic_error("device " + c.id + ": unknown protocol");
@@ -54,17 +58,20 @@ const std::string& DeviceDecoder::device_id() const {
 
 namespace detail {
 
-supervision::ChildFactory connection_factory(std::shared_ptr<const DeviceConfig> config, PollerContext context) {
+supervision::ChildFactory connection_factory(std::shared_ptr<const DeviceConfig> config,
+                                             PollerContext context) {
   using supervision::Behaviour;
   switch (config->protocol) {
     case Protocol::http:
-      return [config, context](const supervision::ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-        return std::shared_ptr<Behaviour>(std::make_shared<DeviceConnection>(config, context));
-      };
+      return
+          [config, context](const supervision::ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+            return std::shared_ptr<Behaviour>(std::make_shared<DeviceConnection>(config, context));
+          };
     case Protocol::modbus:
-      return [config, context](const supervision::ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-        return std::shared_ptr<Behaviour>(std::make_shared<ModbusSession>(config, context));
-      };
+      return
+          [config, context](const supervision::ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+            return std::shared_ptr<Behaviour>(std::make_shared<ModbusSession>(config, context));
+          };
   }
   throw std::logic_error("device " + config->id + ": unknown protocol");
 }

@@ -10,6 +10,7 @@
 
 namespace edgepoll::pollers::detail {
 
-supervision::ChildFactory connection_factory(std::shared_ptr<const DeviceConfig> config, PollerContext context);
+supervision::ChildFactory connection_factory(std::shared_ptr<const DeviceConfig> config,
+                                             PollerContext context);
 
 }  // namespace edgepoll::pollers::detail

@@ -7,9 +7,8 @@
 
 #include <cmath>
 #include <cstdio>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "edgepoll/pollers/modbus/register_codec.hpp"
 
@@ -17,7 +16,8 @@ namespace edgepoll::pollers {
 namespace {
 
 std::vector<nlohmann::json> pymodbus_vectors() {
-  const std::string cmd = std::string("/usr/bin/python3 ") + MODBUS_TEST_DIR + "/pymodbus_vectors.py";
+  const std::string cmd =
+      std::string("/usr/bin/python3 ") + MODBUS_TEST_DIR + "/pymodbus_vectors.py";
   FILE* p = popen(cmd.c_str(), "r");
   std::vector<nlohmann::json> out;
   if (p == nullptr) return out;
@@ -28,8 +28,9 @@ std::vector<nlohmann::json> pymodbus_vectors() {
 }
 
 ModbusType type_of(const std::string& name) {
-  for (auto t : {ModbusType::boolean, ModbusType::int16, ModbusType::uint16, ModbusType::int32, ModbusType::uint32,
-                 ModbusType::int64, ModbusType::uint64, ModbusType::float32, ModbusType::float64, ModbusType::string})
+  for (auto t : {ModbusType::boolean, ModbusType::int16, ModbusType::uint16, ModbusType::int32,
+                 ModbusType::uint32, ModbusType::int64, ModbusType::uint64, ModbusType::float32,
+                 ModbusType::float64, ModbusType::string})
     if (modbus_type_name(t) == name) return t;
   throw std::runtime_error("unknown type " + name);
 }
@@ -38,11 +39,14 @@ ByteOrder order_of(const std::string& name) {
     if (byte_order_name(o) == name) return o;
   throw std::runtime_error("unknown order " + name);
 }
-bool is_float(ModbusType t) { return t == ModbusType::float32 || t == ModbusType::float64; }
+bool is_float(ModbusType t) {
+  return t == ModbusType::float32 || t == ModbusType::float64;
+}
 
 TEST(ModbusCodec, DecodesAndEncodesEveryTypeAndByteOrderLikePymodbus) {
   const auto vectors = pymodbus_vectors();
-  ASSERT_GE(vectors.size(), 100u) << "pymodbus (python3-pymodbus under /usr/bin/python3) gave no vectors";
+  ASSERT_GE(vectors.size(), 100u)
+      << "pymodbus (python3-pymodbus under /usr/bin/python3) gave no vectors";
   std::set<std::pair<std::string, std::string>> covered;
   for (const auto& v : vectors) {
     SCOPED_TRACE(v.dump());
@@ -70,10 +74,12 @@ TEST(ModbusCodec, DecodesAndEncodesEveryTypeAndByteOrderLikePymodbus) {
     double raw = 0;
     if (is_float(f.type)) {
       raw = v["value"].get<double>();
-      const double want = f.type == ModbusType::float32 ? static_cast<double>(static_cast<float>(raw)) : raw;
+      const double want =
+          f.type == ModbusType::float32 ? static_cast<double>(static_cast<float>(raw)) : raw;
       EXPECT_EQ(std::get<double>(*got), want);
       EXPECT_EQ(encode_float(raw, f.type, f.order), regs);
-    } else if (f.type == ModbusType::uint64 || f.type == ModbusType::uint16 || f.type == ModbusType::uint32) {
+    } else if (f.type == ModbusType::uint64 || f.type == ModbusType::uint16 ||
+               f.type == ModbusType::uint32) {
       const auto want = v["value"].get<std::uint64_t>();
       raw = static_cast<double>(want);
       EXPECT_EQ(std::get<std::int64_t>(*got), static_cast<std::int64_t>(want));
@@ -86,7 +92,8 @@ TEST(ModbusCodec, DecodesAndEncodesEveryTypeAndByteOrderLikePymodbus) {
     }
     // Scaled: raw * scale + offset, as a float.
     if (f.type == ModbusType::float32) raw = static_cast<double>(static_cast<float>(raw));
-    for (auto [scale, offset] : {std::pair{0.1, 0.0}, std::pair{10.0, -40.0}, std::pair{1.0, 273.15}}) {
+    for (auto [scale, offset] :
+         {std::pair{0.1, 0.0}, std::pair{10.0, -40.0}, std::pair{1.0, 273.15}}) {
       f.scale = scale;
       f.offset = offset;
       auto s = decode_field(regs, f);
@@ -137,7 +144,8 @@ TEST(ModbusCodec, BitsBoolsAndBadValuesAreFieldErrorsNotCrashes) {
   ModbusField big;
   big.name = "energy";
   big.type = ModbusType::uint64;
-  auto huge = decode_field(encode_integer(0xF000000000000000ull, ModbusType::uint64, ByteOrder::ABCD), big);
+  auto huge =
+      decode_field(encode_integer(0xF000000000000000ull, ModbusType::uint64, ByteOrder::ABCD), big);
   EXPECT_DOUBLE_EQ(std::get<double>(*huge), static_cast<double>(0xF000000000000000ull));
 }
 

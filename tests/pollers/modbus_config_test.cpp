@@ -7,7 +7,9 @@
 namespace edgepoll::pollers {
 namespace {
 
-Result<DeviceConfig> parse(const std::string& text) { return DeviceConfig::parse(toml::parse(text)); }
+Result<DeviceConfig> parse(const std::string& text) {
+  return DeviceConfig::parse(toml::parse(text));
+}
 
 const char* kMeter = R"(
 id = "meter-7"
@@ -87,7 +89,8 @@ TEST(ModbusConfig, RefusesMistakesNamingTheKey) {
       {"max_gap = 4", "max_gap = 200", "key \"max_gap\""},
       {"max_outstanding = 2", "max_outstanding = 0", "key \"max_outstanding\""},
       {"unit = \"V\"", "unit = \"V\"\nunits = 1", "unknown key \"units\""},
-      {"protocol = \"modbus\"", "protocol = \"modbus\"\nurl = \"http://x/\"", "key \"url\" must be absent"},
+      {"protocol = \"modbus\"", "protocol = \"modbus\"\nurl = \"http://x/\"",
+       "key \"url\" must be absent"},
       {"protocol = \"modbus\"", "protocol = \"modbuss\"", "\"http\" or \"modbus\""},
       {"bit = 15", "bit = 15\nscale = 2", "absent for a bool or string field"},
   };

@@ -9,9 +9,12 @@ namespace {
 
 const mbap::ReadRequest kRead{0x0102, 7, ModbusTable::holding, 100, 2};
 
-Result<std::vector<std::uint16_t>> answer(const std::vector<std::uint8_t>& frame, const mbap::ReadRequest& r = kRead) {
-  const auto h = mbap::parse_header(std::span<const std::uint8_t, mbap::kHeaderSize>(frame.data(), mbap::kHeaderSize));
-  return mbap::decode_read_response(h, std::span<const std::uint8_t>(frame).subspan(mbap::kHeaderSize), r, "test");
+Result<std::vector<std::uint16_t>> answer(const std::vector<std::uint8_t>& frame,
+                                          const mbap::ReadRequest& r = kRead) {
+  const auto h = mbap::parse_header(
+      std::span<const std::uint8_t, mbap::kHeaderSize>(frame.data(), mbap::kHeaderSize));
+  return mbap::decode_read_response(
+      h, std::span<const std::uint8_t>(frame).subspan(mbap::kHeaderSize), r, "test");
 }
 
 TEST(ModbusFraming, RequestAndResponseRoundTrip) {
@@ -37,9 +40,15 @@ TEST(ModbusFraming, RequestAndResponseRoundTrip) {
 
 TEST(ModbusFraming, EveryExceptionCodeIsANamedError) {
   const std::vector<std::pair<std::uint8_t, std::string>> codes{
-      {1, "illegal_function"},     {2, "illegal_data_address"},    {3, "illegal_data_value"},
-      {4, "server_device_failure"}, {5, "acknowledge"},             {6, "server_device_busy"},
-      {8, "memory_parity_error"},  {10, "gateway_path_unavailable"}, {11, "gateway_target_device_failed_to_respond"},
+      {1, "illegal_function"},
+      {2, "illegal_data_address"},
+      {3, "illegal_data_value"},
+      {4, "server_device_failure"},
+      {5, "acknowledge"},
+      {6, "server_device_busy"},
+      {8, "memory_parity_error"},
+      {10, "gateway_path_unavailable"},
+      {11, "gateway_target_device_failed_to_respond"},
       {99, "exception_99"}};
   for (const auto& [code, name] : codes) {
     auto r = answer(mbap::encode_exception(0x0102, 7, 3, code));
@@ -47,7 +56,9 @@ TEST(ModbusFraming, EveryExceptionCodeIsANamedError) {
     EXPECT_EQ(r.error().code, "pollers.modbus." + name);
     EXPECT_NE(r.error().message.find("exception " + std::to_string(code)), std::string::npos);
   }
-  EXPECT_NE(answer(mbap::encode_exception(0x0102, 7, 3, 11)).error().message.find("gateway target device failed to respond"),
+  EXPECT_NE(answer(mbap::encode_exception(0x0102, 7, 3, 11))
+                .error()
+                .message.find("gateway target device failed to respond"),
             std::string::npos);
   EXPECT_FALSE(answer(mbap::encode_exception(0x0102, 7, 3, 2)).error().retryable);
   EXPECT_TRUE(answer(mbap::encode_exception(0x0102, 7, 3, 6)).error().retryable);
@@ -77,16 +88,20 @@ TEST(ModbusFraming, MalformedAnswersAreNamedErrors) {
   long_exception[5] = 4;
   EXPECT_EQ(code_of(long_exception), "pollers.modbus.bad_length");
 
-  EXPECT_EQ(mbap::check_header({1, 0xbeef, 6, 1}, "g").error().code, "pollers.modbus.bad_protocol_id");
+  EXPECT_EQ(mbap::check_header({1, 0xbeef, 6, 1}, "g").error().code,
+            "pollers.modbus.bad_protocol_id");
   EXPECT_EQ(mbap::check_header({1, 0, 2, 1}, "g").error().code, "pollers.modbus.short_frame");
-  EXPECT_EQ(mbap::check_header({1, 0, 1000, 1}, "g").error().code, "pollers.modbus.oversized_length");
+  EXPECT_EQ(mbap::check_header({1, 0, 1000, 1}, "g").error().code,
+            "pollers.modbus.oversized_length");
   EXPECT_TRUE(mbap::check_header({1, 0, 254, 1}, "g").ok());
 }
 
 TEST(ModbusFraming, ServerSideRefusesBadRequests) {
-  EXPECT_EQ(mbap::parse_read_pdu(std::vector<std::uint8_t>{5, 0, 0, 0, 1}).exception, 1);  // write coil: not served
+  EXPECT_EQ(mbap::parse_read_pdu(std::vector<std::uint8_t>{5, 0, 0, 0, 1}).exception,
+            1);  // write coil: not served
   EXPECT_EQ(mbap::parse_read_pdu(std::vector<std::uint8_t>{3, 0, 0, 0, 126}).exception, 3);
-  EXPECT_EQ(mbap::parse_read_pdu(std::vector<std::uint8_t>{1, 0, 0, 0x07, 0xd0}).exception, 0);  // 2000 bits
+  EXPECT_EQ(mbap::parse_read_pdu(std::vector<std::uint8_t>{1, 0, 0, 0x07, 0xd0}).exception,
+            0);  // 2000 bits
   EXPECT_EQ(mbap::parse_read_pdu(std::vector<std::uint8_t>{3, 0xff, 0xff, 0, 2}).exception, 2);
   EXPECT_EQ(mbap::parse_read_pdu(std::vector<std::uint8_t>{3, 0}).exception, 3);
 }

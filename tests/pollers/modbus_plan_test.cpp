@@ -39,7 +39,8 @@ TEST(ModbusPlan, AdjacentFieldsMergeAndGapsSplitUnlessBridged) {
 
 TEST(ModbusPlan, UnorderedAndOverlappingFieldsAndTablesApart) {
   ModbusDeviceConfig c;
-  c.fields = {field("hi", 3), field("lo", 0, ModbusType::uint64), field("bit", 1, ModbusType::boolean),
+  c.fields = {field("hi", 3), field("lo", 0, ModbusType::uint64),
+              field("bit", 1, ModbusType::boolean),
               field("in", 3, ModbusType::int16, ModbusTable::input),
               field("coil", 7, ModbusType::boolean, ModbusTable::coil)};
   const auto plan = plan_requests(c);
@@ -53,7 +54,8 @@ TEST(ModbusPlan, ReadsNeverExceedTheProtocolLimits) {
   ModbusDeviceConfig c;
   for (std::uint16_t a = 0; a < 300; ++a) c.fields.push_back(field("r" + std::to_string(a), a));
   for (std::uint16_t a = 0; a < 4500; a += 1)
-    c.fields.push_back(field("b" + std::to_string(a), a, ModbusType::boolean, ModbusTable::discrete_input));
+    c.fields.push_back(
+        field("b" + std::to_string(a), a, ModbusType::boolean, ModbusTable::discrete_input));
   c.fields.push_back(field("s", 400, ModbusType::string));
   c.fields.back().registers = 125;
   const auto plan = plan_requests(c);
@@ -70,9 +72,9 @@ TEST(ModbusPlan, ReadsNeverExceedTheProtocolLimits) {
     }
   }
   EXPECT_EQ(bits, 4500u);
-  EXPECT_EQ(bit_reads, 3u);         // 2000 + 2000 + 500
+  EXPECT_EQ(bit_reads, 3u);  // 2000 + 2000 + 500
   EXPECT_EQ(registers, 300u + 125u);
-  EXPECT_EQ(register_reads, 4u);    // 125 + 125 + 50, then the 125-register string alone
+  EXPECT_EQ(register_reads, 4u);  // 125 + 125 + 50, then the 125-register string alone
 }
 
 TEST(ModbusPlan, OneRequestPerFieldAndDescription) {
@@ -97,7 +99,8 @@ namespace {
 // read's fields as field errors carrying that read's error, readings in config order.
 TEST(ModbusDecoderPlan, FieldsComeFromTheirBlocksAndAFailedReadFailsOnlyItsFields) {
   ModbusDeviceConfig c;
-  c.fields = {field("far", 50), field("near", 1, ModbusType::int16), field("wide", 2, ModbusType::uint32)};
+  c.fields = {field("far", 50), field("near", 1, ModbusType::int16),
+              field("wide", 2, ModbusType::uint32)};
   c.fields[1].scale = 0.5;
   const ModbusDecoder decoder("meter", c);
   ASSERT_EQ(decoder.plan().size(), 2u);  // 1..3 and 50
@@ -110,8 +113,10 @@ TEST(ModbusDecoderPlan, FieldsComeFromTheirBlocksAndAFailedReadFailsOnlyItsField
   EXPECT_DOUBLE_EQ(std::get<double>(all->readings[1].value), -1.0);
   EXPECT_EQ(std::get<std::int64_t>(all->readings[2].value), 0x00010002);
 
-  ModbusResponse half{{{0xfffe, 0x0001, 0x0002}, {}},
-                      {std::nullopt, make_error("pollers.modbus.illegal_data_address", "exception 2")}, {}};
+  ModbusResponse half{
+      {{0xfffe, 0x0001, 0x0002}, {}},
+      {std::nullopt, make_error("pollers.modbus.illegal_data_address", "exception 2")},
+      {}};
   auto partial = decoder.decode(half);
   ASSERT_TRUE(partial.ok());
   EXPECT_EQ(partial->readings.size(), 2u);
@@ -119,7 +124,10 @@ TEST(ModbusDecoderPlan, FieldsComeFromTheirBlocksAndAFailedReadFailsOnlyItsField
   EXPECT_EQ(partial->field_errors[0].code, "pollers.modbus.illegal_data_address");
   EXPECT_NE(partial->field_errors[0].message.find("field \"far\""), std::string::npos);
 
-  ModbusResponse none{{{}, {}}, {make_error("pollers.modbus.timeout", "t"), make_error("pollers.modbus.timeout", "t")}, {}};
+  ModbusResponse none{
+      {{}, {}},
+      {make_error("pollers.modbus.timeout", "t"), make_error("pollers.modbus.timeout", "t")},
+      {}};
   auto failed = decoder.decode(none);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, "pollers.decode.no_readings");

@@ -2,14 +2,14 @@
 // misbehaviour of a unit comes back as its named error while a good unit on the
 // same gateway connection keeps being answered; connections are shared per
 // gateway and re-established after they die.
+#include "edgepoll/pollers/modbus/modbus_transport.hpp"
+
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
 #include <map>
 #include <optional>
 
-#include <boost/asio/io_context.hpp>
-
-#include "edgepoll/pollers/modbus/modbus_transport.hpp"
 #include "support/child_process.hpp"
 
 namespace edgepoll::pollers {
@@ -19,8 +19,10 @@ using namespace std::chrono_literals;
 struct Sim {
   testing::ChildProcess process;
   std::uint16_t port = 0;
-  explicit Sim(std::vector<std::string> args) : process(DEVICE_SIM_PATH, with_defaults(std::move(args))) {
-    auto line = process.wait_for_line([](const std::string& l) { return l.rfind("listening=", 0) == 0; }, 10s);
+  explicit Sim(std::vector<std::string> args)
+      : process(DEVICE_SIM_PATH, with_defaults(std::move(args))) {
+    auto line = process.wait_for_line(
+        [](const std::string& l) { return l.rfind("listening=", 0) == 0; }, 10s);
     if (!line) throw std::runtime_error("device-sim did not start");
     port = static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
   }
@@ -37,7 +39,8 @@ struct Transport : ::testing::Test {
   ModbusTcpTransport transport{io, ModbusTransportOptions{1s, 20ms, 200ms}};
 
   // Runs the loop until every read answered (or 10 s passed).
-  std::vector<std::optional<Result<ModbusReply>>> run(GatewayId g, const std::vector<ModbusRead>& reads) {
+  std::vector<std::optional<Result<ModbusReply>>> run(GatewayId g,
+                                                      const std::vector<ModbusRead>& reads) {
     std::vector<std::optional<Result<ModbusReply>>> out(reads.size());
     std::size_t left = reads.size();
     for (std::size_t i = 0; i < reads.size(); ++i)
@@ -67,7 +70,8 @@ TEST_F(Transport, ReadsChangingRegistersAndBitsOfManyUnitsOverOneConnection) {
     ASSERT_TRUE(results[i] && results[i]->ok()) << i;
     const auto& v = (*results[i])->values;
     ASSERT_EQ(v.size(), 10u);
-    for (std::size_t a = 1; a < v.size(); ++a) EXPECT_EQ(static_cast<std::uint16_t>(v[a] - v[0]), 7 * a);
+    for (std::size_t a = 1; a < v.size(); ++a)
+      EXPECT_EQ(static_cast<std::uint16_t>(v[a] - v[0]), 7 * a);
   }
   ASSERT_TRUE(results[50] && results[50]->ok());
   EXPECT_EQ((*results[50])->values.size(), 16u);
@@ -75,10 +79,11 @@ TEST_F(Transport, ReadsChangingRegistersAndBitsOfManyUnitsOverOneConnection) {
   EXPECT_EQ(transport.gateways(), 1u);
 }
 
-const std::vector<std::string> kMisbehaving{"--units", "20", "--unit", "2=exception:2", "--unit", "3=hang",
-                                           "--unit", "4=reset", "--unit", "5=garbage", "--unit", "6=wrong_tid",
-                                           "--unit", "7=short", "--unit", "8=oversized", "--unit", "9=exception:11",
-                                           "--unit", "10=slow:100ms"};
+const std::vector<std::string> kMisbehaving{
+    "--units",     "20",          "--unit",         "2=exception:2", "--unit",
+    "3=hang",      "--unit",      "4=reset",        "--unit",        "5=garbage",
+    "--unit",      "6=wrong_tid", "--unit",         "7=short",       "--unit",
+    "8=oversized", "--unit",      "9=exception:11", "--unit",        "10=slow:100ms"};
 const std::map<std::uint8_t, std::string> kExpected{
     {2, "pollers.modbus.illegal_data_address"},
     {3, "pollers.modbus.timeout"},
@@ -101,7 +106,8 @@ void expect_named_errors_and_good_answers(Transport& t, GatewayId g, bool with_s
     ASSERT_TRUE(r[0] && r[1]);
     ASSERT_FALSE(r[0]->ok()) << "answered";
     EXPECT_EQ(r[0]->error().code, code) << r[0]->error().describe();
-    EXPECT_NE(r[0]->error().message.find("unit " + std::to_string(unit)), std::string::npos) << r[0]->error().message;
+    EXPECT_NE(r[0]->error().message.find("unit " + std::to_string(unit)), std::string::npos)
+        << r[0]->error().message;
     EXPECT_TRUE(r[1]->ok()) << r[1]->error().describe();
   }
   const auto slow = t.run(g, {holding(10), holding(1)});
@@ -113,6 +119,9 @@ TEST_F(Transport, EachMisbehaviourIsANamedErrorAndTheGoodUnitIsStillAnswered) {
   Sim sim(kMisbehaving);
   expect_named_errors_and_good_answers(*this, transport.gateway("127.0.0.1", sim.port, 1), true);
   EXPECT_GE(transport.stats().disconnects.load(), 4u);  // reset, garbage, short, oversized
+  // Each death of the shared connection was followed by one new connection for
+  // all units, not one per unit.
+  EXPECT_EQ(transport.stats().connects.load(), transport.stats().disconnects.load() + 1);
 }
 
 // With several requests in flight a good answer may follow a bad one on the

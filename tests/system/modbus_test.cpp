@@ -22,26 +22,34 @@ struct Unit {
 void write_modbus_config(const fs::path& file, const fs::path& db, const std::vector<Unit>& units) {
   std::ofstream out(file);
   out << "[storage]\npath = \"" << db.string() << "\"\n\n[health]\nport = 0\n\n"
-      << "[pollers]\nbackoff_base = \"10m\"\nbackoff_cap = \"1h\"\n\n";  // retries stay outside the test
+      << "[pollers]\nbackoff_base = \"10m\"\nbackoff_cap = \"1h\"\n\n";  // retries stay outside the
+                                                                         // test
   for (const auto& u : units) {
-    out << "[[device]]\nid = \"" << u.id << "\"\nprotocol = \"modbus\"\ninterval = \"1s\"\ntimeout = \"300ms\"\n"
+    out << "[[device]]\nid = \"" << u.id
+        << "\"\nprotocol = \"modbus\"\ninterval = \"1s\"\ntimeout = \"300ms\"\n"
         << "[device.modbus]\ngateway = \"" << u.gateway << "\"\nunit_id = " << u.unit
         << "\naddressing = \"zero_based\"\n"
         << "metrics = [ { name = \"power\", address = 0, type = \"int16\", unit = \"W\" },\n"
-        << "  { name = \"voltage\", address = 1, type = \"float32\", order = \"CDAB\", unit = \"V\" },\n"
-        << "  { name = \"energy\", address = 3, type = \"uint32\", scale = 0.01, unit = \"kWh\" } ]\n\n";
+        << "  { name = \"voltage\", address = 1, type = \"float32\", order = \"CDAB\", unit = "
+           "\"V\" },\n"
+        << "  { name = \"energy\", address = 3, type = \"uint32\", scale = 0.01, unit = \"kWh\" } "
+           "]\n\n";
   }
 }
 
 TEST(Modbus, ThousandUnitsFiveBadTheGoodOnesReportTheBadOnesAreQuarantinedAlone) {
   TempDir dir;
-  ChildProcess sim(DEVICE_SIM_BIN, {"--modbus", "--listen", "127.0.0.1:0", "--listeners", "5", "--units", "200",
-                                    "--unit", "0/7=hang", "--unit", "1/9=exception:2", "--unit", "2/11=reset",
-                                    "--unit", "3/13=garbage", "--unit", "4/15=exception:11"});
+  ChildProcess sim(DEVICE_SIM_BIN,
+                   {"--modbus", "--listen", "127.0.0.1:0", "--listeners", "5", "--units", "200",
+                    "--unit", "0/7=hang", "--unit", "1/9=exception:2", "--unit", "2/11=reset",
+                    "--unit", "3/13=garbage", "--unit", "4/15=exception:11"});
   std::vector<std::string> gateways;
   for (int i = 0; i < 5; ++i) {
     auto line = sim.wait_for_line(
-        [&](const std::string& l) { return l.rfind("listening=", 0) == 0 && std::find(gateways.begin(), gateways.end(), l.substr(10)) == gateways.end(); },
+        [&](const std::string& l) {
+          return l.rfind("listening=", 0) == 0 &&
+                 std::find(gateways.begin(), gateways.end(), l.substr(10)) == gateways.end();
+        },
         10s);
     ASSERT_TRUE(line) << "device-sim --modbus did not start";
     gateways.push_back(line->substr(10));
@@ -49,7 +57,8 @@ TEST(Modbus, ThousandUnitsFiveBadTheGoodOnesReportTheBadOnesAreQuarantinedAlone)
   std::vector<Unit> units;
   const std::set<std::string> bad{"m-0-7", "m-1-9", "m-2-11", "m-3-13", "m-4-15"};
   for (int g = 0; g < 5; ++g)
-    for (int u = 1; u <= 200; ++u) units.push_back({"m-" + std::to_string(g) + "-" + std::to_string(u), gateways[g], u});
+    for (int u = 1; u <= 200; ++u)
+      units.push_back({"m-" + std::to_string(g) + "-" + std::to_string(u), gateways[g], u});
   const fs::path db = dir.path / "edgepoll.db";
   const fs::path config = dir.path / "edgepoll.toml";
   write_modbus_config(config, db, units);
@@ -57,7 +66,10 @@ TEST(Modbus, ThousandUnitsFiveBadTheGoodOnesReportTheBadOnesAreQuarantinedAlone)
   {  // The plan: the three fields merge into one read of registers 0..4.
     ChildProcess check(EDGEPOLL_BIN, {"--config", config.string(), "--check-config"});
     EXPECT_TRUE(check.wait_for_line(
-        [](const std::string& l) { return l.find("FC03 holding 0..4 (5 registers): power, voltage, energy") != std::string::npos; },
+        [](const std::string& l) {
+          return l.find("FC03 holding 0..4 (5 registers): power, voltage, energy") !=
+                 std::string::npos;
+        },
         10s));
     EXPECT_EQ(check.signal_and_wait(0, 10s), 0);
   }
@@ -81,7 +93,8 @@ TEST(Modbus, ThousandUnitsFiveBadTheGoodOnesReportTheBadOnesAreQuarantinedAlone)
 
   std::set<std::string> reporting;
   const auto deadline2 = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline2 && reporting.size() < 995) reporting = devices_with_readings(db, 5);
+  while (std::chrono::steady_clock::now() < deadline2 && reporting.size() < 995)
+    reporting = devices_with_readings(db, 5);
   EXPECT_EQ(reporting.size(), 995u);
   for (const auto& id : bad) EXPECT_EQ(reporting.count(id), 0u) << id;
   EXPECT_EQ(query_count(db, "SELECT count(DISTINCT device_id) FROM outbox"), 995);
@@ -94,7 +107,8 @@ TEST(Modbus, ThousandUnitsFiveBadTheGoodOnesReportTheBadOnesAreQuarantinedAlone)
   const auto* session = child(*device, "connection");
   ASSERT_TRUE(session);
   EXPECT_EQ((*session)["gateway"], gateways[0]);
-  EXPECT_EQ((*session)["request_plan"][0], "FC03 holding 0..4 (5 registers): power, voltage, energy");
+  EXPECT_EQ((*session)["request_plan"][0],
+            "FC03 holding 0..4 (5 registers): power, voltage, energy");
   EXPECT_EQ((*pollers)["pid"], pollers_pid);
   EXPECT_EQ((*pollers)["restarts_in_window"], 0);
   // The gateways' connections in /metrics: one per gateway, and the resetting

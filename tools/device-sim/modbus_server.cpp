@@ -1,8 +1,5 @@
 #include "modbus_server.hpp"
 
-#include <deque>
-#include <memory>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,6 +8,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <deque>
+#include <memory>
 
 #include "edgepoll/pollers/duration.hpp"
 #include "edgepoll/pollers/modbus/mbap.hpp"
@@ -27,15 +26,23 @@ Result<ModbusBehaviour> ModbusBehaviour::parse(std::string_view spec) {
   const std::string_view name = spec.substr(0, colon);
   const std::string_view arg = colon == std::string_view::npos ? "" : spec.substr(colon + 1);
   auto bad = [&](std::string_view why) {
-    return make_error("devicesim.bad_behaviour", "modbus behaviour \"" + std::string(spec) + "\": " + std::string(why));
+    return make_error("devicesim.bad_behaviour",
+                      "modbus behaviour \"" + std::string(spec) + "\": " + std::string(why));
   };
-  if (name == "normal") b.kind = ModbusKind::normal;
-  else if (name == "hang") b.kind = ModbusKind::hang;
-  else if (name == "reset") b.kind = ModbusKind::reset;
-  else if (name == "garbage") b.kind = ModbusKind::garbage;
-  else if (name == "wrong_tid") b.kind = ModbusKind::wrong_tid;
-  else if (name == "short") b.kind = ModbusKind::short_frame;
-  else if (name == "oversized") b.kind = ModbusKind::oversized;
+  if (name == "normal")
+    b.kind = ModbusKind::normal;
+  else if (name == "hang")
+    b.kind = ModbusKind::hang;
+  else if (name == "reset")
+    b.kind = ModbusKind::reset;
+  else if (name == "garbage")
+    b.kind = ModbusKind::garbage;
+  else if (name == "wrong_tid")
+    b.kind = ModbusKind::wrong_tid;
+  else if (name == "short")
+    b.kind = ModbusKind::short_frame;
+  else if (name == "oversized")
+    b.kind = ModbusKind::oversized;
   else if (name == "exception") {
     b.kind = ModbusKind::exception;
     try {
@@ -58,7 +65,8 @@ Result<ModbusBehaviour> ModbusBehaviour::parse(std::string_view spec) {
 
 Result<ModbusRule> ModbusRule::parse(std::string_view text) {
   const auto eq = text.find('=');
-  auto bad = make_error("devicesim.bad_rule", "--unit " + std::string(text) + ": expected [L/]U[-V]=SPEC, e.g. 7=hang");
+  auto bad = make_error("devicesim.bad_rule",
+                        "--unit " + std::string(text) + ": expected [L/]U[-V]=SPEC, e.g. 7=hang");
   if (eq == std::string_view::npos || eq == 0) return bad;
   ModbusRule r;
   std::string units(text.substr(0, eq));
@@ -69,7 +77,8 @@ Result<ModbusRule> ModbusRule::parse(std::string_view text) {
     }
     const auto dash = units.find('-');
     r.first = static_cast<unsigned>(std::stoul(units.substr(0, dash)));
-    r.last = dash == std::string::npos ? r.first : static_cast<unsigned>(std::stoul(units.substr(dash + 1)));
+    r.last = dash == std::string::npos ? r.first
+                                       : static_cast<unsigned>(std::stoul(units.substr(dash + 1)));
   } catch (const std::exception&) {
     return bad;
   }
@@ -83,16 +92,20 @@ Result<ModbusRule> ModbusRule::parse(std::string_view text) {
 const ModbusBehaviour* ModbusSimulator::behaviour(unsigned listener, unsigned unit) const {
   // Later rules win, as with --device in HTTP mode.
   for (auto it = rules.rbegin(); it != rules.rend(); ++it)
-    if ((it->listener < 0 || static_cast<unsigned>(it->listener) == listener) && unit >= it->first && unit <= it->last)
+    if ((it->listener < 0 || static_cast<unsigned>(it->listener) == listener) &&
+        unit >= it->first && unit <= it->last)
       return &it->behaviour;
   static const ModbusBehaviour normal{};
   return unit >= 1 && unit <= units ? &normal : nullptr;
 }
 
-std::uint16_t ModbusSimulator::value(unsigned unit, std::uint8_t table, std::uint16_t address) const {
+std::uint16_t ModbusSimulator::value(unsigned unit, std::uint8_t table,
+                                     std::uint16_t address) const {
   const auto t = static_cast<unsigned>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - epoch).count());
-  const unsigned v = unit * 1000u + address * 7u + t;  // changes every second, differs per unit and register
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - epoch)
+          .count());
+  const unsigned v =
+      unit * 1000u + address * 7u + t;  // changes every second, differs per unit and register
   return static_cast<std::uint16_t>(table <= 2 ? v & 1u : v);
 }
 
@@ -120,11 +133,12 @@ struct Connection : std::enable_shared_from_this<Connection> {
       return;
     }
     writing = true;
-    asio::async_write(socket, asio::buffer(out.front()), [self = shared_from_this()](auto ec, std::size_t) {
-      self->out.pop_front();
-      if (ec) return;
-      self->write_next();
-    });
+    asio::async_write(socket, asio::buffer(out.front()),
+                      [self = shared_from_this()](auto ec, std::size_t) {
+                        self->out.pop_front();
+                        if (ec) return;
+                        self->write_next();
+                      });
   }
   void reset() {
     boost::system::error_code ignored;
@@ -143,22 +157,37 @@ struct Connection : std::enable_shared_from_this<Connection> {
     } else {
       std::vector<std::uint16_t> values(req.count);
       for (unsigned i = 0; i < req.count; ++i)
-        values[i] = simulator.value(h.unit, req.function, static_cast<std::uint16_t>(req.address + i));
+        values[i] =
+            simulator.value(h.unit, req.function, static_cast<std::uint16_t>(req.address + i));
       frame = mbap::encode_read_response(h.transaction, h.unit, req.function, values);
     }
     switch (b->kind) {
-      case ModbusKind::exception: frame = mbap::encode_exception(h.transaction, h.unit, req.function, b->exception); break;
+      case ModbusKind::exception:
+        frame = mbap::encode_exception(h.transaction, h.unit, req.function, b->exception);
+        break;
       case ModbusKind::slow: {
         asio::steady_timer timer(socket.get_executor(), b->delay);
         co_await timer.async_wait(use_tuple);
         break;
       }
-      case ModbusKind::reset: reset(); co_return;
-      case ModbusKind::garbage: frame = {0xde, 0xad, 0xbe, 0xef, 0x00, 0x10, h.unit, 0x99, 0x42, 0x13, 0x37}; break;
-      case ModbusKind::wrong_tid: frame[0] ^= 0x5a; break;
-      case ModbusKind::short_frame: frame.resize(frame.size() / 2); break;  // the header promises more
-      case ModbusKind::oversized: frame[4] = 0x03; frame[5] = 0xe8; break;  // length 1000 (max 254)
-      default: break;
+      case ModbusKind::reset:
+        reset();
+        co_return;
+      case ModbusKind::garbage:
+        frame = {0xde, 0xad, 0xbe, 0xef, 0x00, 0x10, h.unit, 0x99, 0x42, 0x13, 0x37};
+        break;
+      case ModbusKind::wrong_tid:
+        frame[0] ^= 0x5a;
+        break;
+      case ModbusKind::short_frame:
+        frame.resize(frame.size() / 2);
+        break;  // the header promises more
+      case ModbusKind::oversized:
+        frame[4] = 0x03;
+        frame[5] = 0xe8;
+        break;  // length 1000 (max 254)
+      default:
+        break;
     }
     send(std::move(frame));
   }
@@ -170,7 +199,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
       auto [ec, n] = co_await asio::async_read(socket, asio::buffer(head), use_tuple);
       if (ec) co_return;
       const auto h = mbap::parse_header(head);
-      if (h.protocol != 0 || h.length < 2 || h.length > mbap::kMaxLength) co_return reset();  // not Modbus: drop it
+      if (h.protocol != 0 || h.length < 2 || h.length > mbap::kMaxLength)
+        co_return reset();  // not Modbus: drop it
       std::vector<std::uint8_t> pdu(h.length - 1u);
       auto [ec2, n2] = co_await asio::async_read(socket, asio::buffer(pdu), use_tuple);
       if (ec2) co_return;
@@ -182,7 +212,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
 asio::awaitable<void> accept_loop(tcp::acceptor acceptor, ModbusSimulator& sim, unsigned listener) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(acceptor.get_executor()), use_tuple);
+    auto [ec, socket] =
+        co_await acceptor.async_accept(asio::make_strand(acceptor.get_executor()), use_tuple);
     if (ec) continue;
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
@@ -193,8 +224,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor acceptor, ModbusSimulator& sim, 
 
 }  // namespace
 
-tcp::endpoint listen_modbus(asio::io_context& io, tcp::endpoint endpoint, ModbusSimulator& simulator,
-                            unsigned listener) {
+tcp::endpoint listen_modbus(asio::io_context& io, tcp::endpoint endpoint,
+                            ModbusSimulator& simulator, unsigned listener) {
   tcp::acceptor acceptor(io, endpoint, /*reuse_address=*/true);
   const auto bound = acceptor.local_endpoint();
   asio::co_spawn(io, accept_loop(std::move(acceptor), simulator, listener), asio::detached);

@@ -5,24 +5,33 @@
 // from a real gateway. Units can be scripted to misbehave (see
 // modbus_behaviour_help()).
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
 #include "edgepoll/supervision/result.hpp"
 
 namespace edgepoll::devicesim {
 
-enum class ModbusKind { normal, exception, slow, hang, reset, garbage, wrong_tid, short_frame, oversized };
+enum class ModbusKind {
+  normal,
+  exception,
+  slow,
+  hang,
+  reset,
+  garbage,
+  wrong_tid,
+  short_frame,
+  oversized
+};
 
 struct ModbusBehaviour {
   ModbusKind kind = ModbusKind::normal;
-  std::uint8_t exception = 0;          // exception:<code>
-  std::chrono::milliseconds delay{};   // slow:<dur>
+  std::uint8_t exception = 0;         // exception:<code>
+  std::chrono::milliseconds delay{};  // slow:<dur>
   static Result<ModbusBehaviour> parse(std::string_view spec);
 };
 
@@ -45,7 +54,8 @@ struct ModbusSimulator {
   std::uint16_t value(unsigned unit, std::uint8_t table, std::uint16_t address) const;
 };
 
-boost::asio::ip::tcp::endpoint listen_modbus(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint endpoint,
+boost::asio::ip::tcp::endpoint listen_modbus(boost::asio::io_context& io,
+                                             boost::asio::ip::tcp::endpoint endpoint,
                                              ModbusSimulator& simulator, unsigned listener);
 
 std::string modbus_behaviour_help();

@@ -1,14 +1,14 @@
 #include "gateway.hpp"
 
-#include <algorithm>
-#include <cstring>
-#include <functional>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+#include <functional>
 
 namespace edgepoll::pollers {
 
@@ -16,11 +16,14 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-long long ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+long long ms(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 }  // namespace
 
 ModbusGateway::ModbusGateway(asio::io_context& io, std::string host, std::uint16_t port,
-                             ModbusTransportOptions options, std::shared_ptr<ModbusTransportStats> stats)
+                             ModbusTransportOptions options,
+                             std::shared_ptr<ModbusTransportStats> stats)
     : io_(io),
       host_(std::move(host)),
       port_(port),
@@ -34,7 +37,8 @@ ModbusGateway::ModbusGateway(asio::io_context& io, std::string host, std::uint16
       backoff_(options.reconnect_base, options.reconnect_cap, std::hash<std::string>{}(name_)) {}
 
 std::string ModbusGateway::where(const ModbusRead& r) const {
-  return fmt::format("gateway {} unit {} FC{:02} {}+{}", name_, r.unit, static_cast<int>(r.table), r.address, r.count);
+  return fmt::format("gateway {} unit {} FC{:02} {}+{}", name_, r.unit, static_cast<int>(r.table),
+                     r.address, r.count);
 }
 
 void ModbusGateway::allow_outstanding(unsigned n) {
@@ -51,7 +55,8 @@ void ModbusGateway::submit(ModbusRequestId id, const ModbusRead& read, ModbusCal
 
 void ModbusGateway::cancel(ModbusRequestId id) {
   for (auto* lane : {&queue_, &suspect_queue_}) {
-    auto it = std::find_if(lane->begin(), lane->end(), [id](const Pending& p) { return p.id == id; });
+    auto it =
+        std::find_if(lane->begin(), lane->end(), [id](const Pending& p) { return p.id == id; });
     if (it != lane->end()) {
       lane->erase(it);
       return;
@@ -85,13 +90,15 @@ void ModbusGateway::connect() {
   arm(connect_deadline_);
   resolver_.async_resolve(
       host_, std::to_string(port_),
-      [self = shared_from_this(), epoch](const error_code& ec, asio::ip::tcp::resolver::results_type endpoints) {
+      [self = shared_from_this(), epoch](const error_code& ec,
+                                         asio::ip::tcp::resolver::results_type endpoints) {
         if (epoch != self->epoch_ || self->closed_) return;
         if (ec) return self->on_connected(ec);
-        asio::async_connect(self->socket_, endpoints, [self, epoch](const error_code& ec2, const auto&) {
-          if (epoch != self->epoch_ || self->closed_) return;
-          self->on_connected(ec2);
-        });
+        asio::async_connect(self->socket_, endpoints,
+                            [self, epoch](const error_code& ec2, const auto&) {
+                              if (epoch != self->epoch_ || self->closed_) return;
+                              self->on_connected(ec2);
+                            });
       });
 }
 
@@ -100,13 +107,16 @@ void ModbusGateway::on_connected(const error_code& ec) {
     ++stats_->connect_failures;
     const bool first_failure = !last_connect_error_;
     const bool timed_out = ec == asio::error::operation_aborted;
-    last_connect_error_ = make_error("pollers.modbus.connect_failed",
-                                     fmt::format("gateway {}: cannot connect: {}", name_,
-                                                 timed_out ? fmt::format("no answer in {} ms", ms(options_.connect_timeout))
-                                                           : ec.message()),
-                                     true, "check the gateway address and that it is up");
+    last_connect_error_ = make_error(
+        "pollers.modbus.connect_failed",
+        fmt::format("gateway {}: cannot connect: {}", name_,
+                    timed_out ? fmt::format("no answer in {} ms", ms(options_.connect_timeout))
+                              : ec.message()),
+        true, "check the gateway address and that it is up");
     // Once per outage, not per attempt: the devices behind it log their own state.
-    if (first_failure) spdlog::warn("modbus gateway={} event=connect_failed error={}", name_, last_connect_error_->message);
+    if (first_failure)
+      spdlog::warn("modbus gateway={} event=connect_failed error={}", name_,
+                   last_connect_error_->message);
     error_code ignored;
     socket_.close(ignored);
     // Nobody can be served until a connection exists: say so now rather than at each timeout.
@@ -142,8 +152,8 @@ void ModbusGateway::retry_later() {
 void ModbusGateway::drop_connection(const Error& why, std::optional<std::uint8_t> culprit) {
   if (state_ == State::connected) {
     ++stats_->disconnects;
-    spdlog::warn("modbus gateway={} event=connection_lost error={} in_flight={}", name_, why.message,
-                 in_flight_.size());
+    spdlog::warn("modbus gateway={} event=connection_lost error={} in_flight={}", name_,
+                 why.message, in_flight_.size());
   }
   ++epoch_;
   error_code ignored;
@@ -181,21 +191,25 @@ void ModbusGateway::dispatch() {
   if (state_ == State::idle && !(queue_.empty() && suspect_queue_.empty())) connect();
   if (state_ != State::connected) return;
   while (in_flight_.size() < max_outstanding_) {
-    const bool alone = std::any_of(in_flight_.begin(), in_flight_.end(),
-                                   [this](const Pending& p) { return unit_isolated_[p.read.unit]; });
+    const bool alone = std::any_of(in_flight_.begin(), in_flight_.end(), [this](const Pending& p) {
+      return unit_isolated_[p.read.unit];
+    });
     if (alone || (!send_one(queue_) && !send_one(suspect_queue_))) break;
   }
   flush_writes();
 }
 
 bool ModbusGateway::send_one(std::deque<Pending>& lane) {
-  auto it = std::find_if(lane.begin(), lane.end(), [this](const Pending& p) { return !unit_busy_[p.read.unit]; });
+  auto it = std::find_if(lane.begin(), lane.end(),
+                         [this](const Pending& p) { return !unit_busy_[p.read.unit]; });
   if (it == lane.end()) return false;
-  if (unit_isolated_[it->read.unit] && !in_flight_.empty()) return false;  // waits until it can go alone
+  if (unit_isolated_[it->read.unit] && !in_flight_.empty())
+    return false;  // waits until it can go alone
   Pending p = std::move(*it);
   lane.erase(it);
   auto taken = [this](std::uint16_t t) {
-    return std::any_of(in_flight_.begin(), in_flight_.end(), [t](const Pending& q) { return q.transaction == t; });
+    return std::any_of(in_flight_.begin(), in_flight_.end(),
+                       [t](const Pending& q) { return q.transaction == t; });
   };
   do {
     p.transaction = next_transaction_++;
@@ -222,8 +236,8 @@ void ModbusGateway::flush_writes() {
                       self->out_writing_.clear();
                       if (ec) {
                         self->drop_connection(make_error("pollers.modbus.connection_lost",
-                                                         fmt::format("gateway {}: write failed: {}", self->name_,
-                                                                     ec.message()),
+                                                         fmt::format("gateway {}: write failed: {}",
+                                                                     self->name_, ec.message()),
                                                          true),
                                               std::nullopt);
                       } else {
@@ -236,32 +250,36 @@ void ModbusGateway::flush_writes() {
 // ---- receiving ---------------------------------------------------------------------
 
 void ModbusGateway::start_read() {
-  socket_.async_read_some(asio::buffer(in_.data() + have_, in_.size() - have_),
-                          [self = shared_from_this(), epoch = epoch_](const error_code& ec, std::size_t n) {
-                            if (epoch != self->epoch_ || self->closed_) return;
-                            self->on_read(ec, n);
-                            self->run_completions();
-                          });
+  socket_.async_read_some(
+      asio::buffer(in_.data() + have_, in_.size() - have_),
+      [self = shared_from_this(), epoch = epoch_](const error_code& ec, std::size_t n) {
+        if (epoch != self->epoch_ || self->closed_) return;
+        self->on_read(ec, n);
+        self->run_completions();
+      });
 }
 
 void ModbusGateway::on_read(const error_code& ec, std::size_t n) {
   if (ec) {
     const std::string what = ec == asio::error::eof ? "closed by the gateway" : ec.message();
     return drop_connection(
-        make_error("pollers.modbus.connection_lost", fmt::format("gateway {}: connection lost: {}", name_, what), true),
+        make_error("pollers.modbus.connection_lost",
+                   fmt::format("gateway {}: connection lost: {}", name_, what), true),
         std::nullopt);
   }
   have_ += n;
   std::size_t at = 0;
   while (have_ - at >= mbap::kHeaderSize) {
-    const auto header = mbap::parse_header(std::span<const std::uint8_t, mbap::kHeaderSize>(in_.data() + at, mbap::kHeaderSize));
+    const auto header = mbap::parse_header(
+        std::span<const std::uint8_t, mbap::kHeaderSize>(in_.data() + at, mbap::kHeaderSize));
     if (auto ok = mbap::check_header(header, name_); !ok) {
       // The byte stream has lost its framing: nothing after this can be trusted.
       return drop_connection(ok.error(), header.unit);
     }
     const std::size_t frame = mbap::kHeaderSize - 1 + header.length;
     if (have_ - at < frame) break;
-    on_frame(header, std::span<const std::uint8_t>(in_.data() + at + mbap::kHeaderSize, header.length - 1));
+    on_frame(header,
+             std::span<const std::uint8_t>(in_.data() + at + mbap::kHeaderSize, header.length - 1));
     at += frame;
   }
   if (at > 0) {
@@ -277,20 +295,22 @@ void ModbusGateway::on_frame(const mbap::Header& header, std::span<const std::ui
                          [&](const Pending& p) { return p.transaction == header.transaction; });
   Result<std::vector<std::uint16_t>> values = std::vector<std::uint16_t>{};
   if (it != in_flight_.end()) {
-    values = mbap::decode_read_response(header, body, {it->transaction, it->read.unit, it->read.table,
-                                                       it->read.address, it->read.count},
-                                        where(it->read));
+    values = mbap::decode_read_response(
+        header, body,
+        {it->transaction, it->read.unit, it->read.table, it->read.address, it->read.count},
+        where(it->read));
   } else {
     // Each unit has at most one request in flight, so an answer from a unit
     // with an unknown transaction id is that request's (wrongly numbered).
-    it = std::find_if(in_flight_.begin(), in_flight_.end(), [&](const Pending& p) { return p.read.unit == header.unit; });
+    it = std::find_if(in_flight_.begin(), in_flight_.end(),
+                      [&](const Pending& p) { return p.read.unit == header.unit; });
     if (it == in_flight_.end()) {
       ++stats_->stray;  // a late answer to a request that already timed out
       return;
     }
     values = make_error("pollers.modbus.wrong_transaction_id",
-                        fmt::format("{}: answer with transaction id {} to request {}", where(it->read),
-                                    header.transaction, it->transaction),
+                        fmt::format("{}: answer with transaction id {} to request {}",
+                                    where(it->read), header.transaction, it->transaction),
                         true);
   }
   Pending p = std::move(*it);
@@ -337,12 +357,14 @@ void ModbusGateway::on_deadline() {
     }
     ++stats_->timeouts;
     const std::string partial =
-        have_ > 0 ? fmt::format(" ({} bytes of an unfinished frame received)", have_) : std::string();
+        have_ > 0 ? fmt::format(" ({} bytes of an unfinished frame received)", have_)
+                  : std::string();
     desynchronized = desynchronized || have_ > 0;
     unit_busy_[it->read.unit] = false;
     unit_suspect_[it->read.unit] = true;
     complete(*it, make_error("pollers.modbus.timeout",
-                             fmt::format("{}: no answer in {} ms{}", where(it->read), ms(it->read.timeout), partial),
+                             fmt::format("{}: no answer in {} ms{}", where(it->read),
+                                         ms(it->read.timeout), partial),
                              true, "a gateway sends no answer for a unit id it does not know"));
     it = in_flight_.erase(it);
   }
@@ -354,22 +376,24 @@ void ModbusGateway::on_deadline() {
         ++it;
         continue;
       }
-      const std::string state = state_ == State::connected
-                                    ? fmt::format("{} requests in flight", in_flight_.size())
-                                    : last_connect_error_ ? "not connected: " + last_connect_error_->message
-                                                          : std::string("not connected yet");
-      complete(*it, make_error("pollers.modbus.queue_timeout",
-                               fmt::format("{}: not sent within {} ms ({})", where(it->read), ms(2 * it->read.timeout),
-                                           state),
-                               true, "raise max_outstanding, or lower the poll rate behind this gateway"));
+      const std::string state =
+          state_ == State::connected ? fmt::format("{} requests in flight", in_flight_.size())
+          : last_connect_error_      ? "not connected: " + last_connect_error_->message
+                                     : std::string("not connected yet");
+      complete(*it, make_error(
+                        "pollers.modbus.queue_timeout",
+                        fmt::format("{}: not sent within {} ms ({})", where(it->read),
+                                    ms(2 * it->read.timeout), state),
+                        true, "raise max_outstanding, or lower the poll rate behind this gateway"));
       it = lane->erase(it);
     }
   }
   if (desynchronized) {
     // A frame that never finishes leaves the stream unframeable: start over.
-    drop_connection(make_error("pollers.modbus.connection_lost",
-                               fmt::format("gateway {}: reconnecting after an unfinished frame", name_), true),
-                    std::nullopt);
+    drop_connection(
+        make_error("pollers.modbus.connection_lost",
+                   fmt::format("gateway {}: reconnecting after an unfinished frame", name_), true),
+        std::nullopt);
   } else {
     dispatch();
   }
@@ -398,7 +422,8 @@ ModbusTcpTransport::~ModbusTcpTransport() {
   for (auto& g : gateways_) g->shutdown();
 }
 
-GatewayId ModbusTcpTransport::gateway(const std::string& host, std::uint16_t port, unsigned max_outstanding) {
+GatewayId ModbusTcpTransport::gateway(const std::string& host, std::uint16_t port,
+                                      unsigned max_outstanding) {
   for (std::size_t i = 0; i < gateways_.size(); ++i) {
     if (gateways_[i]->is(host, port)) {
       gateways_[i]->allow_outstanding(max_outstanding);
@@ -411,8 +436,10 @@ GatewayId ModbusTcpTransport::gateway(const std::string& host, std::uint16_t por
 }
 
 // The gateway's index rides in the id's top bits, so cancel() needs no lookup table.
-ModbusRequestId ModbusTcpTransport::read(GatewayId gateway, const ModbusRead& read, ModbusCallback done) {
-  const ModbusRequestId id = (static_cast<ModbusRequestId>(gateway) << 40) | (++next_request_ & ((1ull << 40) - 1));
+ModbusRequestId ModbusTcpTransport::read(GatewayId gateway, const ModbusRead& read,
+                                         ModbusCallback done) {
+  const ModbusRequestId id =
+      (static_cast<ModbusRequestId>(gateway) << 40) | (++next_request_ & ((1ull << 40) - 1));
   gateways_.at(gateway)->submit(id, read, std::move(done));
   return id;
 }

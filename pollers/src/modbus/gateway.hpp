@@ -3,15 +3,14 @@
 // shares, its queues, transaction ids and timeouts. See modbus_transport.hpp
 // for the contract; this is its machinery.
 #include <bitset>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "edgepoll/pollers/modbus/mbap.hpp"
 #include "edgepoll/pollers/modbus/modbus_transport.hpp"
@@ -21,9 +20,11 @@ namespace edgepoll::pollers {
 
 class ModbusGateway final : public std::enable_shared_from_this<ModbusGateway> {
  public:
-  ModbusGateway(boost::asio::io_context& io, std::string host, std::uint16_t port, ModbusTransportOptions options,
-                std::shared_ptr<ModbusTransportStats> stats);
-  bool is(const std::string& host, std::uint16_t port) const { return host == host_ && port == port_; }
+  ModbusGateway(boost::asio::io_context& io, std::string host, std::uint16_t port,
+                ModbusTransportOptions options, std::shared_ptr<ModbusTransportStats> stats);
+  bool is(const std::string& host, std::uint16_t port) const {
+    return host == host_ && port == port_;
+  }
   void allow_outstanding(unsigned n);
   void submit(ModbusRequestId id, const ModbusRead& read, ModbusCallback done);
   void cancel(ModbusRequestId id);
@@ -76,9 +77,10 @@ class ModbusGateway final : public std::enable_shared_from_this<ModbusGateway> {
   bool closed_ = false;
   std::optional<Error> last_connect_error_;
 
-  std::deque<Pending> queue_;          // units that answer
-  std::deque<Pending> suspect_queue_;  // units whose last request timed out: sent only when queue_ cannot
-  std::vector<Pending> in_flight_;     // at most max_outstanding_, at most one per unit
+  std::deque<Pending> queue_;  // units that answer
+  std::deque<Pending>
+      suspect_queue_;  // units whose last request timed out: sent only when queue_ cannot
+  std::vector<Pending> in_flight_;  // at most max_outstanding_, at most one per unit
   std::bitset<256> unit_busy_, unit_suspect_;
   // Units in flight when a connection died with no culprit: each is sent alone
   // until it answers, so that the next death names the unit that causes it.

@@ -13,7 +13,8 @@ namespace {
 using detail::Section;
 
 template <class E, std::size_t N>
-std::optional<E> lookup(const std::array<std::pair<std::string_view, E>, N>& names, std::string_view s) {
+std::optional<E> lookup(const std::array<std::pair<std::string_view, E>, N>& names,
+                        std::string_view s) {
   for (const auto& [n, v] : names)
     if (n == s) return v;
   return std::nullopt;
@@ -32,17 +33,27 @@ constexpr std::array<std::pair<std::string_view, ModbusTable>, 4> kTables{{
     {"input", ModbusTable::input},
 }};
 constexpr std::array<std::pair<std::string_view, ModbusType>, 10> kTypes{{
-    {"bool", ModbusType::boolean},   {"int16", ModbusType::int16},     {"uint16", ModbusType::uint16},
-    {"int32", ModbusType::int32},    {"uint32", ModbusType::uint32},   {"int64", ModbusType::int64},
-    {"uint64", ModbusType::uint64},  {"float32", ModbusType::float32}, {"float64", ModbusType::float64},
+    {"bool", ModbusType::boolean},
+    {"int16", ModbusType::int16},
+    {"uint16", ModbusType::uint16},
+    {"int32", ModbusType::int32},
+    {"uint32", ModbusType::uint32},
+    {"int64", ModbusType::int64},
+    {"uint64", ModbusType::uint64},
+    {"float32", ModbusType::float32},
+    {"float64", ModbusType::float64},
     {"string", ModbusType::string},
 }};
 constexpr std::array<std::pair<std::string_view, ByteOrder>, 4> kOrders{{
-    {"ABCD", ByteOrder::ABCD}, {"DCBA", ByteOrder::DCBA}, {"BADC", ByteOrder::BADC}, {"CDAB", ByteOrder::CDAB},
+    {"ABCD", ByteOrder::ABCD},
+    {"DCBA", ByteOrder::DCBA},
+    {"BADC", ByteOrder::BADC},
+    {"CDAB", ByteOrder::CDAB},
 }};
 
 Status parse_field(const Section& s, bool one_based, ModbusField& f) {
-  EP_TRY(s.only({"name", "table", "address", "type", "order", "bit", "registers", "scale", "offset", "unit"}));
+  EP_TRY(s.only({"name", "table", "address", "type", "order", "bit", "registers", "scale", "offset",
+                 "unit"}));
   EP_TRY(s.string("name", f.name, true));
   if (f.name.empty()) return s.wrong("name", "a non-empty metric name");
   std::string table = "holding", type = "uint16", order = "ABCD";
@@ -52,7 +63,10 @@ Status parse_field(const Section& s, bool one_based, ModbusField& f) {
   auto t = lookup(kTables, table);
   if (!t) return s.wrong("table", "one of coil, discrete_input, holding, input");
   auto ty = lookup(kTypes, type);
-  if (!ty) return s.wrong("type", "one of bool, int16, uint16, int32, uint32, int64, uint64, float32, float64, string");
+  if (!ty)
+    return s.wrong(
+        "type",
+        "one of bool, int16, uint16, int32, uint32, int64, uint64, float32, float64, string");
   auto o = lookup(kOrders, order);
   if (!o) return s.wrong("order", "one of ABCD, DCBA, BADC, CDAB");
   f.table = *t;
@@ -65,7 +79,8 @@ Status parse_field(const Section& s, bool one_based, ModbusField& f) {
     return s.wrong("type", "\"bool\" in a coil or discrete_input table (they hold single bits)");
   if (s.has("bit")) {
     if (f.type != ModbusType::boolean || is_bit_table(f.table))
-      return s.wrong("bit", "absent: \"bit\" picks a bit of a holding or input register for type = \"bool\"");
+      return s.wrong(
+          "bit", "absent: \"bit\" picks a bit of a holding or input register for type = \"bool\"");
     EP_TRY(s.count("bit", f.bit, 0, 15));
   } else if (f.type == ModbusType::boolean && !is_bit_table(f.table)) {
     f.bit = 0;  // a register read as a bool: its least significant bit
@@ -87,31 +102,42 @@ Status parse_field(const Section& s, bool one_based, ModbusField& f) {
 
 }  // namespace
 
-std::string_view modbus_table_name(ModbusTable table) { return name_of(kTables, table); }
-std::string_view modbus_type_name(ModbusType type) { return name_of(kTypes, type); }
-std::string_view byte_order_name(ByteOrder order) { return name_of(kOrders, order); }
+std::string_view modbus_table_name(ModbusTable table) {
+  return name_of(kTables, table);
+}
+std::string_view modbus_type_name(ModbusType type) {
+  return name_of(kTypes, type);
+}
+std::string_view byte_order_name(ByteOrder order) {
+  return name_of(kOrders, order);
+}
 
 std::uint16_t ModbusField::width() const {
   switch (type) {
     case ModbusType::boolean:
     case ModbusType::int16:
-    case ModbusType::uint16: return 1;
+    case ModbusType::uint16:
+      return 1;
     case ModbusType::int32:
     case ModbusType::uint32:
-    case ModbusType::float32: return 2;
+    case ModbusType::float32:
+      return 2;
     case ModbusType::int64:
     case ModbusType::uint64:
-    case ModbusType::float64: return 4;
-    case ModbusType::string: return registers;
+    case ModbusType::float64:
+      return 4;
+    case ModbusType::string:
+      return registers;
   }
   return 1;
 }
 
-Result<ModbusDeviceConfig> ModbusDeviceConfig::parse(const toml::table& table, const std::string& where) {
+Result<ModbusDeviceConfig> ModbusDeviceConfig::parse(const toml::table& table,
+                                                     const std::string& where) {
   ModbusDeviceConfig c;
   Section s(table, where + " modbus");
-  EP_TRY(s.only({"gateway", "unit_id", "addressing", "max_gap", "one_request_per_field", "max_outstanding",
-                 "metrics"}));
+  EP_TRY(s.only({"gateway", "unit_id", "addressing", "max_gap", "one_request_per_field",
+                 "max_outstanding", "metrics"}));
   std::string gateway;
   EP_TRY(s.string("gateway", gateway, true));
   const auto colon = gateway.rfind(':');
@@ -121,7 +147,8 @@ Result<ModbusDeviceConfig> ModbusDeviceConfig::parse(const toml::table& table, c
   try {
     std::size_t used = 0;
     const int port = std::stoi(gateway.substr(colon + 1), &used);
-    if (used != gateway.size() - colon - 1 || port < 1 || port > 65535) throw std::out_of_range("port");
+    if (used != gateway.size() - colon - 1 || port < 1 || port > 65535)
+      throw std::out_of_range("port");
     c.port = static_cast<std::uint16_t>(port);
   } catch (const std::exception&) {
     return s.wrong("gateway", "HOST:PORT with a port from 1 to 65535");
@@ -147,7 +174,8 @@ Result<ModbusDeviceConfig> ModbusDeviceConfig::parse(const toml::table& table, c
   for (std::size_t i = 0; i < arr->size(); ++i) {
     const auto* t = arr->get(i)->as_table();
     const std::string at = fmt::format("{} modbus metrics[{}]", where, i);
-    if (t == nullptr) return make_error("pollers.config.bad_value", fmt::format("{} must be a table", at));
+    if (t == nullptr)
+      return make_error("pollers.config.bad_value", fmt::format("{} must be a table", at));
     ModbusField f;
     EP_TRY(parse_field(Section(*t, at), c.one_based, f));
     c.fields.push_back(std::move(f));

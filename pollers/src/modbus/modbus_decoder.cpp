@@ -1,8 +1,8 @@
 #include "edgepoll/pollers/modbus/modbus_decoder.hpp"
 
-#include <stdexcept>
-
 #include <fmt/format.h>
+
+#include <stdexcept>
 
 #include "edgepoll/pollers/modbus/register_codec.hpp"
 
@@ -12,12 +12,14 @@ ModbusDecoder::ModbusDecoder(std::string device_id, ModbusDeviceConfig config)
     : device_id_(std::move(device_id)), config_(std::move(config)), plan_(plan_requests(config_)) {
   places_.resize(config_.fields.size());
   for (std::size_t r = 0; r < plan_.size(); ++r)
-    for (auto f : plan_[r].fields) places_[f] = Place{r, static_cast<std::size_t>(config_.fields[f].address - plan_[r].address)};
+    for (auto f : plan_[r].fields)
+      places_[f] = Place{r, static_cast<std::size_t>(config_.fields[f].address - plan_[r].address)};
 }
 
 Result<DecodeOutcome> ModbusDecoder::decode(const ModbusResponse& response) const {
   if (response.blocks.size() != plan_.size() || response.failed.size() != plan_.size())
-    throw std::logic_error("modbus response for device " + device_id_ + " does not follow its request plan");
+    throw std::logic_error("modbus response for device " + device_id_ +
+                           " does not follow its request plan");
   DecodeOutcome out;
   out.readings.reserve(config_.fields.size());
   for (std::size_t i = 0; i < config_.fields.size(); ++i) {
@@ -30,7 +32,8 @@ Result<DecodeOutcome> ModbusDecoder::decode(const ModbusResponse& response) cons
       continue;
     }
     std::span<const std::uint16_t> block(response.blocks[read]);
-    auto value = decode_field(offset < block.size() ? block.subspan(offset) : std::span<const std::uint16_t>{}, f);
+    auto value = decode_field(
+        offset < block.size() ? block.subspan(offset) : std::span<const std::uint16_t>{}, f);
     if (!value) {
       Error e = value.take_error();
       e.message = fmt::format("device \"{}\" {}", device_id_, e.message);

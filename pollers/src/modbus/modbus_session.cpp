@@ -1,7 +1,6 @@
 #include "edgepoll/pollers/modbus/modbus_session.hpp"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "edgepoll/pollers/device_processes.hpp"
@@ -12,19 +11,25 @@ namespace edgepoll::pollers {
 using namespace supervision;
 
 ModbusSession::ModbusSession(std::shared_ptr<const DeviceConfig> config, PollerContext context)
-    : config_(std::move(config)), context_(std::move(context)), plan_(plan_requests(*config_->modbus)) {
+    : config_(std::move(config)),
+      context_(std::move(context)),
+      plan_(plan_requests(*config_->modbus)) {
   for (const auto& r : plan_)
-    reads_.push_back(ModbusRead{config_->modbus->unit_id, r.table, r.address, r.count, config_->timeout});
+    reads_.push_back(
+        ModbusRead{config_->modbus->unit_id, r.table, r.address, r.count, config_->timeout});
 }
 
 InitResult ModbusSession::init(Process& self) {
   if (context_.modbus == nullptr)
-    return InitResult::error(make_error("pollers.modbus.no_transport", "no Modbus transport in this pollers context"));
+    return InitResult::error(
+        make_error("pollers.modbus.no_transport", "no Modbus transport in this pollers context"));
   const auto& m = *config_->modbus;
   gateway_ = context_.modbus->gateway(m.host, m.port, m.max_outstanding);
-  backoff_.emplace(std::chrono::milliseconds(200), std::max<Duration>(config_->interval, std::chrono::seconds(5)),
+  backoff_.emplace(std::chrono::milliseconds(200),
+                   std::max<Duration>(config_->interval, std::chrono::seconds(5)),
                    std::hash<std::string>{}(config_->id) ^ static_cast<std::uint64_t>(self.id()));
-  if (auto named = self.runtime().registry().register_name(sibling_connection_name(self.path()), self.self());
+  if (auto named = self.runtime().registry().register_name(sibling_connection_name(self.path()),
+                                                           self.self());
       !named.ok()) {
     return InitResult::error(named.error());
   }
@@ -73,8 +78,8 @@ void ModbusSession::handle(Process& self, Message& message) {
 
 void ModbusSession::finish_poll(Process& self) {
   in_flight_.clear();
-  const bool all_failed =
-      std::all_of(response_.failed.begin(), response_.failed.end(), [](const auto& e) { return e.has_value(); });
+  const bool all_failed = std::all_of(response_.failed.begin(), response_.failed.end(),
+                                      [](const auto& e) { return e.has_value(); });
   if (!all_failed) {
     consecutive_failures_ = 0;
     backoff_->reset();
@@ -85,7 +90,8 @@ void ModbusSession::finish_poll(Process& self) {
   self.send(waiting_, ModbusPollResult{error});
   not_before_ = self.clock().now() + backoff_->next();
   if (++consecutive_failures_ >= context_.max_consecutive_failures) {
-    self.exit(ExitReason::error("device " + config_->id + ": " + std::to_string(consecutive_failures_) +
+    self.exit(ExitReason::error("device " + config_->id + ": " +
+                                std::to_string(consecutive_failures_) +
                                 " failed polls in a row; last: " + error.describe()));
   }
 }

@@ -1,19 +1,25 @@
 #include "edgepoll/pollers/modbus/register_codec.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
-#include <fmt/format.h>
-
 namespace edgepoll::pollers {
 namespace {
 
-bool words_reversed(ByteOrder o) { return o == ByteOrder::CDAB || o == ByteOrder::DCBA; }
-bool bytes_swapped(ByteOrder o) { return o == ByteOrder::BADC || o == ByteOrder::DCBA; }
-std::uint16_t swap16(std::uint16_t w) { return static_cast<std::uint16_t>((w >> 8) | (w << 8)); }
+bool words_reversed(ByteOrder o) {
+  return o == ByteOrder::CDAB || o == ByteOrder::DCBA;
+}
+bool bytes_swapped(ByteOrder o) {
+  return o == ByteOrder::BADC || o == ByteOrder::DCBA;
+}
+std::uint16_t swap16(std::uint16_t w) {
+  return static_cast<std::uint16_t>((w >> 8) | (w << 8));
+}
 
 // The value's bytes most significant first (A B C D ...) as one integer.
 std::uint64_t big_endian_value(std::span<const std::uint16_t> words, ByteOrder order) {
@@ -45,13 +51,14 @@ std::int64_t sign_extend(std::uint64_t v, unsigned bits) {
 
 Error field_error(const ModbusField& f, std::string code, std::string what) {
   return make_error("pollers.modbus." + code,
-                    fmt::format("field \"{}\" ({} {} {}): {}", f.name, modbus_table_name(f.table), f.address,
-                                modbus_type_name(f.type), what));
+                    fmt::format("field \"{}\" ({} {} {}): {}", f.name, modbus_table_name(f.table),
+                                f.address, modbus_type_name(f.type), what));
 }
 
 Result<ReadingValue> scaled(const ModbusField& f, double raw) {
   const double v = raw * f.scale + f.offset;
-  if (!std::isfinite(v)) return field_error(f, "not_finite", fmt::format("value {} is not a finite number", v));
+  if (!std::isfinite(v))
+    return field_error(f, "not_finite", fmt::format("value {} is not a finite number", v));
   return ReadingValue{v};
 }
 
@@ -59,7 +66,8 @@ Result<ReadingValue> scaled(const ModbusField& f, double raw) {
 
 Result<ReadingValue> decode_field(std::span<const std::uint16_t> words, const ModbusField& f) {
   if (words.size() < f.width())
-    return field_error(f, "short_field", fmt::format("{} registers for a field of {}", words.size(), f.width()));
+    return field_error(f, "short_field",
+                       fmt::format("{} registers for a field of {}", words.size(), f.width()));
   words = words.first(f.width());
   switch (f.type) {
     case ModbusType::boolean:
@@ -83,10 +91,12 @@ Result<ReadingValue> decode_field(std::span<const std::uint16_t> words, const Mo
     }
     case ModbusType::float64:
       return scaled(f, std::bit_cast<double>(big_endian_value(words, f.order)));
-    default: break;
+    default:
+      break;
   }
   const std::uint64_t raw = big_endian_value(words, f.order);
-  const bool is_signed = f.type == ModbusType::int16 || f.type == ModbusType::int32 || f.type == ModbusType::int64;
+  const bool is_signed =
+      f.type == ModbusType::int16 || f.type == ModbusType::int32 || f.type == ModbusType::int64;
   if (is_signed) {
     const std::int64_t v = sign_extend(raw, 16u * f.width());
     if (f.scaled()) return scaled(f, static_cast<double>(v));
@@ -109,11 +119,13 @@ std::vector<std::uint16_t> encode_integer(std::uint64_t raw, ModbusType type, By
 }
 
 std::vector<std::uint16_t> encode_float(double value, ModbusType type, ByteOrder order) {
-  if (type == ModbusType::float32) return to_words(std::bit_cast<std::uint32_t>(static_cast<float>(value)), 2, order);
+  if (type == ModbusType::float32)
+    return to_words(std::bit_cast<std::uint32_t>(static_cast<float>(value)), 2, order);
   return to_words(std::bit_cast<std::uint64_t>(value), 4, order);
 }
 
-std::vector<std::uint16_t> encode_string(std::string_view text, std::uint16_t registers, ByteOrder order) {
+std::vector<std::uint16_t> encode_string(std::string_view text, std::uint16_t registers,
+                                         ByteOrder order) {
   std::vector<std::uint16_t> words(registers, 0);
   for (std::size_t i = 0; i < std::min<std::size_t>(text.size(), registers * 2u); ++i) {
     const auto byte = static_cast<std::uint8_t>(text[i]);

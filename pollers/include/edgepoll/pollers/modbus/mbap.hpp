@@ -51,8 +51,10 @@ std::array<std::uint8_t, 12> encode_read(const ReadRequest& request);
 // pollers.modbus.wrong_unit_id, .wrong_function, .bad_length, .wrong_byte_count,
 // and an exception response becomes pollers.modbus.<exception>, e.g.
 // pollers.modbus.illegal_data_address (see exception_code_name).
-Result<std::vector<std::uint16_t>> decode_read_response(const Header& header, std::span<const std::uint8_t> body,
-                                                        const ReadRequest& request, std::string_view where);
+Result<std::vector<std::uint16_t>> decode_read_response(const Header& header,
+                                                        std::span<const std::uint8_t> body,
+                                                        const ReadRequest& request,
+                                                        std::string_view where);
 
 // "illegal_function", "illegal_data_address", "illegal_data_value",
 // "server_device_failure", "acknowledge", "server_device_busy",
@@ -72,9 +74,10 @@ struct ParsedRead {
 };
 ParsedRead parse_read_pdu(std::span<const std::uint8_t> pdu);
 // A whole response frame: values are registers (FC 3/4) or 0/1 bits (FC 1/2).
-std::vector<std::uint8_t> encode_read_response(std::uint16_t transaction, std::uint8_t unit, std::uint8_t function,
+std::vector<std::uint8_t> encode_read_response(std::uint16_t transaction, std::uint8_t unit,
+                                               std::uint8_t function,
                                                std::span<const std::uint16_t> values);
-std::vector<std::uint8_t> encode_exception(std::uint16_t transaction, std::uint8_t unit, std::uint8_t function,
-                                           std::uint8_t code);
+std::vector<std::uint8_t> encode_exception(std::uint16_t transaction, std::uint8_t unit,
+                                           std::uint8_t function, std::uint8_t code);
 
 }  // namespace edgepoll::pollers::mbap

@@ -9,8 +9,8 @@
 //   [device.modbus]
 //   gateway = "10.0.0.20:502"         # host:port; devices with the same one share a connection
 //   unit_id = 7                       # 0-255 (the serial slave address behind a gateway)
-//   addressing = "zero_based"         # or "one_based" (register 40001 style manuals: address 1 = first)
-//   max_gap = 8                       # unread registers (bits) bridged to merge two reads
+//   addressing = "zero_based"         # or "one_based" (register 40001 style manuals: address 1 =
+//   first) max_gap = 8                       # unread registers (bits) bridged to merge two reads
 //   one_request_per_field = false     # true for devices that refuse merged reads
 //   max_outstanding = 1               # requests in flight on the gateway connection
 //   [[device.modbus.metrics]]
@@ -18,12 +18,12 @@
 //   order = "ABCD"  scale = 1.0  offset = 0.0  unit = "V"
 //
 // Unknown keys are rejected by name, like every config section.
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "edgepoll/supervision/result.hpp"
 
@@ -32,9 +32,22 @@ namespace edgepoll::pollers {
 // The four readable tables and their function codes.
 enum class ModbusTable : std::uint8_t { coil = 1, discrete_input = 2, holding = 3, input = 4 };
 std::string_view modbus_table_name(ModbusTable table);
-inline bool is_bit_table(ModbusTable t) { return t == ModbusTable::coil || t == ModbusTable::discrete_input; }
+inline bool is_bit_table(ModbusTable t) {
+  return t == ModbusTable::coil || t == ModbusTable::discrete_input;
+}
 
-enum class ModbusType { boolean, int16, uint16, int32, uint32, int64, uint64, float32, float64, string };
+enum class ModbusType {
+  boolean,
+  int16,
+  uint16,
+  int32,
+  uint32,
+  int64,
+  uint64,
+  float32,
+  float64,
+  string
+};
 std::string_view modbus_type_name(ModbusType type);
 
 // Byte order of a multi-byte value whose most significant byte is A:
@@ -49,8 +62,8 @@ struct ModbusField {
   std::uint16_t address = 0;  // zero-based on the wire (config one-based addresses are converted)
   ModbusType type = ModbusType::uint16;
   ByteOrder order = ByteOrder::ABCD;
-  int bit = -1;                // bool in a register: bit 0-15 (0 = least significant)
-  std::uint16_t registers = 0; // string: its length in registers
+  int bit = -1;                 // bool in a register: bit 0-15 (0 = least significant)
+  std::uint16_t registers = 0;  // string: its length in registers
   double scale = 1.0;
   double offset = 0.0;
   std::string unit;

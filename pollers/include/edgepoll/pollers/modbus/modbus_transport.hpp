@@ -19,14 +19,13 @@
 // exception response) comes to the callback as an Error value; nothing throws.
 // Threading: one thread (or strand) of the io_context, like HttpFetcher.
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "edgepoll/pollers/duration.hpp"
 #include "edgepoll/pollers/modbus/modbus_config.hpp"
@@ -59,7 +58,8 @@ class ModbusTransport {
   virtual ~ModbusTransport() = default;
   // The gateway at host:port (the same id for the same address); its bound of
   // requests in flight is the largest `max_outstanding` any caller asked for.
-  virtual GatewayId gateway(const std::string& host, std::uint16_t port, unsigned max_outstanding) = 0;
+  virtual GatewayId gateway(const std::string& host, std::uint16_t port,
+                            unsigned max_outstanding) = 0;
   // `done` runs exactly once on the io_context, never inside this call, unless
   // the request is cancelled first.
   virtual ModbusRequestId read(GatewayId gateway, const ModbusRead& read, ModbusCallback done) = 0;
@@ -68,7 +68,8 @@ class ModbusTransport {
 
 struct ModbusTransportOptions {
   Duration connect_timeout = std::chrono::seconds(3);
-  Duration reconnect_base = std::chrono::milliseconds(100);  // full jitter: uniform(0, min(cap, base * 2^n))
+  Duration reconnect_base =
+      std::chrono::milliseconds(100);  // full jitter: uniform(0, min(cap, base * 2^n))
   Duration reconnect_cap = std::chrono::seconds(10);
 };
 
@@ -76,12 +77,14 @@ struct ModbusTransportOptions {
 struct ModbusTransportStats {
   std::atomic<std::uint64_t> connects{0};
   std::atomic<std::uint64_t> connect_failures{0};
-  std::atomic<std::uint64_t> disconnects{0};  // an established connection ended (reset, EOF, unframeable bytes)
-  std::atomic<std::uint64_t> requests{0};     // frames sent
-  std::atomic<std::uint64_t> answers{0};      // valid answers, exceptions included
+  std::atomic<std::uint64_t> disconnects{
+      0};  // an established connection ended (reset, EOF, unframeable bytes)
+  std::atomic<std::uint64_t> requests{0};  // frames sent
+  std::atomic<std::uint64_t> answers{0};   // valid answers, exceptions included
   std::atomic<std::uint64_t> timeouts{0};
-  std::atomic<std::uint64_t> resent{0};       // in flight on a connection that died, sent again
-  std::atomic<std::uint64_t> stray{0};        // answers that matched no request in flight (late, or unknown ids)
+  std::atomic<std::uint64_t> resent{0};  // in flight on a connection that died, sent again
+  std::atomic<std::uint64_t> stray{
+      0};  // answers that matched no request in flight (late, or unknown ids)
 };
 
 class ModbusGateway;

@@ -21,9 +21,11 @@ Result<ReadingValue> decode_field(std::span<const std::uint16_t> words, const Mo
 
 // The registers that hold `value` (before scale/offset) as `type` in `order`.
 // Integers take the low bits of `raw_integer`; floats take `raw_float`.
-std::vector<std::uint16_t> encode_integer(std::uint64_t raw_integer, ModbusType type, ByteOrder order);
+std::vector<std::uint16_t> encode_integer(std::uint64_t raw_integer, ModbusType type,
+                                          ByteOrder order);
 std::vector<std::uint16_t> encode_float(double raw_float, ModbusType type, ByteOrder order);
 // A string padded with NULs to `registers` registers (cut if longer).
-std::vector<std::uint16_t> encode_string(std::string_view text, std::uint16_t registers, ByteOrder order);
+std::vector<std::uint16_t> encode_string(std::string_view text, std::uint16_t registers,
+                                         ByteOrder order);
 
 }  // namespace edgepoll::pollers

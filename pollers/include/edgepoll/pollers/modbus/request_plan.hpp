@@ -18,8 +18,8 @@ inline constexpr std::uint16_t kMaxReadBits = 2000;      // FC 01/02 (6.1, 6.2)
 
 struct PlannedRead {
   ModbusTable table = ModbusTable::holding;
-  std::uint16_t address = 0;  // zero-based, as on the wire
-  std::uint16_t count = 0;    // registers, or bits in coil / discrete input tables
+  std::uint16_t address = 0;        // zero-based, as on the wire
+  std::uint16_t count = 0;          // registers, or bits in coil / discrete input tables
   std::vector<std::size_t> fields;  // indices into ModbusDeviceConfig::fields
   bool operator==(const PlannedRead&) const = default;
 };
