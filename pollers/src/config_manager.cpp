@@ -36,6 +36,7 @@ InitResult ConfigManager::init(Process& self) {
   }
   for (auto& config : initial_) upsert(self, config);
   initial_.clear();
+  publish();
   return InitResult::ok();
 }
 
@@ -138,11 +139,19 @@ void ConfigManager::handle(Process& self, Message& message) {
   } else {
     return unexpected(self, message);
   }
+  publish();
+}
+
+void ConfigManager::publish() {
   std::size_t running = 0, quarantined = 0;
+  std::vector<DeviceActivity::Device> list;
+  list.reserve(devices_.size());
   for (const auto& [id, d] : devices_) {
     running += d.pid ? 1 : 0;
     quarantined += d.quarantined ? 1 : 0;
+    list.push_back({id, d.config->interval, d.disabled, d.quarantined});
   }
+  if (context_.activity) context_.activity->set_devices(list);
   std::lock_guard lock(describe_mutex_);
   running_ = running;
   quarantined_ = quarantined;

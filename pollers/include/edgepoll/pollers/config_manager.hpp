@@ -95,6 +95,8 @@ class ConfigManager final : public supervision::Behaviour {
   void remove(supervision::Process& self, const std::string& id);
   void quarantine(supervision::Process& self, Device& device, const std::string& reason);
   Status command(supervision::Process& self, const DeviceCommand& command);
+  // Counts for describe() and the device list for PollerContext::activity.
+  void publish();
 
   std::vector<DeviceConfig> initial_;
   PollerContext context_;
