@@ -137,7 +137,7 @@ struct SmallDisk {
   }
   // Writes a file until the filesystem is full.
   void fill(const fs::path& file) {
-    std::ofstream out(file, std::ios::binary);
+    std::ofstream out(file, std::ios::binary | std::ios::app);
     const std::string block(64 * 1024, 'x');
     while (out.write(block.data(), static_cast<std::streamsize>(block.size())) && out.flush()) {
     }
@@ -183,18 +183,21 @@ TEST(Prerequisites, TooLittleFreeSpaceIsRefusedNamingThePathAndTheNumbers) {
                         << "\"\nmin_free_bytes = 9223372036854775807\n[health]\nport = 0\n";
   ChildProcess check(EDGEPOLL_BIN, {"--config", config.string(), "--check-config"});
   EXPECT_EQ(check.signal_and_wait(0, 10s), 1);
-  bool named = false;
-  for (const auto& l : check.lines())
-    named = named || (l.find("prerequisite free_space: REFUSED") != std::string::npos &&
-                      l.find(dir.path.string()) != std::string::npos &&
-                      l.find("min_free_bytes = 9223372036854775807") != std::string::npos);
-  EXPECT_TRUE(named);
+  EXPECT_TRUE(check.wait_for_line([&](const std::string& l) {
+    return l.find("prerequisite free_space: REFUSED") != std::string::npos &&
+           l.find(dir.path.string()) != std::string::npos &&
+           l.find("min_free_bytes = 9223372036854775807") != std::string::npos;
+  }, 5s));
   ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
   EXPECT_EQ(daemon.signal_and_wait(0, 20s), 1);
-  bool refused = false;
-  for (const auto& l : daemon.lines())
-    refused = refused || (l.find("did not start") != std::string::npos && l.find("bytes free, below") != std::string::npos);
-  EXPECT_TRUE(refused);
+  // The output reader may still be collecting after the exit: wait for the line.
+  EXPECT_TRUE(daemon.wait_for_line([&](const std::string& l) {
+    return l.find("state directory " + dir.path.string() + " has ") != std::string::npos &&
+           l.find("bytes free, below [storage] min_free_bytes = 9223372036854775807") != std::string::npos;
+  }, 5s));
+  EXPECT_TRUE(daemon.wait_for_line([](const std::string& l) {
+    return l.find("did not start") != std::string::npos && l.find("prerequisites") != std::string::npos;
+  }, 5s));
 }
 
 TEST(Prerequisites, CheckConfigReportsEachCheckThatNeedsNoDatabaseLock) {
@@ -203,6 +206,7 @@ TEST(Prerequisites, CheckConfigReportsEachCheckThatNeedsNoDatabaseLock) {
   std::ofstream(config) << "[storage]\npath = \"" << (dir.path / "edgepoll.db").string() << "\"\nmin_free_bytes = 1\n";
   ChildProcess check(EDGEPOLL_BIN, {"--config", config.string(), "--check-config"});
   EXPECT_EQ(check.signal_and_wait(0, 10s), 0);
+  ASSERT_TRUE(check.wait_for_line([](const std::string& l) { return l.rfind("prerequisite free_space", 0) == 0; }, 5s));
   std::set<std::string> ok;
   for (const auto& l : check.lines())
     if (l.rfind("prerequisite ", 0) == 0 && l.find(": ok, ") != std::string::npos) ok.insert(l.substr(13, l.find(':') - 13));
@@ -291,8 +295,8 @@ TEST(TestHooks, AreRefusedUnderSystemd) {
   unsetenv("EDGEPOLL_TEST_HOOKS");
   unsetenv("INVOCATION_ID");
   EXPECT_EQ(daemon.signal_and_wait(0, 10s), 2);
-  ASSERT_FALSE(daemon.lines().empty());
-  EXPECT_NE(daemon.lines().front().find("fault injection is for tests only"), std::string::npos);
+  EXPECT_TRUE(daemon.wait_for_line(
+      [](const std::string& l) { return l.find("fault injection is for tests only") != std::string::npos; }, 5s));
 }
 
 }  // namespace
