@@ -292,7 +292,7 @@ void BatchWriter::loop() {
           flush_at = std::max(flush_at, retry_at);
           due = std::min(due, flush_at);
         }
-        if (stopping || !tasks_.empty() || now >= due) break;
+        if (stopping || wedged_ || !tasks_.empty() || now >= due) break;
         wake_.wait_until(lock, due);
       }
       tasks.swap(tasks_);
