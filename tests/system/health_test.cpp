@@ -122,10 +122,11 @@ TEST(Readiness, AllDevicesQuarantinedFailsTheDevicesCheck) {
   EXPECT_NE(r.body["reason"].get<std::string>().find("devices: 0 of 3 enabled devices"), std::string::npos);
   EXPECT_TRUE(r.check_ok("storage") && r.check_ok("tree") && r.check_ok("kafka")) << r.body.dump();
   // The gauges follow within the metrics worker's second.
+  std::string metrics;
   EXPECT_TRUE(eventually([&] {
-    return http_get("127.0.0.1", port, "/metrics").body.find("edgepoll_devices{state=\"quarantined\"} 3") !=
-           std::string::npos;
-  }, 5s));
+    metrics = http_get("127.0.0.1", port, "/metrics").body;
+    return metrics.find("edgepoll_devices{state=\"quarantined\"} 3") != std::string::npos;
+  }, 10s)) << metrics.substr(metrics.find("edgepoll_devices"), 400);
   EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
 }
 
