@@ -168,6 +168,7 @@ ReadinessMeasurements Readiness::measure() const {
 }
 
 ReadinessProbe Readiness::probe() const {
+  // NodeParts holds this Readiness for as long as the tree (and so any probe user) lives.
   return [this] { return report().verdict; };
 }
 

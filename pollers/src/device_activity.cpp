@@ -14,6 +14,16 @@ void DeviceActivity::set_devices(const std::vector<Device>& devices) {
   devices_.swap(next);
 }
 
+void DeviceActivity::set_device(const Device& device) {
+  std::lock_guard lock(mutex_);
+  devices_[device.id].device = device;
+}
+
+void DeviceActivity::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  devices_.erase(id);
+}
+
 void DeviceActivity::polled(const std::string& id, supervision::TimePoint at) {
   std::lock_guard lock(mutex_);
   auto it = devices_.find(id);

@@ -48,5 +48,20 @@ TEST(DeviceActivity, ANewListKeepsLastPollsAndDropsRemovedDevices) {
   EXPECT_EQ(s.polling, 1u);
 }
 
+TEST(DeviceActivity, OneDeviceChangesAloneAndKeepsItsLastPoll) {
+  DeviceActivity a;
+  const TimePoint t0{1000s};
+  a.set_device({"a", 1s, false, false});
+  a.set_device({"b", 1s, false, false});
+  a.polled("a", t0);
+  a.set_device({"a", 1s, false, true});  // quarantined
+  EXPECT_EQ(a.summary(t0, 3).quarantined, 1u);
+  EXPECT_EQ(a.summary(t0, 3).polling, 0u);
+  a.set_device({"a", 1s, false, false});  // started again: its last good poll still counts
+  EXPECT_EQ(a.summary(t0, 3).polling, 1u);
+  a.remove("b");
+  EXPECT_EQ(a.summary(t0, 3).configured, 1u);
+}
+
 }  // namespace
 }  // namespace edgepoll::pollers

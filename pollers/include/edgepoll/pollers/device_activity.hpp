@@ -31,6 +31,9 @@ class DeviceActivity {
 
   // The config manager's whole device list (replaces the previous one).
   void set_devices(const std::vector<Device>& devices);
+  // One device added or changed (keeps its last good poll) / removed.
+  void set_device(const Device& device);
+  void remove(const std::string& id);
   // A poll that was answered and decoded.
   void polled(const std::string& id, supervision::TimePoint at);
   // "Polling" means the last good poll is at most `intervals` intervals old.
