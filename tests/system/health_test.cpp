@@ -7,12 +7,15 @@
 #include <map>
 #include <set>
 
-#include "system_support.hpp"
+#include "health_support.hpp"
 
 namespace edgepoll {
 namespace {
 using namespace std::chrono_literals;
-using namespace testing;
+using namespace system_test;
+using testing::ChildProcess;
+using testing::HttpResult;
+using testing::http_get;
 
 struct Ready {
   int status = 0;
@@ -57,7 +60,7 @@ TEST(Readiness, EveryBrokerDownFailsKafkaWithinItsThresholdReadingsKeepComingNot
   ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
   const std::string address = start_sim(sim);
   const fs::path db = dir.path / "edgepoll.db", config = dir.path / "edgepoll.toml";
-  write_config(config, db, address, ids("o-", 10),
+  write_health_config(config, db, address, ids("o-", 10),
                "[health]\nport = 0\nkafka_unacked_max = \"4s\"\n\n[kafka]\nbootstrap_servers = \"" + bootstrap +
                    "\"\ndefault_topic = \"edgepoll.readings\"\nproperties = { \"reconnect.backoff.max.ms\" = \"200\" }\n");
   ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
@@ -106,7 +109,7 @@ TEST(Readiness, AllDevicesQuarantinedFailsTheDevicesCheck) {
   ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0", "--device", "bad-*=garbage"});
   const std::string address = start_sim(sim);
   const fs::path db = dir.path / "edgepoll.db", config = dir.path / "edgepoll.toml";
-  write_config(config, db, address, ids("bad-", 3), "[health]\nport = 0\n");
+  write_health_config(config, db, address, ids("bad-", 3), "[health]\nport = 0\n");
   ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
   const auto port = health_port(daemon);
   ASSERT_NE(port, 0);
@@ -157,7 +160,7 @@ TEST(Readiness, AFullDiskFailsStorageAndItRecoversWhenSpaceReturns) {
   ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
   const std::string address = start_sim(sim);
   const fs::path db = disk.path / "edgepoll.db", config = dir.path / "edgepoll.toml";
-  write_config(config, db, address, ids("d-", 20),
+  write_health_config(config, db, address, ids("d-", 20),
                "min_free_bytes = 0\n\n[health]\nport = 0\nstorage_error_max = \"1s\"\n");
   ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
   const auto port = health_port(daemon);
@@ -223,7 +226,7 @@ TEST(Notify, AWedgedWriterStopsTheWatchdogAndStatusFollowsTheState) {
   ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
   const std::string address = start_sim(sim);
   const fs::path db = dir.path / "edgepoll.db", config = dir.path / "edgepoll.toml", hooks = dir.path / "hooks";
-  write_config(config, db, address, ids("w-", 3), "[health]\nport = 0\n");
+  write_health_config(config, db, address, ids("w-", 3), "[health]\nport = 0\n");
   NotifySocket notify(dir.path / "notify.sock", std::chrono::seconds(4));
   setenv("EDGEPOLL_TEST_HOOKS", hooks.c_str(), 1);
   ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
@@ -261,7 +264,7 @@ TEST(Liveness, AStalledProcessIs503NamingItAndAStalledLoopDoesNotAnswerAProbe) {
   ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
   const std::string address = start_sim(sim);
   const fs::path db = dir.path / "edgepoll.db", config = dir.path / "edgepoll.toml", hooks = dir.path / "hooks";
-  write_config(config, db, address, ids("l-", 3), "[health]\nport = 0\n");
+  write_health_config(config, db, address, ids("l-", 3), "[health]\nport = 0\n");
   setenv("EDGEPOLL_TEST_HOOKS", hooks.c_str(), 1);
   ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
   unsetenv("EDGEPOLL_TEST_HOOKS");

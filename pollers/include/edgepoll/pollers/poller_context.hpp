@@ -12,6 +12,7 @@
 #include "edgepoll/pollers/decoder.hpp"
 #include "edgepoll/pollers/device_activity.hpp"
 #include "edgepoll/pollers/http_fetcher.hpp"
+#include "edgepoll/pollers/modbus/modbus_transport.hpp"
 #include "edgepoll/supervision/clock.hpp"
 
 namespace edgepoll::pollers {
@@ -68,6 +69,7 @@ struct PollerCounters {
 
 struct PollerContext {
   Transport* transport = nullptr;
+  ModbusTransport* modbus = nullptr;  // devices with protocol = "modbus"
   ReadingSink* sink = nullptr;
   std::shared_ptr<PollerCounters> counters = std::make_shared<PollerCounters>();
   // Which devices exist and when each last polled well (readiness, gauges).
