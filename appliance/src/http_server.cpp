@@ -19,7 +19,7 @@ constexpr std::size_t kMaxRequestBytes = 16 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HttpHandler> handler)
+  Session(tcp::socket socket, std::shared_ptr<AsyncHttpHandler> handler)
       : stream_(std::move(socket)), handler_(std::move(handler)) {}
   void start() { read(); }
 
@@ -36,12 +36,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read(beast::error_code ec) {
     if (ec) return close();  // closed, timed out or malformed: nothing to answer
     request_ = parser_->release();
-    HttpResponse r;
     if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
-      r = {405, "text/plain; charset=utf-8", "only GET is served here\n"};
-    } else {
-      r = (*handler_)(std::string(request_.method_string()), std::string(request_.target()));
+      return write({405, "text/plain; charset=utf-8", "only GET is served here\n"});
     }
+    (*handler_)(std::string(request_.method_string()), std::string(request_.target()),
+                [self = shared_from_this()](HttpResponse r) {
+                  // Back to this session's strand, whichever thread answered.
+                  asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
+                });
+  }
+  void write(HttpResponse r) {
     auto res = std::make_shared<http::response<http::string_body>>(http::status(r.status), request_.version());
     res->set(http::field::server, "edgepoll");
     res->set(http::field::content_type, r.content_type);
@@ -62,13 +66,13 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
-  std::shared_ptr<HttpHandler> handler_;
+  std::shared_ptr<AsyncHttpHandler> handler_;
 };
 }  // namespace
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
-  State(asio::io_context& io, HttpHandler h)
-      : io(io), acceptor(asio::make_strand(io)), handler(std::make_shared<HttpHandler>(std::move(h))) {}
+  State(asio::io_context& io, AsyncHttpHandler h)
+      : io(io), acceptor(asio::make_strand(io)), handler(std::make_shared<AsyncHttpHandler>(std::move(h))) {}
   void accept() {
     // Each connection gets its own strand, so sessions never share state.
     acceptor.async_accept(asio::make_strand(io),
@@ -80,11 +84,15 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   }
   asio::io_context& io;
   tcp::acceptor acceptor;
-  std::shared_ptr<HttpHandler> handler;
+  std::shared_ptr<AsyncHttpHandler> handler;
 };
 
-HttpServer::HttpServer(asio::io_context& io, HttpHandler handler)
+HttpServer::HttpServer(asio::io_context& io, AsyncHttpHandler handler)
     : state_(std::make_shared<State>(io, std::move(handler))) {}
+
+HttpServer::HttpServer(asio::io_context& io, HttpHandler handler)
+    : HttpServer(io, AsyncHttpHandler([h = std::move(handler)](const std::string& method, const std::string& target,
+                                                                HttpRespond respond) { respond(h(method, target)); })) {}
 
 HttpServer::~HttpServer() { stop(); }
 

@@ -179,17 +179,19 @@ Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const 
 }  // namespace
 
 ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka,
-                           Runtime& runtime, std::shared_ptr<ProducerCounters> counters) {
-  ChildFactory producer = [writer, kafka,
-                           counters](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(
-        std::make_shared<LoopProcess>([writer, kafka, counters](Process& self) {
-          return producer_loop(writer, kafka, self.clock(), counters);
-        }));
+                           Runtime& runtime, std::shared_ptr<ProducerCounters> counters,
+                           std::shared_ptr<Heartbeats> heartbeats) {
+  ChildFactory producer = [writer, kafka, counters,
+                           heartbeats](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+    return std::shared_ptr<Behaviour>(std::make_shared<LoopProcess>(
+        [writer, kafka, counters](Process& self) { return producer_loop(writer, kafka, self.clock(), counters); },
+        std::string{}, heartbeats));
   };
-  ChildFactory commands = [writer, kafka, &runtime](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(
-        std::make_shared<LoopProcess>([writer, kafka, &runtime](Process&) { return commands_loop(writer, kafka, runtime); }));
+  ChildFactory commands = [writer, kafka, &runtime,
+                           heartbeats](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+    return std::shared_ptr<Behaviour>(std::make_shared<LoopProcess>(
+        [writer, kafka, &runtime](Process&) { return commands_loop(writer, kafka, runtime); }, std::string{},
+        heartbeats));
   };
   // The producer flushes in-flight records on stop (up to 5 s).
   return supervisor_child(

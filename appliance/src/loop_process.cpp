@@ -9,12 +9,14 @@ constexpr auto kCheckEvery = std::chrono::milliseconds(500);
 constexpr auto kLongestWait = std::chrono::milliseconds(100);  // stop() is noticed within this
 }  // namespace
 
-LoopThread::LoopThread(Loop loop) : loop_(std::move(loop)), thread_([this] { run(); }) {}
+LoopThread::LoopThread(Loop loop, Clock& clock, std::shared_ptr<Heartbeat> heartbeat)
+    : loop_(std::move(loop)), clock_(clock), heartbeat_(std::move(heartbeat)), thread_([this] { run(); }) {}
 
 LoopThread::~LoopThread() { stop(); }
 
 void LoopThread::run() {
   for (;;) {
+    if (heartbeat_) heartbeat_->beat(clock_.now());
     auto delay = loop_.step();
     std::unique_lock lock(mutex_);
     if (!delay.ok()) {
@@ -45,7 +47,8 @@ std::optional<Error> LoopThread::failure() const {
 InitResult LoopProcess::init(Process& self) {
   auto loop = setup_(self);
   if (!loop.ok()) return InitResult::error(loop.error());
-  thread_ = std::make_unique<LoopThread>(std::move(loop.value()));
+  if (heartbeats_) heartbeat_ = heartbeats_->add(name_.empty() ? self.path() : name_, self.clock().now());
+  thread_ = std::make_unique<LoopThread>(std::move(loop.value()), self.clock(), heartbeat_);
   self.send_after(kCheckEvery, Check{});
   return InitResult::ok();
 }
@@ -57,6 +60,7 @@ void LoopProcess::handle(Process& self, Message& m) {
 }
 
 void LoopProcess::terminate(Process&, const ExitReason&) {
+  if (heartbeats_ && heartbeat_) heartbeats_->remove(heartbeat_);  // a stopping loop may take its time
   if (thread_) thread_->stop();
 }
 

@@ -6,6 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include "edgepoll/appliance/node_tree.hpp"
+#include "edgepoll/appliance/prerequisites.hpp"
+#include "edgepoll/appliance/test_hooks.hpp"
+#include "edgepoll/appliance/watchdog.hpp"
 #include "edgepoll/pollers/modbus/request_plan.hpp"
 
 using namespace edgepoll;
@@ -41,7 +44,12 @@ int main(int argc, char** argv) {
   if (check_only) {
     std::cout << config_path << ": ok (" << config->devices.size() << " devices)\n";
     print_request_plans(config->devices, std::cout);
-    return 0;
+    return appliance::report_prerequisites(std::cout, config->storage) ? 0 : 1;
+  }
+  auto hooks_file = appliance::TestHooks::file_from_environment();
+  if (!hooks_file.ok()) {
+    std::cerr << "edgepolld: " << hooks_file.error().describe() << "\n";
+    return 2;
   }
 
   boost::asio::io_context io;  // one event-loop thread: handlers never block
@@ -57,6 +65,8 @@ int main(int argc, char** argv) {
   }
   (void)runtime.registry().register_name("root", root.value());
   spdlog::info("edgepoll running: {} devices, config {}", config->devices.size(), config_path);
+  std::optional<appliance::TestHooks> hooks;
+  if (*hooks_file) hooks.emplace(**hooks_file, io, runtime, root.value(), parts);
 
   int exit_code = 0;
   runtime.on_exit(root.value(), [&](const ExitReason& reason) {
@@ -68,6 +78,7 @@ int main(int argc, char** argv) {
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
+      appliance::notify_reloading();
       auto fresh = appliance::AppConfig::load(config_path);
       if (!fresh.ok()) {
         spdlog::error("reload refused, keeping the running config: {}", fresh.error().describe());
@@ -75,6 +86,7 @@ int main(int argc, char** argv) {
         runtime.send(find_in_tree(root.value(), "root/edge/config_manager"), pollers::ApplyDevices{fresh->devices});
         spdlog::info("reloaded {}: {} devices", config_path, fresh->devices.size());
       }
+      appliance::notify_ready();
       signals.async_wait(on_signal);
       return;
     }

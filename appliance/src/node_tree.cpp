@@ -1,17 +1,15 @@
 #include "edgepoll/appliance/node_tree.hpp"
 
-#include <filesystem>
-
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
+#include "edgepoll/appliance/metrics_worker.hpp"
+#include "edgepoll/appliance/prerequisites.hpp"
 #include "edgepoll/appliance/registration_metrics.hpp"
 #include "edgepoll/appliance/subsystem_metrics.hpp"
+#include "edgepoll/appliance/watchdog.hpp"
 #include "edgepoll/pollers/pollers_tree.hpp"
-#include "edgepoll/storage/database.hpp"
 
 namespace edgepoll::appliance {
 
@@ -19,84 +17,12 @@ using namespace supervision;
 
 namespace {
 
-// Refuses to boot on a node that cannot keep its promise (nothing lost): the
-// state directory must be writable and the database must open and pass its
-// checks. Its init failing fails the root's start with failed_to_start_child.
-class Prerequisites final : public Behaviour {
- public:
-  explicit Prerequisites(storage::StoreConfig config) : config_(std::move(config)) {}
-  InitResult init(Process&) override {
-    namespace fs = std::filesystem;
-    const fs::path dir = fs::path(config_.path).parent_path();
-    std::error_code ec;
-    if (!dir.empty() && !fs::is_directory(dir, ec)) {
-      return InitResult::error(make_error("prerequisites.state_dir", "state directory " + dir.string() + " does not exist",
-                                          false, "create it, owned by the edgepoll user (the package does)"));
-    }
-    const fs::path probe = (dir.empty() ? fs::path(".") : dir) / ".edgepoll-write-probe";
-    {
-      std::FILE* f = std::fopen(probe.c_str(), "w");
-      if (!f) {
-        return InitResult::error(make_error("prerequisites.state_dir", "state directory " + dir.string() + " is not writable",
-                                            false, "check its owner and mode"));
-      }
-      std::fclose(f);
-      fs::remove(probe, ec);
-    }
-    auto db = storage::Database::open(config_);  // checks file type, schema and integrity
-    if (!db.ok()) return InitResult::error(db.error());
-    spdlog::info("prerequisites event=ok store={}", config_.path);
-    return InitResult::ok();
-  }
-
- private:
-  storage::StoreConfig config_;
-};
-
-// Tells systemd we are ready once everything before it has started, pets the
-// watchdog from the event loop (a wedged loop stops petting and gets the
-// daemon restarted), and says STOPPING when the tree shuts down.
-class Watchdog final : public Behaviour {
- public:
-  InitResult init(Process& self) override {
-    sd_notify(0, "READY=1\nSTATUS=polling");
-    std::uint64_t usec = 0;
-    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
-      interval_ = std::chrono::microseconds(usec / 2);
-      self.send_after(interval_, Pet{});
-    }
-    return InitResult::ok();
-  }
-  void handle(Process& self, Message& m) override {
-    if (!std::any_cast<Pet>(&m)) return unexpected(self, m);
-    sd_notify(0, "WATCHDOG=1");
-    self.send_after(interval_, Pet{});
-  }
-  void terminate(Process&, const ExitReason&) override { sd_notify(0, "STOPPING=1"); }
-
- private:
-  struct Pet {};
-  Duration interval_{};
-};
-
-// Until the readiness evaluator of the health side is in NodeParts, the node is
-// ready by /ready's own rule: every [health] ready_requires path runs.
-ReadinessProbe tree_paths_probe(Runtime& runtime, std::vector<std::string> paths) {
-  return [&runtime, paths = std::move(paths)] {
-    const auto root = runtime.registry().whereis("root");
-    std::string missing;
-    for (const auto& p : paths)
-      if (!root || !find_in_tree(*root, p)) missing += (missing.empty() ? "" : ", ") + p;
-    return ReadinessVerdict{missing.empty(), missing.empty() ? "" : "not running: " + missing};
-  };
-}
-
 // What the key says about this node, read from the running tree: the health
 // endpoint's bound port (config port 0 picks one) and the devices polling now.
 RegistrationSources registration_sources(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
   RegistrationSources s;
   s.node_id = config.node.id;
-  s.readiness = tree_paths_probe(runtime, config.health.ready_requires);
+  s.readiness = parts.readiness_probe;
   s.status = parts.registration_status;
   s.counters = parts.registration_counters;
   s.advertise = [&runtime, address = config.health.address]() -> std::string {
@@ -138,25 +64,42 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
                               config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats()});
   if (config.registration) register_registration_metrics(*parts.metrics, parts.registration_counters);
+  parts.node_gauges = NodeGauges::register_in(*parts.metrics);
   return parts;
 }
 
 SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
-  // deps: storage and (later) Kafka pools are independent of each other.
-  SupervisorSpec deps{{Strategy::one_for_one, 5, 30}, {storage::storage_pool_child(config.storage, parts.writer)}};
+  parts.readiness = std::make_shared<Readiness>(
+      config.health.readiness,
+      ReadinessSources{parts.writer, config.storage.queue_capacity, parts.storage_sample, config.kafka.has_value(),
+                       parts.poller_context.activity, parts.config_status, parts.registration_status},
+      runtime);
+  parts.readiness_probe = parts.readiness->probe();
+  // deps: storage and Kafka pools are independent of each other; metrics samples the store through its readers.
+  SupervisorSpec deps{{Strategy::one_for_one, 5, 30},
+                      {storage::storage_pool_child(config.storage, parts.writer, parts.readers)}};
   if (config.kafka)
     deps.children.push_back(
-        kafka_pool_child(parts.writer, *config.kafka, runtime, parts.kafka_counters));
+        kafka_pool_child(parts.writer, *config.kafka, runtime, parts.kafka_counters, parts.heartbeats));
+  deps.children.push_back(worker_child(
+      "metrics", make<MetricsWorker>(MetricsWorkerSources{parts.readers, parts.storage_sample,
+                                                          parts.poller_context.activity,
+                                                          config.health.readiness.devices_intervals,
+                                                          parts.registration_status, parts.node_gauges})));
   // edge: rest_for_one, so that pollers restarting restarts the config manager
   // after it (which then starts every device again).
   SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},
                       {pollers::pollers_child(parts.poller_context),
                        pollers::config_manager_child(config.devices, parts.poller_context, config.pollers.manager)}};
-  SupervisorSpec health{{Strategy::one_for_one, 5, 30},
-                        {worker_child("http_endpoint", make<HealthEndpoint>(config.health, parts.metrics)),
-                         worker_child("watchdog", make<Watchdog>())}};
+  // The watchdog stays last: its init says READY=1 once everything before it runs.
+  SupervisorSpec health{
+      {Strategy::one_for_one, 5, 30},
+      {worker_child("http_endpoint",
+                    make<HealthEndpoint>(config.health, parts.metrics, std::shared_ptr<const Readiness>(parts.readiness)))}};
   if (config.registration)
     health.children.push_back(registration_child(*config.registration, registration_sources(config, parts, runtime)));
+  health.children.push_back(
+      worker_child("watchdog", make<Watchdog>(WatchdogSources{parts.heartbeats, parts.writer, parts.readiness})));
   return SupervisorSpec{{Strategy::one_for_one, 3, 60},
                         {worker_child("prerequisites", make<Prerequisites>(config.storage), Restart::transient),
                          supervisor_child("deps", deps), supervisor_child("edge", edge),

@@ -36,6 +36,7 @@ InitResult ConfigManager::init(Process& self) {
   }
   for (auto& config : initial_) upsert(self, config);
   initial_.clear();
+  publish();
   return InitResult::ok();
 }
 
@@ -56,11 +57,13 @@ void ConfigManager::remove(Process& self, const std::string& id) {
   stop(self, it->second);
   if (it->second.quarantined && quarantine_log_) quarantine_log_->released(id);
   devices_.erase(it);
+  if (context_.activity) context_.activity->remove(id);
 }
 
 void ConfigManager::start(Process& self, Device& d) {
   d.generation = next_generation_++;
   d.quarantined = false;
+  show(d);
   const std::string id = d.config->id;
   const std::uint64_t generation = d.generation;
   start_child(self.runtime(), pollers(self), ChildStart{"device:" + id, d.config, {}},
@@ -83,6 +86,7 @@ void ConfigManager::quarantine(Process& self, Device& d, const std::string& reas
   d.quarantined = true;
   d.pid = Pid{};
   d.monitor = 0;
+  show(d);
   context_.counters->quarantines++;
   spdlog::warn("device={} event=quarantined attempt={} retry_in={} reason={}", d.config->id, d.backoff->attempt(),
                format_duration(delay), reason);
@@ -138,6 +142,15 @@ void ConfigManager::handle(Process& self, Message& message) {
   } else {
     return unexpected(self, message);
   }
+  publish();
+}
+
+void ConfigManager::show(const Device& d) {
+  // One device at a time: 10,000 devices starting must not copy the list 10,000 times.
+  if (context_.activity) context_.activity->set_device({d.config->id, d.config->interval, d.disabled, d.quarantined});
+}
+
+void ConfigManager::publish() {
   std::size_t running = 0, quarantined = 0;
   for (const auto& [id, d] : devices_) {
     running += d.pid ? 1 : 0;
@@ -172,6 +185,7 @@ Status ConfigManager::command(Process& self, const DeviceCommand& c) {
       stop(self, d);
       d.disabled = true;
       d.quarantined = false;
+      show(d);
       spdlog::info("device={} event=disabled by command", c.device);
       return ok_status();
     case Kind::enable:

@@ -87,6 +87,7 @@ void DeviceFsm::on_result(Process& self, Result<Response>& response) {
   context_.counters->readings += report.readings.size();
   schedule_->set_interval_factor(machine_->breaker().interval_factor());
   after_event(before, report.error);
+  if (!report.error && context_.activity) context_.activity->polled(config_->id, self.clock().now());
   if (!report.readings.empty() && context_.sink) {
     DeviceReadings out{config_->id, std::chrono::system_clock::time_point(
                                         std::chrono::milliseconds(report.readings.front().timestamp_ms)),

@@ -45,10 +45,19 @@ BatchWriter::BatchWriter(Database db, const StoreConfig& config)
 
 BatchWriter::~BatchWriter() { stop(); }
 
+void BatchWriter::wedge_for_test(bool wedged) {
+  {
+    std::lock_guard lock(mutex_);
+    wedged_ = wedged;
+  }
+  wake_.notify_one();
+}
+
 void BatchWriter::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    wedged_ = false;
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
@@ -202,6 +211,8 @@ void BatchWriter::on_failure(const Error& e) {
   count_error(e);
   std::lock_guard lock(mutex_);
   // Logged once per episode (and again only if the cause changes).
+  if (!unavailable_)
+    stats_.unavailable_since_ns = std::chrono::steady_clock::now().time_since_epoch().count();
   if (!unavailable_ || unavailable_->code != e.code)
     spdlog::error("storage: store unavailable, {} readings wait in memory (at most {}): {}",
                   queue_.size(), config_.queue_capacity, e.describe());
@@ -214,6 +225,7 @@ void BatchWriter::on_recovery() {
   spdlog::info("storage: {}: store available again ({} readings waiting)", config_.path,
                queue_.size());
   unavailable_.reset();
+  stats_.unavailable_since_ns = 0;
 }
 
 void BatchWriter::end_drop_episode() {
@@ -269,8 +281,10 @@ void BatchWriter::loop() {
     bool stopping = false;
     {
       std::unique_lock lock(mutex_);
+      while (wedged_) wake_.wait(lock);
       for (;;) {
         const auto now = std::chrono::steady_clock::now();
+        stats_.heartbeat_ns = now.time_since_epoch().count();
         stopping = stopping_;
         SteadyTime due = next_retention;
         if (!queue_.empty()) {
@@ -278,7 +292,7 @@ void BatchWriter::loop() {
           flush_at = std::max(flush_at, retry_at);
           due = std::min(due, flush_at);
         }
-        if (stopping || !tasks_.empty() || now >= due) break;
+        if (stopping || wedged_ || !tasks_.empty() || now >= due) break;
         wake_.wait_until(lock, due);
       }
       tasks.swap(tasks_);

@@ -83,4 +83,8 @@ Result<OutboxDepth> Reader::outbox_depth() {
   return OutboxDepth{q->int64(0), optional_int(*q, 1), q->int64(2) * q->int64(3)};
 }
 
+Result<std::int64_t> Reader::dead_letter_count() {
+  return conn_->scalar("SELECT count(*) FROM dead_letters", "counting dead letters");
+}
+
 }  // namespace edgepoll::storage

@@ -42,13 +42,22 @@ void StoreWriterProcess::describe(nlohmann::json& out) const {
   out["dropped"] = s.dropped.load();
 }
 
-ChildSpec storage_pool_child(StoreConfig config, std::shared_ptr<WriterHandle> handle) {
+ChildSpec storage_pool_child(StoreConfig config, std::shared_ptr<WriterHandle> handle,
+                             std::shared_ptr<ReaderPool> readers) {
   ChildFactory writer = [config, handle](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(std::make_shared<StoreWriterProcess>(config, handle));
   };
   // The writer thread flushes on stop: give it time to commit what it holds.
   ChildSpec writer_spec = worker_child("writer", writer, Restart::permanent, Shutdown::timeout(std::chrono::seconds(30)));
-  return supervisor_child("storage_pool", SupervisorSpec{{Strategy::one_for_one, 3, 30}, {writer_spec}});
+  SupervisorSpec pool{{Strategy::one_for_one, 3, 30}, {writer_spec}};
+  // After the writer: it creates and migrates the store the readers open.
+  for (std::size_t i = 1; i <= config.readers; ++i) {
+    ChildFactory reader = [config, readers](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+      return std::shared_ptr<Behaviour>(std::make_shared<ReaderProcess>(config, readers));
+    };
+    pool.children.push_back(worker_child("reader:" + std::to_string(i), reader));
+  }
+  return supervisor_child("storage_pool", pool);
 }
 
 }  // namespace edgepoll::storage

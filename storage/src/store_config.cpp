@@ -11,10 +11,10 @@
 namespace edgepoll::storage {
 namespace {
 
-constexpr std::array<std::string_view, 10> kKeys = {
+constexpr std::array<std::string_view, 11> kKeys = {
     "path",           "synchronous",      "batch_max_rows", "batch_max_delay_ms",
     "queue_capacity", "max_outbox_bytes", "max_outbox_age_s", "max_db_bytes",
-    "busy_timeout_ms", "readers"};
+    "busy_timeout_ms", "readers", "min_free_bytes"};
 
 Error wrong(std::string_view key, std::string_view expected) {
   return make_error("storage.config.invalid",
@@ -59,6 +59,7 @@ Result<StoreConfig> StoreConfig::parse(const toml::table& t) {
       integer(t, "max_db_bytes", c.max_db_bytes, 0),
       integer(t, "busy_timeout_ms", c.busy_timeout_ms, 0),
       integer(t, "readers", c.readers, 1),
+      integer(t, "min_free_bytes", c.min_free_bytes, 0),
   };
   for (auto& s : checks)
     if (!s) return s.take_error();

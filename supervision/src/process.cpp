@@ -80,8 +80,32 @@ void Process::send(const Pid& to, Message message) const {
   if (to) to.get()->deliver(std::move(message));
 }
 
+bool Process::handle_system_message(Message& message) {
+  if (std::any_cast<SysResume>(&message)) {
+    suspended_ = false;
+    std::deque<Message> held;
+    held.swap(suspended_held_);
+    for (auto& m : held) handle_message(m);
+    return true;
+  }
+  if (suspended_) {
+    suspended_held_.push_back(std::move(message));
+    return true;
+  }
+  if (std::any_cast<SysSuspend>(&message)) {
+    suspended_ = true;
+    return true;
+  }
+  if (auto* ping = std::any_cast<SysPing>(&message)) {
+    if (ping->pong) ping->pong();
+    return true;
+  }
+  return false;
+}
+
 void Process::handle_message(Message& message) {
   if (!alive()) return;
+  if (handle_system_message(message)) return;
   if (receive_filter_ && !receive_filter_(message)) {
     postponed_.push_back(std::move(message));
     return;
@@ -189,6 +213,7 @@ void Process::die(const ExitReason& reason, bool run_terminate) {
   for (TimerId t : timers_) runtime_.clock().cancel(t);
   timers_.clear();
   postponed_.clear();
+  suspended_held_.clear();
   receive_filter_ = nullptr;
   std::shared_ptr<Behaviour> doomed;
   {
@@ -205,6 +230,7 @@ void Process::teardown() {
   monitors_.clear();
   monitored_by_.clear();
   postponed_.clear();
+  suspended_held_.clear();
   receive_filter_ = nullptr;
   parent_ = Pid{};
   std::shared_ptr<Behaviour> doomed;

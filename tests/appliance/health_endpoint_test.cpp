@@ -10,7 +10,10 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "edgepoll/appliance/health_endpoint.hpp"
+#include "edgepoll/storage/database.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 #include "support/http_get.hpp"
 
@@ -33,19 +36,31 @@ struct Node {
   Node() : clock(io), runtime(io, clock, false), guard(io.get_executor()) {
     metrics = std::make_shared<Metrics>();
     runtime.add_observer(metrics->supervision_observer());
+    // A real store and writer, so that the storage check measures something.
+    char tmpl[] = "/tmp/edgepoll-health-XXXXXX";
+    dir = mkdtemp(tmpl);
+    store.path = (dir / "edgepoll.db").string();
+    auto db = storage::Database::open(store);
+    if (!db.ok()) throw std::runtime_error(db.error().describe());
+    writer->set(std::make_shared<storage::BatchWriter>(std::move(db.value()), store));
     thread = std::thread([this] { io.run(); });
   }
   ~Node() {
     guard.reset();
     io.stop();
     thread.join();
+    if (auto w = writer->get()) w->stop();
+    std::filesystem::remove_all(dir);
   }
   // root (one_for_one) over [health endpoint on a free port, an idle worker].
   std::pair<Pid, std::shared_ptr<HealthEndpoint>> start(std::vector<std::string> ready_requires) {
     HealthConfig config;
     config.port = 0;
-    config.ready_requires = std::move(ready_requires);
-    auto endpoint = std::make_shared<HealthEndpoint>(config, metrics);
+    config.readiness.ready_requires = std::move(ready_requires);
+    readiness = std::make_shared<Readiness>(
+        config.readiness,
+        ReadinessSources{writer, store.queue_capacity, nullptr, false, nullptr, nullptr, nullptr}, runtime);
+    auto endpoint = std::make_shared<HealthEndpoint>(config, metrics, readiness);
     ChildFactory idle = [](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
       return std::shared_ptr<Behaviour>(std::make_shared<Idle>());
     };
@@ -60,6 +75,10 @@ struct Node {
   Runtime runtime;
   asio::executor_work_guard<asio::io_context::executor_type> guard;
   std::shared_ptr<Metrics> metrics;
+  std::filesystem::path dir;
+  storage::StoreConfig store;
+  std::shared_ptr<storage::WriterHandle> writer = std::make_shared<storage::WriterHandle>();
+  std::shared_ptr<Readiness> readiness;
   std::thread thread;
 };
 
@@ -72,7 +91,9 @@ TEST(HealthEndpoint, ServesHealthReadyMetricsAndTree) {
   EXPECT_EQ(get(port, "/health").status, 200);
   auto ready = get(port, "/ready");
   EXPECT_EQ(ready.status, 503);  // nothing at root/edge/pollers in this tree
-  EXPECT_EQ(nlohmann::json::parse(ready.body)["not_running"][0], "root/edge/pollers");
+  const auto body = nlohmann::json::parse(ready.body);
+  EXPECT_EQ(body["checks"]["tree"]["not_running"][0], "root/edge/pollers");
+  EXPECT_TRUE(body["checks"]["storage"]["ok"].get<bool>()) << body.dump();
   auto tree = nlohmann::json::parse(get(port, "/tree").body);
   EXPECT_EQ(tree["strategy"], "one_for_one");
   EXPECT_EQ(tree["children"].size(), 2u);
@@ -89,10 +110,31 @@ TEST(HealthEndpoint, ServesHealthReadyMetricsAndTree) {
   stop_supervisor(node.runtime, root, ExitReason::shutdown());
 }
 
-TEST(HealthEndpoint, ReadyWhenTheWatchedPathRuns) {
+TEST(HealthEndpoint, ReadyWhenTheWatchedPathRunsAndTheWriterToo) {
   Node node;
   auto [root, endpoint] = node.start({"root/worker"});
-  EXPECT_EQ(get(endpoint->port(), "/ready").status, 200);
+  auto ready = get(endpoint->port(), "/ready");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  auto writer = node.writer->get();
+  node.writer->set(nullptr);  // storage restarting
+  ready = get(endpoint->port(), "/ready");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_FALSE(nlohmann::json::parse(ready.body)["checks"]["storage"]["ok"].get<bool>());
+  node.writer->set(writer);
+  stop_supervisor(node.runtime, root, ExitReason::shutdown());
+}
+
+TEST(HealthEndpoint, HealthIs503NamingAProcessWhoseMailboxStalls) {
+  Node node;
+  auto [root, endpoint] = node.start({"root/worker"});
+  EXPECT_EQ(get(endpoint->port(), "/health").status, 200);
+  const Pid worker = which_children(root)[1].pid;
+  node.runtime.send(worker, SysSuspend{});
+  auto health = get(endpoint->port(), "/health");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_EQ(nlohmann::json::parse(health.body)["not_answering"][0], "root/worker") << health.body;
+  node.runtime.send(worker, SysResume{});
+  EXPECT_EQ(get(endpoint->port(), "/health").status, 200);
   stop_supervisor(node.runtime, root, ExitReason::shutdown());
 }
 
@@ -100,7 +142,19 @@ TEST(HealthConfig, RejectsUnknownKeysNamingKeyAndLine) {
   auto table = toml::parse("address = \"127.0.0.1\"\nprot = 8080\n");
   auto c = HealthConfig::parse(table);
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().message, "[health] line 2: unknown key \"prot\" (expected one of: address, port, ready_requires)");
+  EXPECT_EQ(c.error().message, "[health] line 2: unknown key \"prot\" (expected one of: address, port, probe_timeout, ready_requires, "
+            "max_restarts, storage_error_max, queue_max_share, kafka_unacked_max, devices_min_share, devices_intervals)");
+}
+
+TEST(HealthConfig, ThresholdsParseAndBadOnesNameTheKeyAndLine) {
+  auto c = HealthConfig::parse(toml::parse("kafka_unacked_max = \"5s\"\ndevices_min_share = 0.5\nmax_restarts = 1\n"));
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ(c->readiness.kafka_unacked_max, std::chrono::seconds(5));
+  EXPECT_EQ(c->readiness.devices_min_share, 0.5);
+  EXPECT_EQ(c->readiness.max_restarts, 1u);
+  auto bad = HealthConfig::parse(toml::parse("port = 1\ndevices_min_share = 2\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "[health] line 2 key \"devices_min_share\": expected a number 0..1");
 }
 
 TEST(HealthConfig, RejectsABadPort) {

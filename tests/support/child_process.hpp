@@ -21,14 +21,21 @@ namespace edgepoll::testing {
 
 class ChildProcess {
  public:
-  ChildProcess(std::string path, std::vector<std::string> args) {
+  // `pipe_stdin`: the child reads what write_line() sends (else it inherits stdin).
+  ChildProcess(std::string path, std::vector<std::string> args, bool pipe_stdin = false) {
     int out[2];
-    if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+    int in[2] = {-1, -1};
+    if (pipe(out) != 0 || (pipe_stdin && pipe(in) != 0)) throw std::runtime_error("pipe failed");
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
       dup2(out[1], STDOUT_FILENO);
       dup2(out[1], STDERR_FILENO);
+      if (pipe_stdin) {
+        dup2(in[0], STDIN_FILENO);
+        close(in[0]);
+        close(in[1]);
+      }
       close(out[0]);
       close(out[1]);
       std::vector<char*> argv{path.data()};
@@ -38,6 +45,10 @@ class ChildProcess {
       _exit(127);
     }
     close(out[1]);
+    if (pipe_stdin) {
+      close(in[0]);
+      stdin_ = in[1];
+    }
     reader_ = std::thread([this, fd = out[0]] {
       FILE* f = fdopen(fd, "r");
       char buf[4096];
@@ -55,6 +66,7 @@ class ChildProcess {
     });
   }
   ~ChildProcess() {
+    if (stdin_ >= 0) close(stdin_);
     stop();
     if (reader_.joinable()) reader_.join();
   }
@@ -78,6 +90,11 @@ class ChildProcess {
         return std::nullopt;
       }
     }
+  }
+  // One line to the child's stdin (constructed with pipe_stdin); false when it is gone.
+  bool write_line(const std::string& line) {
+    const std::string l = line + "\n";
+    return stdin_ >= 0 && ::write(stdin_, l.data(), l.size()) == static_cast<ssize_t>(l.size());
   }
   std::vector<std::string> lines() const {
     std::lock_guard lock(mutex_);
@@ -107,6 +124,7 @@ class ChildProcess {
   void stop() {
     if (pid_ > 0) signal_and_wait(SIGTERM, std::chrono::seconds(10));
   }
+  pid_t pid() const { return pid_; }
   bool running() {
     int status = 0;
     return pid_ > 0 && waitpid(pid_, &status, WNOHANG) == 0;
@@ -114,6 +132,7 @@ class ChildProcess {
 
  private:
   pid_t pid_ = -1;
+  int stdin_ = -1;
   int exit_status_ = -1;
   std::thread reader_;
   mutable std::mutex mutex_;

@@ -1,7 +1,8 @@
 #pragma once
 // The health endpoint, a supervised worker under `health`:
-//   /health   200 while the event loop answers (liveness)
-//   /ready    200 when every watched subtree runs, 503 naming those that do not
+//   /health   200 when the root and its top-level children run and answer a
+//             message through their mailboxes within probe_timeout (liveness.hpp)
+//   /ready    200 when every readiness check passes, 503 naming those that fail (readiness.hpp)
 //   /metrics  Prometheus text
 //   /tree     the supervision tree as JSON (counts per supervisor, states)
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "edgepoll/appliance/http_server.hpp"
 #include "edgepoll/appliance/metrics.hpp"
+#include "edgepoll/appliance/readiness.hpp"
 #include "edgepoll/supervision/process.hpp"
 
 namespace edgepoll::appliance {
@@ -20,16 +22,18 @@ namespace edgepoll::appliance {
 struct HealthConfig {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8470;
-  // Paths of processes that must run for /ready (service discovery trusts it).
-  std::vector<std::string> ready_requires = {"root/edge/pollers"};
+  // /health's bound on a mailbox round trip (a 1 s probe leaves room for the HTTP part).
+  supervision::Duration probe_timeout = std::chrono::milliseconds(500);
+  ReadinessThresholds readiness;
 
   static Result<HealthConfig> parse(const toml::table& section);
 };
 
 class HealthEndpoint final : public supervision::Behaviour {
  public:
-  // `root_name`: registry name of the tree's root, for /tree and /ready.
-  HealthEndpoint(HealthConfig config, std::shared_ptr<Metrics> metrics, std::string root_name = "root");
+  // `root_name`: registry name of the tree's root, for /health and /tree.
+  HealthEndpoint(HealthConfig config, std::shared_ptr<Metrics> metrics, std::shared_ptr<const Readiness> readiness,
+                 std::string root_name = "root");
   supervision::InitResult init(supervision::Process& self) override;
   void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
   void describe(nlohmann::json& out) const override;
@@ -38,10 +42,11 @@ class HealthEndpoint final : public supervision::Behaviour {
   std::uint16_t port() const { return bound_port_.load(); }
 
  private:
-  HttpResponse serve(supervision::Runtime& runtime, const std::string& target) const;
+  void serve(supervision::Runtime& runtime, const std::string& target, HttpRespond respond) const;
 
   HealthConfig config_;
   std::shared_ptr<Metrics> metrics_;
+  std::shared_ptr<const Readiness> readiness_;
   std::string root_name_;
   std::unique_ptr<HttpServer> server_;
   std::atomic<std::uint16_t> bound_port_{0};

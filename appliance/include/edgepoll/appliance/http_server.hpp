@@ -21,10 +21,15 @@ struct HttpResponse {
 
 // Called on an io_context thread for every request; must not block.
 using HttpHandler = std::function<HttpResponse(const std::string& method, const std::string& target)>;
+// The same for an answer that comes later (after a round trip through the
+// runtime): `respond` may be called once, from any thread.
+using HttpRespond = std::function<void(HttpResponse)>;
+using AsyncHttpHandler = std::function<void(const std::string& method, const std::string& target, HttpRespond respond)>;
 
 class HttpServer {
  public:
   HttpServer(boost::asio::io_context& io, HttpHandler handler);
+  HttpServer(boost::asio::io_context& io, AsyncHttpHandler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

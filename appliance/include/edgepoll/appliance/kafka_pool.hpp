@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "edgepoll/appliance/heartbeats.hpp"
 #include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
 #include "edgepoll/supervision/child_spec.hpp"
@@ -34,6 +35,7 @@ struct ProducerCounters {
 
 supervision::ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer,
                                         kafka::KafkaConfig kafka, supervision::Runtime& runtime,
-                                        std::shared_ptr<ProducerCounters> counters);
+                                        std::shared_ptr<ProducerCounters> counters,
+                                        std::shared_ptr<Heartbeats> heartbeats);
 
 }  // namespace edgepoll::appliance

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "edgepoll/appliance/heartbeats.hpp"
+
 #include "edgepoll/supervision/process.hpp"
 
 namespace edgepoll::appliance {
@@ -25,7 +27,8 @@ struct Loop {
 
 class LoopThread {
  public:
-  explicit LoopThread(Loop loop);
+  // `heartbeat` (optional) is beaten on `clock` after every step and wait.
+  LoopThread(Loop loop, supervision::Clock& clock, std::shared_ptr<Heartbeat> heartbeat = nullptr);
   ~LoopThread();  // stop()
   void stop();
   std::optional<Error> failure() const;
@@ -34,6 +37,8 @@ class LoopThread {
  private:
   void run();
   Loop loop_;
+  supervision::Clock& clock_;
+  std::shared_ptr<Heartbeat> heartbeat_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
@@ -45,7 +50,10 @@ class LoopProcess final : public supervision::Behaviour {
  public:
   // `setup` builds the client in init (its error is the init error).
   using Setup = std::function<Result<Loop>(supervision::Process&)>;
-  explicit LoopProcess(Setup setup) : setup_(std::move(setup)) {}
+  // With `heartbeats`, the loop thread reports its progress there as `name`
+  // while the process lives (the watchdog watches it).
+  explicit LoopProcess(Setup setup, std::string name = {}, std::shared_ptr<Heartbeats> heartbeats = nullptr)
+      : setup_(std::move(setup)), name_(std::move(name)), heartbeats_(std::move(heartbeats)) {}
   supervision::InitResult init(supervision::Process& self) override;
   void handle(supervision::Process& self, supervision::Message& message) override;
   void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
@@ -54,6 +62,9 @@ class LoopProcess final : public supervision::Behaviour {
  private:
   struct Check {};
   Setup setup_;
+  std::string name_;
+  std::shared_ptr<Heartbeats> heartbeats_;
+  std::shared_ptr<Heartbeat> heartbeat_;
   std::unique_ptr<LoopThread> thread_;
 };
 

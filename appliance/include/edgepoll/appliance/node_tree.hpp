@@ -2,23 +2,27 @@
 // The node's supervision tree (../shared/DESIGN.md). This is the architecture:
 //
 // root  one_for_one
-// ├── prerequisites   worker: state dir writable, DB opens and passes its checks
+// ├── prerequisites   worker: state dir writable, free space, DB opens and passes its checks
 // ├── deps  one_for_one          (may vanish; the node keeps polling into buffers)
-// │   ├── storage_pool           writer (batched transactions)
-// │   └── kafka_pool             producer draining the outbox + command consumer ([kafka])
+// │   ├── storage_pool           writer (batched transactions), reader:1..N (queries)
+// │   ├── kafka_pool             producer draining the outbox + command consumer ([kafka])
+// │   └── metrics                samples the store through a reader, sets the node's gauges
 // ├── edge  rest_for_one         (pollers are meaningless without config)
 // │   ├── pollers                simple_one_for_one of TEMPORARY device subtrees
 // │   └── config_manager         restarts dead devices after jittered backoff
 // └── health  one_for_one        (right side: starts last, reports the truth)
 //     ├── http_endpoint          /health /ready /metrics /tree
-//     ├── watchdog               sd_notify READY / WATCHDOG / STOPPING
+//     ├── watchdog               sd_notify READY / WATCHDOG (from heartbeats) / STATUS / STOPPING
 //     └── registration           <prefix>/nodes/<id> in etcd while fit ([registration])
 #include <memory>
 
 #include "edgepoll/appliance/app_config.hpp"
 #include "edgepoll/appliance/config_status.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
+#include "edgepoll/appliance/heartbeats.hpp"
 #include "edgepoll/appliance/metrics.hpp"
+#include "edgepoll/appliance/metrics_worker.hpp"
+#include "edgepoll/appliance/readiness.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
 #include "edgepoll/appliance/registration.hpp"
 #include "edgepoll/appliance/registration_status.hpp"
@@ -41,6 +45,14 @@ struct NodeParts {
   // Filled by the registration worker when [registration] is configured; "disabled" otherwise.
   std::shared_ptr<RegistrationStatus> registration_status = std::make_shared<RegistrationStatus>();
   std::shared_ptr<RegistrationCounters> registration_counters = std::make_shared<RegistrationCounters>();
+  std::shared_ptr<storage::ReaderPool> readers = std::make_shared<storage::ReaderPool>();
+  std::shared_ptr<StorageSampleBoard> storage_sample = std::make_shared<StorageSampleBoard>();
+  std::shared_ptr<Heartbeats> heartbeats = std::make_shared<Heartbeats>();
+  NodeGauges node_gauges;  // registered in parts.metrics by make_node_parts
+  // Made by node_tree (it needs the runtime): /ready's checks, and the probe
+  // the registration worker and STATUS= use.
+  std::shared_ptr<Readiness> readiness;
+  ReadinessProbe readiness_probe;
 };
 
 // Makes the parts and registers their counters with parts.metrics.

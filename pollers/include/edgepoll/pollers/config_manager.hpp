@@ -95,6 +95,10 @@ class ConfigManager final : public supervision::Behaviour {
   void remove(supervision::Process& self, const std::string& id);
   void quarantine(supervision::Process& self, Device& device, const std::string& reason);
   Status command(supervision::Process& self, const DeviceCommand& command);
+  // Counts for describe().
+  void publish();
+  // The device's state for PollerContext::activity.
+  void show(const Device& device);
 
   std::vector<DeviceConfig> initial_;
   PollerContext context_;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "edgepoll/pollers/decoder.hpp"
+#include "edgepoll/pollers/device_activity.hpp"
 #include "edgepoll/pollers/http_fetcher.hpp"
 #include "edgepoll/pollers/modbus/modbus_transport.hpp"
 #include "edgepoll/supervision/clock.hpp"
@@ -71,6 +72,8 @@ struct PollerContext {
   ModbusTransport* modbus = nullptr;  // devices with protocol = "modbus"
   ReadingSink* sink = nullptr;
   std::shared_ptr<PollerCounters> counters = std::make_shared<PollerCounters>();
+  // Which devices exist and when each last polled well (readiness, gauges).
+  std::shared_ptr<DeviceActivity> activity = std::make_shared<DeviceActivity>();
   // Consecutive failed polls (transport) or undecodable bodies after which the
   // process gives up and lets its supervisor count a restart: a device that
   // keeps failing is quarantined by structure, not by special cases.

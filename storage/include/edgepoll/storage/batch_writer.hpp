@@ -49,6 +49,11 @@ struct WriterStats {
   std::atomic<std::uint64_t> errors_corrupt{0};
   std::atomic<std::uint64_t> errors_other{0};
   std::atomic<std::uint64_t> queued{0};  // readings waiting right now
+  // steady_clock nanoseconds when the writer thread last went round its loop
+  // (about once a second when idle): the watchdog pets systemd only while it moves.
+  std::atomic<std::int64_t> heartbeat_ns{0};
+  // steady_clock nanoseconds since the store has been unavailable; 0 when it is available.
+  std::atomic<std::int64_t> unavailable_since_ns{0};
 };
 
 class BatchWriter {
@@ -88,6 +93,10 @@ class BatchWriter {
   Status health() const;
   const WriterStats& stats() const { return stats_; }
 
+  // Test hook (EDGEPOLL_TEST_HOOKS only): while wedged the writer thread blocks
+  // as a thread stuck in a system call would, and stops its heartbeat.
+  void wedge_for_test(bool wedged);
+
   // Flushes what is queued (one attempt), fails the rest with storage.stopped,
   // answers queued operations, and joins the thread. Idempotent.
   void stop();
@@ -124,6 +133,7 @@ class BatchWriter {
   std::vector<Task> tasks_;
   bool stopping_ = false;
   bool finished_ = false;  // the thread has left its loop
+  bool wedged_ = false;    // test hook
   std::optional<Error> unavailable_;           // the current episode's error
   std::map<std::string, std::uint64_t> drop_episode_;  // device -> readings refused
   std::thread thread_;  // last: starts after everything above exists

@@ -38,6 +38,8 @@ class Reader {
   // Counts the outbox (a full scan of its rows: for /metrics every few seconds,
   // not per request).
   Result<OutboxDepth> outbox_depth();
+  // Rows of the dead_letters table (readings and commands).
+  Result<std::int64_t> dead_letter_count();
 
  private:
   explicit Reader(std::unique_ptr<Connection> c);

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "edgepoll/storage/batch_writer.hpp"
+#include "edgepoll/storage/reader_pool.hpp"
 #include "edgepoll/storage/store_config.hpp"
 #include "edgepoll/supervision/child_spec.hpp"
 
@@ -47,6 +48,9 @@ class StoreWriterProcess final : public supervision::Behaviour {
   std::shared_ptr<BatchWriter> writer_;
 };
 
-supervision::ChildSpec storage_pool_child(StoreConfig config, std::shared_ptr<WriterHandle> handle);
+// storage_pool (one_for_one): the writer, then `config.readers` readers
+// (reader:1 .. reader:N) serving queries through `readers`.
+supervision::ChildSpec storage_pool_child(StoreConfig config, std::shared_ptr<WriterHandle> handle,
+                                          std::shared_ptr<ReaderPool> readers);
 
 }  // namespace edgepoll::storage

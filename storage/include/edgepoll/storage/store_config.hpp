@@ -34,7 +34,10 @@ struct StoreConfig {
   // past it fail like a full disk, which is also how tests simulate one.
   std::uint64_t max_db_bytes = 0;
   std::uint32_t busy_timeout_ms = 2000;
-  std::size_t readers = 2;
+  std::size_t readers = 2;  // read-only connections serving /ready, /metrics and the CLI
+  // The prerequisites refuse to boot when the state directory's filesystem has
+  // less free space than this (0 = no floor).
+  std::uint64_t min_free_bytes = 64ull << 20;
 
   // Parses the [storage] table; unknown keys are refused by name.
   static Result<StoreConfig> parse(const toml::table& table);

@@ -4,6 +4,7 @@
 // (seed 000: a stray message nobody expected took a whole subsystem down).
 #include <any>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "edgepoll/supervision/exit_reason.hpp"
@@ -19,6 +20,17 @@ struct ExitSignal {
   Pid from;
   ExitReason reason;
 };
+
+// System messages (OTP's sys module), answered by the process itself and never
+// seen by its behaviour. SysPing's `pong` runs on the process's strand once the
+// mailbox reaches it: the liveness check measures that round trip. A process
+// suspended by SysSuspend holds every other message (pings too) until SysResume;
+// exit signals still reach it. Suspending is how a test stalls one mailbox.
+struct SysPing {
+  std::function<void()> pong;
+};
+struct SysSuspend {};
+struct SysResume {};
 
 // Delivered to a monitoring process when the watched one ends ({'DOWN', Ref, ...}).
 struct Down {

@@ -79,6 +79,8 @@ class Process final : public std::enable_shared_from_this<Process> {
   // Ends init: releases held work, or discards the process when init failed.
   void finish_init(bool started);
   void handle_message(Message& message);
+  // SysPing / SysSuspend / SysResume; true when `message` was one.
+  bool handle_system_message(Message& message);
   void dispatch_to_behaviour(Message& message);
   void after_callback();
   void die(const ExitReason& reason, bool run_terminate = true);
@@ -112,6 +114,8 @@ class Process final : public std::enable_shared_from_this<Process> {
   std::vector<TimerId> timers_;
   std::function<bool(const Message&)> receive_filter_;
   std::deque<Message> postponed_;
+  bool suspended_ = false;          // SysSuspend
+  std::deque<Message> suspended_held_;
   // Runtime's list of live processes (guarded by the runtime's mutex).
   Process* prev_live_ = nullptr;
   Process* next_live_ = nullptr;

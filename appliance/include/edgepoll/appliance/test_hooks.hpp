@@ -1,0 +1,38 @@
+#pragma once
+// Fault injection for the system tests, never for production: with
+// EDGEPOLL_TEST_HOOKS=<file> in the environment, SIGUSR1 makes the daemon read
+// that file and act on each line:
+//   wedge-writer | unwedge-writer   block / release the storage writer thread
+//   suspend <path> | resume <path>  stop / resume serving a process's mailbox
+// The package never sets it; a daemon started by systemd (INVOCATION_ID set)
+// refuses to boot with it, loudly.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "edgepoll/appliance/node_tree.hpp"
+#include "edgepoll/supervision/runtime.hpp"
+
+namespace edgepoll::appliance {
+
+class TestHooks {
+ public:
+  // None without EDGEPOLL_TEST_HOOKS; an error when it is set under systemd.
+  static Result<std::optional<std::string>> file_from_environment();
+  TestHooks(std::string file, boost::asio::io_context& io, supervision::Runtime& runtime, supervision::Pid root,
+            NodeParts& parts);
+
+ private:
+  void wait();
+  void run();
+  std::string file_;
+  supervision::Runtime& runtime_;
+  supervision::Pid root_;
+  NodeParts& parts_;
+  boost::asio::signal_set signals_;
+};
+
+}  // namespace edgepoll::appliance

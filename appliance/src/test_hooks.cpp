@@ -1,0 +1,62 @@
+#include "edgepoll/appliance/test_hooks.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "edgepoll/supervision/supervisor.hpp"
+
+namespace edgepoll::appliance {
+
+using namespace supervision;
+
+Result<std::optional<std::string>> TestHooks::file_from_environment() {
+  const char* file = std::getenv("EDGEPOLL_TEST_HOOKS");
+  if (file == nullptr || *file == '\0') return std::optional<std::string>();
+  if (std::getenv("INVOCATION_ID") != nullptr) {
+    return make_error("test_hooks.refused",
+                      "EDGEPOLL_TEST_HOOKS is set, but this daemon runs under systemd: fault injection is for tests only",
+                      false, "remove EDGEPOLL_TEST_HOOKS from the unit's environment");
+  }
+  return std::optional<std::string>(file);
+}
+
+TestHooks::TestHooks(std::string file, boost::asio::io_context& io, Runtime& runtime, Pid root, NodeParts& parts)
+    : file_(std::move(file)), runtime_(runtime), root_(std::move(root)), parts_(parts), signals_(io, SIGUSR1) {
+  spdlog::warn("TEST HOOKS ENABLED (EDGEPOLL_TEST_HOOKS={}): SIGUSR1 injects faults; never use this in production",
+               file_);
+  wait();
+}
+
+void TestHooks::wait() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    run();
+    wait();
+  });
+}
+
+void TestHooks::run() {
+  std::ifstream in(file_);
+  std::string verb, arg;
+  while (in >> verb) {
+    if (verb == "wedge-writer" || verb == "unwedge-writer") {
+      if (auto w = parts_.writer->get()) w->wedge_for_test(verb == "wedge-writer");
+      spdlog::warn("test hook: {}", verb);
+    } else if ((verb == "suspend" || verb == "resume") && in >> arg) {
+      const Pid pid = find_in_tree(root_, arg);
+      if (!pid) {
+        spdlog::error("test hook: no process {}", arg);
+        continue;
+      }
+      if (verb == "suspend") runtime_.send(pid, SysSuspend{});
+      else runtime_.send(pid, SysResume{});
+      spdlog::warn("test hook: {} {}", verb, arg);
+    } else {
+      spdlog::error("test hook: unknown line starting with '{}'", verb);
+    }
+  }
+}
+
+}  // namespace edgepoll::appliance
