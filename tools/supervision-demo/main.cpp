@@ -1,4 +1,4 @@
-// supervision-demo: the shape of edgepoll's tree (../shared/DESIGN.md) with
+// supervision-demo: the shape of edgepoll's tree (docs/architecture.md) with
 // placeholder workers, on the real clock. One device answers garbage and
 // crashes every poll: its own subtree restarts it three times, then gives up
 // and dies alone while the other devices keep polling. The log shows every

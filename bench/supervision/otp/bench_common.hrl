@@ -1,5 +1,5 @@
 %% Shared by the OTP benchmark escripts (included; escripts cannot share modules).
-%% Measured as ../../shared/PEERS.md asks: logger silenced (supervisor reports
+%% Measured fairly: logger silenced (supervisor reports
 %% would otherwise dominate), monotonic nanoseconds, figures printed as
 %% machine-readable `metric=value` lines.
 
