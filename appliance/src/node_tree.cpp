@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include "edgepoll/appliance/control_socket.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/subsystem_metrics.hpp"
@@ -111,6 +112,7 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
                        pollers::config_manager_child(config.devices, parts.poller_context, config.pollers.manager)}};
   SupervisorSpec health{{Strategy::one_for_one, 5, 30},
                         {worker_child("http_endpoint", make<HealthEndpoint>(config.health, parts.metrics)),
+                         worker_child("control_socket", make<ControlSocket>(config.control, parts.writer)),
                          worker_child("watchdog", make<Watchdog>())}};
   return SupervisorSpec{{Strategy::one_for_one, 3, 60},
                         {worker_child("prerequisites", make<Prerequisites>(config.storage), Restart::transient),

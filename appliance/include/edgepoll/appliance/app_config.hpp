@@ -7,12 +7,14 @@
 //   [storage]   -> storage::StoreConfig
 //   [health]    -> HealthConfig
 //   [kafka]     -> kafka::KafkaConfig (absent: readings stay in the outbox)
+//   [control]   -> ControlConfig (the operator's control socket)
 //   [pollers]   backoff_base = "10s", backoff_cap = "1h", max_consecutive_failures = 3
 //   [[device]]  -> pollers::DeviceConfig (one table per device)
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "edgepoll/appliance/control_config.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/node_config.hpp"
 #include "edgepoll/kafka/kafka_config.hpp"
@@ -34,6 +36,7 @@ struct AppConfig {
   storage::StoreConfig storage;
   std::optional<kafka::KafkaConfig> kafka;
   HealthConfig health;
+  ControlConfig control;
   PollersConfig pollers;
   std::vector<pollers::DeviceConfig> devices;
 
