@@ -5,7 +5,9 @@
 #include <iostream>
 #include <spdlog/spdlog.h>
 
+#include "edgepoll/appliance/logging.hpp"
 #include "edgepoll/appliance/node_tree.hpp"
+#include "edgepoll/version.hpp"
 
 using namespace edgepoll;
 using namespace edgepoll::supervision;
@@ -14,9 +16,16 @@ int main(int argc, char** argv) {
   CLI::App app{"edgepolld: resilient edge device polling appliance"};
   std::string config_path = "/etc/edgepoll/edgepoll.toml";
   bool check_only = false;
+  std::string log_format = "text";
+  app.set_version_flag("--version", std::string("edgepolld ") + kVersion);
   app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
   app.add_flag("--check-config", check_only, "validate the configuration and exit");
+  app.add_option("--log-format", log_format,
+                 "console log lines: text or json (under systemd the journal gets native entries either way)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  appliance::setup_logging(appliance::parse_log_format(log_format).value(), "edgepolld");
 
   auto config = appliance::AppConfig::load(config_path);
   if (!config.ok()) {

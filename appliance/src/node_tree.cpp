@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include "edgepoll/appliance/build_info.hpp"
 #include "edgepoll/appliance/control_socket.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
@@ -93,6 +94,7 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   parts.poller_context.transport = parts.transport.get();
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
+  register_build_info(*parts.metrics);
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
                               config.kafka ? parts.kafka_counters : nullptr});
