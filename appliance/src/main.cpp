@@ -5,6 +5,7 @@
 #include <iostream>
 #include <spdlog/spdlog.h>
 
+#include "edgepoll/appliance/config_check.hpp"
 #include "edgepoll/appliance/logging.hpp"
 #include "edgepoll/appliance/node_tree.hpp"
 #include "edgepoll/version.hpp"
@@ -27,14 +28,15 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   appliance::setup_logging(appliance::parse_log_format(log_format).value(), "edgepolld");
 
+  if (check_only) {
+    const auto check = appliance::check_config(config_path);
+    (check.ok ? std::cout : std::cerr) << (check.ok ? "" : "edgepolld: ") << check.report << "\n";
+    return check.ok ? 0 : 2;
+  }
   auto config = appliance::AppConfig::load(config_path);
   if (!config.ok()) {
     std::cerr << "edgepolld: " << config.error().describe() << "\n";
     return 2;
-  }
-  if (check_only) {
-    std::cout << config_path << ": ok (" << config->devices.size() << " devices)\n";
-    return 0;
   }
 
   boost::asio::io_context io;  // one event-loop thread: handlers never block
