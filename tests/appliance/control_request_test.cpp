@@ -1,0 +1,73 @@
+// The control socket's request parser: every refusal has its named error.
+#include "edgepoll/appliance/control_request.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace edgepoll::appliance {
+namespace {
+
+std::string code_of(std::string_view line) {
+  auto r = ControlRequest::parse(line);
+  return r.ok() ? "ok" : r.error().code;
+}
+
+TEST(ControlRequest, DeviceOperationsNameTheDevice) {
+  auto r = ControlRequest::parse(R"({"op": "device.poll_now", "device": "meter-7"})");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r->op, ControlOp::device_poll_now);
+  EXPECT_EQ(r->device, "meter-7");
+  EXPECT_EQ(ControlRequest::parse(R"({"op": "device.enable", "device": "a"})")->op, ControlOp::device_enable);
+  EXPECT_EQ(ControlRequest::parse(R"({"op": "device.disable", "device": "a"})")->op, ControlOp::device_disable);
+}
+
+TEST(ControlRequest, DeadLetterOperationsTakeAKeyOrAll) {
+  auto one = ControlRequest::parse(R"({"op": "dlq.replay", "key": "12"})");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->key, "12");
+  EXPECT_FALSE(one->all);
+  auto all = ControlRequest::parse(R"({"op": "dlq.drop", "all": true, "reason": "sensor replaced"})");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->all);
+  EXPECT_EQ(all->reason, "sensor replaced");
+}
+
+TEST(ControlRequest, BytesThatAreNotAJsonObjectAreMalformed) {
+  EXPECT_EQ(code_of("garbage"), "control.malformed");
+  EXPECT_EQ(code_of(""), "control.malformed");
+  EXPECT_EQ(code_of("[1, 2]"), "control.malformed");
+  EXPECT_EQ(code_of("{\"op\": \"device.enable\""), "control.malformed");
+  EXPECT_EQ(code_of(std::string("{\"op\":\"\xff\xfe\"}")), "control.malformed");  // not UTF-8
+}
+
+TEST(ControlRequest, UnknownOperationsAndFieldsAreRefusedByName) {
+  EXPECT_EQ(code_of(R"({"op": "device.remove", "device": "a"})"), "control.unknown_op");
+  EXPECT_EQ(code_of(R"({"device": "a"})"), "control.missing_field");
+  auto r = ControlRequest::parse(R"({"op": "device.enable", "device": "a", "force": true})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "control.unknown_field");
+  EXPECT_NE(r.error().message.find("\"force\""), std::string::npos);
+  // A field of another operation is unknown here too.
+  EXPECT_EQ(code_of(R"({"op": "dlq.replay", "key": "1", "reason": "x"})"), "control.unknown_field");
+}
+
+TEST(ControlRequest, MissingAndMistypedFieldsAreNamed) {
+  EXPECT_EQ(code_of(R"({"op": "device.enable"})"), "control.missing_field");
+  EXPECT_EQ(code_of(R"({"op": "device.enable", "device": 7})"), "control.type");
+  EXPECT_EQ(code_of(R"({"op": "device.enable", "device": ""})"), "control.type");
+  EXPECT_EQ(code_of(R"({"op": "dlq.replay"})"), "control.missing_field");
+  EXPECT_EQ(code_of(R"({"op": "dlq.replay", "all": false})"), "control.type");
+  EXPECT_EQ(code_of(R"({"op": "dlq.replay", "all": true, "key": "1"})"), "control.type");
+  EXPECT_EQ(code_of(R"({"op": "dlq.drop", "key": "1"})"), "control.missing_field");
+}
+
+TEST(ControlRequest, AnErrorAnswerCarriesCodeMessageAndHint) {
+  const auto a = control_error(make_error("control.unknown_op", "unknown op", false, "see the list"));
+  EXPECT_EQ(a["ok"], false);
+  EXPECT_EQ(a["error"]["code"], "control.unknown_op");
+  EXPECT_EQ(a["error"]["hint"], "see the list");
+  EXPECT_EQ(control_ok()["ok"], true);
+}
+
+}  // namespace
+}  // namespace edgepoll::appliance
