@@ -1,6 +1,8 @@
 // The control socket's request parser: every refusal has its named error.
 #include "edgepoll/appliance/control_request.hpp"
 
+#include "edgepoll/appliance/app_config.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -67,6 +69,35 @@ TEST(ControlRequest, AnErrorAnswerCarriesCodeMessageAndHint) {
   EXPECT_EQ(a["error"]["code"], "control.unknown_op");
   EXPECT_EQ(a["error"]["hint"], "see the list");
   EXPECT_EQ(control_ok()["ok"], true);
+}
+
+}  // namespace
+}  // namespace edgepoll::appliance
+
+namespace edgepoll::appliance {
+namespace {
+
+TEST(ControlConfig, DefaultsAreTheRuntimeDirectoryAndTheEdgepollGroup) {
+  auto c = AppConfig::parse("[storage]\npath = \"/tmp/x.db\"\n", "e.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->control.socket, "/run/edgepoll/control.sock");
+  EXPECT_EQ(c->control.group, "edgepoll");
+  EXPECT_EQ(c->control.max_request_bytes, 4096u);
+}
+
+TEST(ControlConfig, BadKeysAndValuesNameTheFileLineAndKey) {
+  auto unknown = AppConfig::parse("[control]\nsocket = \"/tmp/c.sock\"\nmode = 438\n", "e.toml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message,
+            "e.toml: [control] line 3: unknown key \"mode\" (expected one of: socket, group, max_request_bytes)");
+  auto relative = AppConfig::parse("[control]\nsocket = \"control.sock\"\n", "e.toml");
+  ASSERT_FALSE(relative.ok());
+  EXPECT_NE(relative.error().message.find("[control] socket (line 2): expected an absolute path"), std::string::npos);
+  auto too_long = AppConfig::parse("[control]\nsocket = \"/" + std::string(120, 'a') + "\"\n", "e.toml");
+  EXPECT_FALSE(too_long.ok());
+  auto tiny = AppConfig::parse("[control]\nmax_request_bytes = 10\n", "e.toml");
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.error().message.find("expected an integer 256..1048576"), std::string::npos);
 }
 
 }  // namespace
