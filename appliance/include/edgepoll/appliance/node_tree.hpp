@@ -19,6 +19,7 @@
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
+#include "edgepoll/appliance/registration_status.hpp"
 #include "edgepoll/pollers/poller_context.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
@@ -34,6 +35,8 @@ struct NodeParts {
   pollers::PollerContext poller_context;
   std::shared_ptr<ProducerCounters> kafka_counters = std::make_shared<ProducerCounters>();
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
+  // Filled by the registration worker when [registration] is configured; "disabled" otherwise.
+  std::shared_ptr<RegistrationStatus> registration_status = std::make_shared<RegistrationStatus>();
 };
 
 // Makes the parts and registers their counters with parts.metrics.
