@@ -92,10 +92,11 @@ int run_status(const Context& c) {
     for (const auto& child : kafka->value("children", nlohmann::json::array()))
       status["kafka"][child.value("id", "?")] = own_fields(child);
   }
-  // Registration (service discovery) shows up once the tree has it.
-  nlohmann::json registration;
+  // Registration (service discovery): what /ready says of it, else its
+  // process in the tree when there is one.
+  nlohmann::json registration = ready->value("registration", nlohmann::json());
   std::function<void(const nlohmann::json&)> look = [&](const nlohmann::json& n) {
-    if (n.value("id", "") == "registration") registration = own_fields(n);
+    if (registration.is_null() && n.value("id", "") == "registration") registration = own_fields(n);
     for (const auto& ch : n.value("children", nlohmann::json::array())) look(ch);
   };
   look(tree.value());
@@ -108,7 +109,16 @@ int run_status(const Context& c) {
   std::cout << "edgepolld " << (status["version"].get<std::string>().empty() ? "?" : status["version"].get<std::string>())
             << ": " << (is_ready ? "ready" : "NOT READY") << "\n";
   for (const auto& [k, v] : ready->items()) {
-    if (k == "ready") continue;
+    if (k == "ready" || k == "registration") continue;
+    if (k == "checks" && v.is_object()) {  // {"name": {"ok": bool, measurements...}}
+      for (const auto& [name, check] : v.items()) {
+        nlohmann::json values = check;
+        values.erase("ok");
+        std::cout << "  check " << name << ": " << (check.value("ok", false) ? "ok" : "FAILING") << " "
+                  << values.dump() << "\n";
+      }
+      continue;
+    }
     std::cout << "  " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
   }
   std::string states;
@@ -132,8 +142,15 @@ int run_status(const Context& c) {
       std::cout << "\n";
     }
   }
-  if (registration.is_null()) std::cout << "registration: not part of this daemon's tree\n";
-  else std::cout << "registration: " << registration.dump() << "\n";
+  if (registration.is_null()) std::cout << "registration: not reported (neither /ready nor /tree has it)\n";
+  else if (registration.contains("state")) {
+    std::cout << "registration: " << registration["state"].get<std::string>();
+    if (registration.contains("key")) std::cout << " " << registration["key"].get<std::string>();
+    if (registration.contains("reason")) std::cout << " (" << registration["reason"].get<std::string>() << ")";
+    std::cout << "\n";
+  } else {
+    std::cout << "registration: " << registration.dump() << "\n";
+  }
   return is_ready ? kExitOk : kExitNotOk;
 }
 
