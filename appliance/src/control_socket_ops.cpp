@@ -44,12 +44,8 @@ ControlAnswer answer_once(boost::asio::io_context& io, ControlAnswer answer) {
 
 nlohmann::json describe_letter(const storage::DeadLetter& d) {
   return {{"id", d.id},
-          {"source", d.source == storage::DeadLetterSource::command ? "command" : "reading"},
+          {"source", storage::to_string(d.source)},
           {"key", d.record_key}};
-}
-
-const char* source_name(const storage::DeadLetter& d) {
-  return d.source == storage::DeadLetterSource::command ? "command" : "reading";
 }
 
 Error writer_down() {
@@ -93,7 +89,7 @@ void drop_one(std::shared_ptr<storage::BatchWriter> writer, const storage::DeadL
               const std::string& reason, Done done) {
   writer->drop_dead_letter(std::to_string(letter.id), [reason, done](Result<storage::DeadLetter> r) {
     if (!r.ok()) return done(r.take_error());
-    spdlog::warn("dlq event=dropped id={} source={} key={} reason=\"{}\" error=\"{}\"", r->id, source_name(*r),
+    spdlog::warn("dlq event=dropped id={} source={} key={} reason=\"{}\" error=\"{}\"", r->id, storage::to_string(r->source),
                  r->record_key, reason, r->reason);
     done(ok_status());
   });

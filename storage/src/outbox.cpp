@@ -185,7 +185,7 @@ Status Outbox::add_dead_letter(DeadLetterSource source, std::string_view key,
   const bool own_txn = sqlite3_get_autocommit(db_.connection().get()) != 0;
   auto insert = [&]() -> Status {
     auto& q = st_->dead_letter.reset()
-                  .bind_text(1, source == DeadLetterSource::reading ? "reading" : "command")
+                  .bind_text(1, to_string(source))
                   .bind_text(2, key)
                   .bind_blob(3, record)
                   .bind_text(4, reason)

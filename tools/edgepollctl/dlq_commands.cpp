@@ -14,10 +14,6 @@ namespace edgepoll::ctl {
 
 namespace {
 
-const char* source_name(const storage::DeadLetter& d) {
-  return d.source == storage::DeadLetterSource::command ? "command" : "reading";
-}
-
 // The record as text when it is printable UTF-8-ish, else as escaped bytes.
 std::string printable(const std::string& bytes) {
   std::string out;
@@ -29,7 +25,7 @@ std::string printable(const std::string& bytes) {
 }
 
 nlohmann::json to_json(const storage::DeadLetter& d, bool with_record) {
-  nlohmann::json j = {{"id", d.id},           {"source", source_name(d)},
+  nlohmann::json j = {{"id", d.id},           {"source", storage::to_string(d.source)},
                       {"key", d.record_key},  {"reason", d.reason},
                       {"first_seen", utc_time(d.first_seen_ms)}, {"last_seen", utc_time(d.last_seen_ms)},
                       {"count", d.count}};
@@ -65,7 +61,7 @@ int run_dlq_list(const Context& c, const std::string& source, const std::string&
     if (page->empty()) break;
     after = page->back().id;
     for (auto& d : page.value()) {
-      if (!source.empty() && source != source_name(d)) continue;
+      if (!source.empty() && source != storage::to_string(d.source)) continue;
       if (since_ms && d.last_seen_ms < *since_ms) continue;
       shown.push_back(std::move(d));
     }
@@ -78,7 +74,7 @@ int run_dlq_list(const Context& c, const std::string& source, const std::string&
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& d : shown) {
-    rows.push_back({std::to_string(d.id), source_name(d), d.record_key, std::to_string(d.count),
+    rows.push_back({std::to_string(d.id), storage::to_string(d.source), d.record_key, std::to_string(d.count),
                     utc_time(d.first_seen_ms), utc_time(d.last_seen_ms), d.reason});
   }
   print_table({"ID", "SOURCE", "KEY", "COUNT", "FIRST SEEN", "LAST SEEN", "REASON"}, rows);
