@@ -417,3 +417,42 @@ TEST(EdgepollctlLogs, JsonLogLinesCarryTheFields) {
 
 }  // namespace
 }  // namespace edgepoll
+
+namespace edgepoll {
+namespace {
+
+// Without its directory the socket is retried; the node runs on meanwhile and
+// /tree says why the socket is missing.
+TEST(EdgepollctlSocket, AMissingRuntimeDirectoryIsRetriedWhileTheNodeRuns) {
+  TempDir dir;
+  const fs::path runtime = dir.path / "run";
+  {
+    std::ofstream out(dir.path / "e.toml");
+    out << "[storage]\npath = \"" << (dir.path / "s.db").string() << "\"\n[health]\nport = 0\n[control]\nsocket = \""
+        << (runtime / "control.sock").string() << "\"\n";
+  }
+  ChildProcess daemon(EDGEPOLL_BIN, {"--config", (dir.path / "e.toml").string()});
+  ASSERT_TRUE(daemon.wait_for_line([](const std::string& l) { return l.find("control event=not_listening") != std::string::npos; }, 20s));
+  static const std::regex re("listening on http://127\\.0\\.0\\.1:(\\d+)/");
+  std::smatch m;
+  auto line = daemon.wait_for_line([&](const std::string& l) { return std::regex_search(l, m, re); }, 20s);
+  ASSERT_TRUE(line);
+  std::regex_search(*line, m, re);
+  const auto port = static_cast<unsigned short>(std::stoi(m[1]));
+  auto control_node = [&] {
+    auto tree = nlohmann::json::parse(http_get("127.0.0.1", port, "/tree").body, nullptr, false);
+    for (const auto& group : tree.value("children", nlohmann::json::array()))
+      for (const auto& c : group.value("children", nlohmann::json::array()))
+        if (c.value("id", "") == "control_socket") return c;
+    return nlohmann::json();
+  };
+  EXPECT_EQ(control_node()["listening"], false);
+  EXPECT_NE(control_node().value("error", "").find("control.socket"), std::string::npos);
+  EXPECT_EQ(http_get("127.0.0.1", port, "/health").status, 200);
+  fs::create_directory(runtime);
+  EXPECT_TRUE(eventually([&] { return control_node().value("listening", false); }, 15s));
+  EXPECT_TRUE(fs::is_socket(runtime / "control.sock"));
+}
+
+}  // namespace
+}  // namespace edgepoll
