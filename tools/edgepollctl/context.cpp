@@ -1,6 +1,7 @@
 #include "context.hpp"
 
 #include <filesystem>
+#include <iostream>
 
 #include "control_client.hpp"
 #include "http_client.hpp"
@@ -37,9 +38,16 @@ Result<Context> Context::resolve(const GlobalOptions& o) {
   std::error_code ec;
   if (o.config_given || std::filesystem::exists(o.config, ec)) {
     auto config = appliance::AppConfig::load(o.config);
-    if (!config.ok()) return config.take_error();
-    c.config_ = std::move(config.value());
-    c.config_loaded_ = true;
+    if (config.ok()) {
+      c.config_ = std::move(config.value());
+      c.config_loaded_ = true;
+    } else if (o.config_given) {
+      return config.take_error();
+    } else {
+      // The default file may be unreadable to this operator: the defaults
+      // (or --health / --socket) still reach the daemon.
+      std::cerr << "edgepollctl: warning: using the defaults: " << config.error().describe() << "\n";
+    }
   }
   if (!o.health_url.empty()) {
     auto hp = parse_health_url(o.health_url);
