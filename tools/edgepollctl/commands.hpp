@@ -13,7 +13,7 @@ namespace edgepoll::ctl {
 // One device as edgepollctl shows it, from /tree, the config and device_state.
 struct DeviceRow {
   std::string id;
-  std::string protocol = "-";           // the URL scheme of its config
+  std::string protocol = "-";           // modbus, or the URL scheme of an HTTP device
   std::string state = "unknown";        // polling / degraded / backoff / connecting / quarantined / disabled / stopped
   std::optional<std::int64_t> last_good_poll_ms;
   std::optional<std::int64_t> consecutive_failures;

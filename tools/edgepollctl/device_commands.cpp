@@ -35,7 +35,8 @@ std::vector<DeviceRow> collect_devices(const Context& c, const nlohmann::json& t
   };
   for (const auto& d : c.config().devices) {
     auto& r = row(d.id);
-    r.protocol = d.url.substr(0, d.url.find("://"));
+    r.protocol = d.protocol == pollers::Protocol::http ? d.url.substr(0, d.url.find("://"))
+                                                       : std::string(pollers::protocol_name(d.protocol));
     r.source = c.config().source;
     r.state = "stopped";
   }

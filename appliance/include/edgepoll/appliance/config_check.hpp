@@ -7,7 +7,7 @@ namespace edgepoll::appliance {
 
 struct ConfigCheck {
   bool ok = false;
-  std::string report;  // "PATH: ok (N devices)" or the error naming file, line and key
+  std::string report;  // "PATH: ok (N devices)" and each Modbus device's request plan, or the error naming file, line and key
 };
 
 ConfigCheck check_config(const std::string& path);
