@@ -8,6 +8,7 @@
 //   [health]    -> HealthConfig
 //   [kafka]     -> kafka::KafkaConfig (absent: readings stay in the outbox)
 //   [control]   -> ControlConfig (the operator's control socket)
+//   [registration] -> RegistrationConfig (absent: no registration worker)
 //   [pollers]   backoff_base = "10s", backoff_cap = "1h", max_consecutive_failures = 3
 //   [[device]]  -> pollers::DeviceConfig (one table per device)
 #include <optional>
@@ -17,6 +18,7 @@
 #include "edgepoll/appliance/control_config.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/node_config.hpp"
+#include "edgepoll/appliance/registration_config.hpp"
 #include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/pollers/config_manager.hpp"
 #include "edgepoll/pollers/device_config.hpp"
@@ -37,6 +39,7 @@ struct AppConfig {
   std::optional<kafka::KafkaConfig> kafka;
   HealthConfig health;
   ControlConfig control;
+  std::optional<RegistrationConfig> registration;
   PollersConfig pollers;
   std::vector<pollers::DeviceConfig> devices;
 
