@@ -60,7 +60,12 @@ Result<toml::table> json_to_toml(const nlohmann::json& object) {
 ConfigManagerCommands::ConfigManagerCommands(Runtime& runtime, std::string root_name)
     : runtime_(runtime), root_name_(std::move(root_name)) {}
 
-Status ConfigManagerCommands::apply(const kafka::Command& c) {
+Pid config_manager_pid(Runtime& runtime, const std::string& root_name) {
+  const auto root = runtime.registry().whereis(root_name);
+  return root ? find_in_tree(*root, root->path() + "/edge/config_manager") : Pid{};
+}
+
+Result<pollers::DeviceCommand> to_device_command(const kafka::Command& c) {
   using kafka::CommandType;
   using Kind = pollers::DeviceCommand::Kind;
   pollers::DeviceCommand cmd;
@@ -91,8 +96,14 @@ Status ConfigManagerCommands::apply(const kafka::Command& c) {
       break;
     }
   }
-  const auto root = runtime_.registry().whereis(root_name_);
-  const Pid manager = root ? find_in_tree(*root, root->path() + "/edge/config_manager") : Pid{};
+  return cmd;
+}
+
+Status ConfigManagerCommands::apply(const kafka::Command& c) {
+  auto converted = to_device_command(c);
+  if (!converted.ok()) return converted.take_error();
+  pollers::DeviceCommand cmd = std::move(converted.value());
+  const Pid manager = config_manager_pid(runtime_, root_name_);
   if (!manager) return make_error("command.unavailable", "the config manager is not running", /*retryable=*/true);
   auto promise = std::make_shared<std::promise<Status>>();
   auto answer = promise->get_future();

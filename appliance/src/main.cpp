@@ -5,46 +5,40 @@
 #include <iostream>
 #include <spdlog/spdlog.h>
 
+#include "edgepoll/appliance/config_check.hpp"
+#include "edgepoll/appliance/logging.hpp"
 #include "edgepoll/appliance/node_tree.hpp"
-#include "edgepoll/appliance/prerequisites.hpp"
 #include "edgepoll/appliance/test_hooks.hpp"
 #include "edgepoll/appliance/watchdog.hpp"
-#include "edgepoll/pollers/modbus/request_plan.hpp"
+#include "edgepoll/version.hpp"
 
 using namespace edgepoll;
 using namespace edgepoll::supervision;
-
-namespace {
-// What each Modbus device will send per poll, so that an operator sees merges
-// and gaps before the devices do.
-void print_request_plans(const std::vector<pollers::DeviceConfig>& devices, std::ostream& out) {
-  for (const auto& d : devices) {
-    if (!d.modbus) continue;
-    const auto plan = pollers::plan_requests(*d.modbus);
-    out << "device " << d.id << " (modbus " << d.modbus->gateway() << " unit " << int{d.modbus->unit_id} << "): "
-        << plan.size() << (plan.size() == 1 ? " request" : " requests") << " per poll\n";
-    for (const auto& line : pollers::describe_plan(plan, *d.modbus)) out << "  " << line << "\n";
-  }
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"edgepolld: resilient edge device polling appliance"};
   std::string config_path = "/etc/edgepoll/edgepoll.toml";
   bool check_only = false;
+  std::string log_format = "text";
+  app.set_version_flag("--version", std::string("edgepolld ") + kVersion);
   app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
   app.add_flag("--check-config", check_only, "validate the configuration and exit");
+  app.add_option("--log-format", log_format,
+                 "console log lines: text or json (under systemd the journal gets native entries either way)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  appliance::setup_logging(appliance::parse_log_format(log_format).value(), "edgepolld");
 
+  if (check_only) {
+    const auto check = appliance::check_config(config_path);
+    (check.ok ? std::cout : std::cerr) << (check.ok ? "" : "edgepolld: ") << check.report << "\n";
+    return check.ok ? 0 : 2;
+  }
   auto config = appliance::AppConfig::load(config_path);
   if (!config.ok()) {
     std::cerr << "edgepolld: " << config.error().describe() << "\n";
     return 2;
-  }
-  if (check_only) {
-    std::cout << config_path << ": ok (" << config->devices.size() << " devices)\n";
-    print_request_plans(config->devices, std::cout);
-    return appliance::report_prerequisites(std::cout, config->storage) ? 0 : 1;
   }
   auto hooks_file = appliance::TestHooks::file_from_environment();
   if (!hooks_file.ok()) {

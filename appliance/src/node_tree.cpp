@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgepoll/appliance/build_info.hpp"
+#include "edgepoll/appliance/control_socket.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics_worker.hpp"
@@ -60,6 +62,7 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   parts.poller_context.modbus = modbus.get();
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
+  register_build_info(*parts.metrics);
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
                               config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats()});
@@ -95,7 +98,8 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
   SupervisorSpec health{
       {Strategy::one_for_one, 5, 30},
       {worker_child("http_endpoint",
-                    make<HealthEndpoint>(config.health, parts.metrics, std::shared_ptr<const Readiness>(parts.readiness)))}};
+                    make<HealthEndpoint>(config.health, parts.metrics, std::shared_ptr<const Readiness>(parts.readiness))),
+       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer))}};
   if (config.registration)
     health.children.push_back(registration_child(*config.registration, registration_sources(config, parts, runtime)));
   health.children.push_back(

@@ -152,13 +152,18 @@ void ConfigManager::show(const Device& d) {
 
 void ConfigManager::publish() {
   std::size_t running = 0, quarantined = 0;
+  std::vector<std::string> quarantined_ids, disabled_ids;
   for (const auto& [id, d] : devices_) {
     running += d.pid ? 1 : 0;
     quarantined += d.quarantined ? 1 : 0;
+    if (d.quarantined) quarantined_ids.push_back(id);
+    if (d.disabled) disabled_ids.push_back(id);
   }
   std::lock_guard lock(describe_mutex_);
   running_ = running;
   quarantined_ = quarantined;
+  quarantined_ids_ = std::move(quarantined_ids);
+  disabled_ids_ = std::move(disabled_ids);
 }
 
 Status ConfigManager::command(Process& self, const DeviceCommand& c) {
@@ -214,6 +219,10 @@ void ConfigManager::describe(nlohmann::json& out) const {
   std::lock_guard lock(describe_mutex_);
   out["devices_running"] = running_;
   out["devices_quarantined"] = quarantined_;
+  // By name: these are the few an operator looks for (edgepollctl devices);
+  // running devices are in the pollers subtree already.
+  out["quarantined"] = quarantined_ids_;
+  out["disabled"] = disabled_ids_;
 }
 
 }  // namespace edgepoll::pollers

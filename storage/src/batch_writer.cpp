@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "dead_letters.hpp"
 #include "edgepoll/supervision/backoff.hpp"
 
 namespace edgepoll::storage {
@@ -129,7 +130,8 @@ void BatchWriter::run_op(Op op, Callback<T> done) {
     Result<T> r = op(outbox_);
     if (!r) {
       const auto& code = r.error().code;
-      if (code != "storage.not_found") count_error(r.error());
+      // An operator naming a missing or wrong dead letter is no store error.
+      if (code != "storage.not_found" && code.rfind("dlq.", 0) != 0) count_error(r.error());
     }
     deliver(done, std::move(r));
   });
@@ -161,6 +163,27 @@ void BatchWriter::add_dead_letter(DeadLetterSource source, std::string key, std:
                                   std::string reason, Callback<Ok> done) {
   run_op<Ok>([=](Outbox& o) { return o.add_dead_letter(source, key, record, reason, supervision::wall_clock_ms()); },
              std::move(done));
+}
+void BatchWriter::find_dead_letter(std::string key, Callback<std::optional<DeadLetter>> done) {
+  run_op<std::optional<DeadLetter>>([this, key = std::move(key)](Outbox&) {
+    return storage::find_dead_letter(db_.connection(), key);
+  }, std::move(done));
+}
+void BatchWriter::list_dead_letters(std::size_t limit, std::int64_t after_id,
+                                    Callback<std::vector<DeadLetter>> done) {
+  run_op<std::vector<DeadLetter>>([this, limit, after_id](Outbox&) {
+    return storage::list_dead_letters(db_.connection(), limit, after_id);
+  }, std::move(done));
+}
+void BatchWriter::replay_dead_reading(std::string key, Callback<DeadLetter> done) {
+  run_op<DeadLetter>([this, key = std::move(key)](Outbox&) {
+    return storage::replay_dead_reading(db_.connection(), key);
+  }, std::move(done));
+}
+void BatchWriter::drop_dead_letter(std::string key, Callback<DeadLetter> done) {
+  run_op<DeadLetter>([this, key = std::move(key)](Outbox&) {
+    return storage::drop_dead_letter(db_.connection(), key);
+  }, std::move(done));
 }
 void BatchWriter::update_device_health(std::string device_id,
                                        std::optional<std::int64_t> last_good_ms,

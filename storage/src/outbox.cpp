@@ -20,23 +20,6 @@ namespace {
 
 Result<Statement> prep(const Connection& c, const char* sql) { return c.prepare(sql); }
 
-// BEGIN IMMEDIATE ... COMMIT around `body`; rolls back on any failure so that a
-// failed batch leaves neither rows nor sequence numbers behind.
-template <class Body>
-Status transaction(Connection& c, std::string_view what, Body&& body) {
-  if (auto s = c.exec("BEGIN IMMEDIATE", fmt::format("starting a transaction ({})", what)); !s)
-    return s;
-  if (Status s = body(); !s) {
-    c.rollback_if_open();
-    return s;
-  }
-  if (auto s = c.exec("COMMIT", fmt::format("committing ({})", what)); !s) {
-    c.rollback_if_open();
-    return s;
-  }
-  return ok_status();
-}
-
 // Sorted, distinct ids as [first, last] runs of consecutive ids: a batch the
 // producer fetched is usually one run, so it costs one statement, not one per row.
 std::vector<std::pair<std::int64_t, std::int64_t>> id_ranges(std::span<const std::int64_t> ids) {
@@ -202,7 +185,7 @@ Status Outbox::add_dead_letter(DeadLetterSource source, std::string_view key,
   const bool own_txn = sqlite3_get_autocommit(db_.connection().get()) != 0;
   auto insert = [&]() -> Status {
     auto& q = st_->dead_letter.reset()
-                  .bind_text(1, source == DeadLetterSource::reading ? "reading" : "command")
+                  .bind_text(1, to_string(source))
                   .bind_text(2, key)
                   .bind_blob(3, record)
                   .bind_text(4, reason)

@@ -1,5 +1,6 @@
 #include "edgepoll/storage/reader.hpp"
 
+#include "dead_letters.hpp"
 #include "sqlite.hpp"
 
 namespace edgepoll::storage {
@@ -44,17 +45,10 @@ Reader& Reader::operator=(Reader&&) noexcept = default;
 Reader::~Reader() = default;
 
 Result<std::vector<DeadLetter>> Reader::dead_letters(std::size_t limit, std::int64_t after_id) {
-  auto q = conn_->prepare(
-      "SELECT id, source, record_key, record, reason, first_seen_ms, last_seen_ms, count "
-      "FROM dead_letters WHERE id > ?1 ORDER BY id LIMIT ?2");
-  if (!q) return q.take_error();
-  q->bind(1, after_id).bind(2, static_cast<std::int64_t>(limit));
-  return all_rows<DeadLetter>(*q, "listing dead letters", [](const Statement& r) {
-    return DeadLetter{r.int64(0),
-                      r.text(1) == "command" ? DeadLetterSource::command : DeadLetterSource::reading,
-                      r.text(2), r.blob(3), r.text(4), r.int64(5), r.int64(6), r.int64(7)};
-  });
+  return list_dead_letters(*conn_, limit, after_id);
 }
+
+Result<std::optional<DeadLetter>> Reader::dead_letter(const std::string& key) { return find_dead_letter(*conn_, key); }
 
 Result<std::optional<DeviceState>> Reader::device_state(const std::string& device_id) {
   auto q = conn_->prepare((std::string(kDeviceColumns) + " WHERE device_id = ?1").c_str());

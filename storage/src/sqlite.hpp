@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include <sqlite3.h>
 
 #include "edgepoll/supervision/result.hpp"
@@ -91,5 +93,22 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
   const Connection* conn_ = nullptr;
 };
+
+// BEGIN IMMEDIATE ... COMMIT around `body`; rolls back on any failure so that a
+// failed batch leaves neither rows nor sequence numbers behind.
+template <class Body>
+Status transaction(Connection& c, std::string_view what, Body&& body) {
+  if (auto s = c.exec("BEGIN IMMEDIATE", fmt::format("starting a transaction ({})", what)); !s)
+    return s;
+  if (Status s = body(); !s) {
+    c.rollback_if_open();
+    return s;
+  }
+  if (auto s = c.exec("COMMIT", fmt::format("committing ({})", what)); !s) {
+    c.rollback_if_open();
+    return s;
+  }
+  return ok_status();
+}
 
 }  // namespace edgepoll::storage

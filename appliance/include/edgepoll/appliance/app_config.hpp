@@ -7,6 +7,7 @@
 //   [storage]   -> storage::StoreConfig
 //   [health]    -> HealthConfig
 //   [kafka]     -> kafka::KafkaConfig (absent: readings stay in the outbox)
+//   [control]   -> ControlConfig (the operator's control socket)
 //   [registration] -> RegistrationConfig (absent: no registration worker)
 //   [pollers]   backoff_base = "10s", backoff_cap = "1h", max_consecutive_failures = 3
 //   [[device]]  -> pollers::DeviceConfig (one table per device)
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "edgepoll/appliance/control_config.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/node_config.hpp"
 #include "edgepoll/appliance/registration_config.hpp"
@@ -36,6 +38,7 @@ struct AppConfig {
   storage::StoreConfig storage;
   std::optional<kafka::KafkaConfig> kafka;
   HealthConfig health;
+  ControlConfig control;
   std::optional<RegistrationConfig> registration;
   PollersConfig pollers;
   std::vector<pollers::DeviceConfig> devices;

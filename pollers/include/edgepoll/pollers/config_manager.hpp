@@ -109,6 +109,7 @@ class ConfigManager final : public supervision::Behaviour {
   std::uint64_t seed_;
   mutable std::mutex describe_mutex_;
   std::size_t running_ = 0, quarantined_ = 0;
+  std::vector<std::string> quarantined_ids_, disabled_ids_;
 };
 
 }  // namespace edgepoll::pollers

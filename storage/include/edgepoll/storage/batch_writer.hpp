@@ -79,6 +79,13 @@ class BatchWriter {
   void move_to_dead_letters(std::int64_t id, std::string reason, Callback<Ok> done);
   void add_dead_letter(DeadLetterSource source, std::string key, std::string record,
                        std::string reason, Callback<Ok> done);
+  // The operator's side of dead_letters (edgepollctl dlq, via the control
+  // socket). `key` is a dead letter's id or its record key.
+  void find_dead_letter(std::string key, Callback<std::optional<DeadLetter>> done);
+  void list_dead_letters(std::size_t limit, std::int64_t after_id, Callback<std::vector<DeadLetter>> done);
+  // A reading back into the outbox with its own device and sequence.
+  void replay_dead_reading(std::string key, Callback<DeadLetter> done);
+  void drop_dead_letter(std::string key, Callback<DeadLetter> done);
   void update_device_health(std::string device_id, std::optional<std::int64_t> last_good_ms,
                             std::int64_t consecutive_failures,
                             std::optional<std::int64_t> quarantine_until_ms, Callback<Ok> done);

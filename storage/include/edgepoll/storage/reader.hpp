@@ -33,6 +33,8 @@ class Reader {
   ~Reader();
 
   Result<std::vector<DeadLetter>> dead_letters(std::size_t limit, std::int64_t after_id = 0);
+  // By id or record key (see BatchWriter::find_dead_letter); nullopt when absent.
+  Result<std::optional<DeadLetter>> dead_letter(const std::string& key);
   Result<std::optional<DeviceState>> device_state(const std::string& device_id);
   Result<std::vector<DeviceState>> device_states();
   // Counts the outbox (a full scan of its rows: for /metrics every few seconds,

@@ -47,6 +47,9 @@ struct DeviceState {
 
 enum class DeadLetterSource { reading, command };
 
+// As the dead_letters table spells it ("reading" / "command").
+inline const char* to_string(DeadLetterSource s) { return s == DeadLetterSource::command ? "command" : "reading"; }
+
 struct DeadLetter {
   std::int64_t id = 0;
   DeadLetterSource source = DeadLetterSource::reading;

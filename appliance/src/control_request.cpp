@@ -1,0 +1,111 @@
+#include "edgepoll/appliance/control_request.hpp"
+
+#include <array>
+#include <initializer_list>
+
+#include <nlohmann/json.hpp>
+
+namespace edgepoll::appliance {
+
+namespace {
+
+struct OpSpec {
+  std::string_view name;
+  ControlOp op;
+  std::initializer_list<std::string_view> fields;  // besides "op"
+};
+
+const std::array<OpSpec, 5>& ops() {
+  static const std::array<OpSpec, 5> all = {{
+      {"device.enable", ControlOp::device_enable, {"device"}},
+      {"device.disable", ControlOp::device_disable, {"device"}},
+      {"device.poll_now", ControlOp::device_poll_now, {"device"}},
+      {"dlq.replay", ControlOp::dlq_replay, {"key", "all"}},
+      {"dlq.drop", ControlOp::dlq_drop, {"key", "all", "reason"}},
+  }};
+  return all;
+}
+
+std::string op_names() {
+  std::string s;
+  for (const auto& o : ops()) s += (s.empty() ? "" : ", ") + std::string(o.name);
+  return s;
+}
+
+Result<std::string> text_field(const nlohmann::json& j, std::string_view name, std::string_view op) {
+  const auto it = j.find(name);
+  if (it == j.end()) {
+    return make_error("control.missing_field", std::string(op) + ": \"" + std::string(name) + "\" is required");
+  }
+  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return make_error("control.type", std::string(op) + ": \"" + std::string(name) + "\" must be a non-empty string");
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+std::string_view to_string(ControlOp op) {
+  for (const auto& o : ops())
+    if (o.op == op) return o.name;
+  return "?";
+}
+
+Result<ControlRequest> ControlRequest::parse(std::string_view line) {
+  // No exceptions: an operator's bytes must never throw through the server.
+  const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return make_error("control.malformed", "a request is one JSON object on one line", false,
+                      "for example {\"op\": \"device.poll_now\", \"device\": \"meter-7\"}");
+  }
+  const auto op_it = j.find("op");
+  if (op_it == j.end() || !op_it->is_string()) {
+    return make_error("control.missing_field", "\"op\" is required (one of: " + op_names() + ")");
+  }
+  const std::string op = op_it->get<std::string>();
+  const OpSpec* spec = nullptr;
+  for (const auto& o : ops())
+    if (o.name == op) spec = &o;
+  if (!spec) return make_error("control.unknown_op", "unknown op \"" + op + "\" (expected one of: " + op_names() + ")");
+  for (const auto& [field, value] : j.items()) {
+    bool known = field == "op";
+    for (auto f : spec->fields) known = known || field == f;
+    if (known) continue;
+    std::string list;
+    for (auto f : spec->fields) list += (list.empty() ? "" : ", ") + std::string(f);
+    return make_error("control.unknown_field", op + ": unknown field \"" + field + "\" (expected: op, " + list + ")");
+  }
+  ControlRequest r;
+  r.op = spec->op;
+  if (op.rfind("device.", 0) == 0) {
+    auto device = text_field(j, "device", op);
+    if (!device) return device.take_error();
+    r.device = std::move(*device);
+    return r;
+  }
+  if (const auto all = j.find("all"); all != j.end()) {
+    if (!all->is_boolean() || !all->get<bool>()) return make_error("control.type", op + ": \"all\" must be true");
+    if (j.contains("key")) return make_error("control.type", op + ": give \"key\" or \"all\", not both");
+    r.all = true;
+  } else {
+    auto key = text_field(j, "key", op);
+    if (!key) return key.take_error();
+    r.key = std::move(*key);
+  }
+  if (r.op == ControlOp::dlq_drop) {
+    auto reason = text_field(j, "reason", op);
+    if (!reason) return reason.take_error();
+    r.reason = std::move(*reason);
+  }
+  return r;
+}
+
+nlohmann::json control_ok() { return {{"ok", true}}; }
+
+nlohmann::json control_error(const Error& e) {
+  nlohmann::json err = {{"code", e.code}, {"message", e.message}};
+  if (!e.hint.empty()) err["hint"] = e.hint;
+  return {{"ok", false}, {"error", std::move(err)}};
+}
+
+}  // namespace edgepoll::appliance

@@ -1,0 +1,205 @@
+// What the control socket's requests do (see control_socket.hpp).
+#include <atomic>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "edgepoll/appliance/command_bridge.hpp"
+#include "edgepoll/appliance/control_socket.hpp"
+#include "edgepoll/kafka/command.hpp"
+#include "edgepoll/supervision/runtime.hpp"
+#include "edgepoll/supervision/supervisor.hpp"
+
+namespace edgepoll::appliance {
+
+using namespace supervision;
+
+namespace {
+constexpr auto kAnswerTimeout = std::chrono::seconds(10);
+
+// One answer however many paths race to give it (the result, the timeout).
+ControlAnswer answer_once(boost::asio::io_context& io, ControlAnswer answer) {
+  struct Shared {
+    explicit Shared(boost::asio::io_context& io) : timer(io) {}
+    std::atomic<bool> given{false};
+    boost::asio::steady_timer timer;
+    ControlAnswer answer;
+  };
+  auto shared = std::make_shared<Shared>(io);
+  shared->answer = std::move(answer);
+  auto once = [shared](nlohmann::json a) {
+    if (shared->given.exchange(true)) return;
+    boost::asio::post(shared->timer.get_executor(), [shared] { shared->timer.cancel(); });
+    shared->answer(std::move(a));
+  };
+  shared->timer.expires_after(kAnswerTimeout);
+  shared->timer.async_wait([once](const boost::system::error_code& ec) {
+    if (!ec) once(control_error(make_error("control.timeout", "no answer within 10 s", true, "try again")));
+  });
+  return once;
+}
+
+nlohmann::json describe_letter(const storage::DeadLetter& d) {
+  return {{"id", d.id},
+          {"source", storage::to_string(d.source)},
+          {"key", d.record_key}};
+}
+
+Error writer_down() {
+  return make_error("storage.unavailable", "the storage writer is not running", true,
+                    "the storage pool restarts it; try again");
+}
+
+using Done = std::function<void(Status)>;
+
+// Replays one dead letter: a reading back into the outbox (one writer
+// operation); a command applied through the config manager like a Kafka
+// command, then removed (a command that fails again stays, with its error).
+void replay_one(Runtime& runtime, std::shared_ptr<storage::BatchWriter> writer, const std::string& root,
+                const storage::DeadLetter& letter, Done done) {
+  if (letter.source == storage::DeadLetterSource::reading) {
+    writer->replay_dead_reading(std::to_string(letter.id), [letter, done](Result<storage::DeadLetter> r) {
+      if (!r.ok()) return done(r.take_error());
+      spdlog::info("dlq event=replayed id={} source=reading key={} into=outbox", letter.id, letter.record_key);
+      done(ok_status());
+    });
+    return;
+  }
+  auto command = kafka::Command::parse(letter.record);
+  if (!command.ok()) return done(command.take_error());
+  auto message = to_device_command(command.value());
+  if (!message.ok()) return done(message.take_error());
+  const Pid manager = config_manager_pid(runtime, root);
+  if (!manager) return done(make_error("command.unavailable", "the config manager is not running", true));
+  message->reply = [writer, letter, done](Status applied) {
+    if (!applied.ok()) return done(applied.take_error());
+    writer->drop_dead_letter(std::to_string(letter.id), [letter, done](Result<storage::DeadLetter> r) {
+      if (!r.ok()) return done(r.take_error());
+      spdlog::info("dlq event=replayed id={} source=command key={} applied=yes", letter.id, letter.record_key);
+      done(ok_status());
+    });
+  };
+  runtime.send(manager, std::move(message.value()));
+}
+
+void drop_one(std::shared_ptr<storage::BatchWriter> writer, const storage::DeadLetter& letter,
+              const std::string& reason, Done done) {
+  writer->drop_dead_letter(std::to_string(letter.id), [reason, done](Result<storage::DeadLetter> r) {
+    if (!r.ok()) return done(r.take_error());
+    spdlog::warn("dlq event=dropped id={} source={} key={} reason=\"{}\" error=\"{}\"", r->id, storage::to_string(r->source),
+                 r->record_key, reason, r->reason);
+    done(ok_status());
+  });
+}
+
+// Runs `each` over `letters` one after the other and answers with what
+// happened to each.
+struct Sequence : std::enable_shared_from_this<Sequence> {
+  std::vector<storage::DeadLetter> letters;
+  std::size_t next = 0;
+  nlohmann::json done = nlohmann::json::array();
+  nlohmann::json failed = nlohmann::json::array();
+  std::function<void(const storage::DeadLetter&, Done)> each;
+  std::string verb;  // "replayed" / "dropped"
+  bool single = false;  // one key: its error is the answer
+  ControlAnswer answer;
+
+  void step() {
+    if (next == letters.size()) {
+      if (single && !failed.empty()) return answer({{"ok", false}, {"error", failed[0]["error"]}});
+      nlohmann::json a = control_ok();
+      a["ok"] = failed.empty();
+      a[verb] = done;
+      a["failed"] = failed;
+      return answer(std::move(a));
+    }
+    const storage::DeadLetter& letter = letters[next++];
+    each(letter, [self = shared_from_this(), entry = describe_letter(letter)](Status s) mutable {
+      if (s.ok()) {
+        self->done.push_back(std::move(entry));
+      } else {
+        entry["error"] = control_error(s.error())["error"];
+        self->failed.push_back(std::move(entry));
+      }
+      self->step();
+    });
+  }
+};
+
+}  // namespace
+
+ControlOperations::ControlOperations(Runtime& runtime, std::shared_ptr<storage::WriterHandle> writer,
+                                     std::string root_name)
+    : runtime_(runtime), writer_(std::move(writer)), root_name_(std::move(root_name)) {}
+
+void ControlOperations::execute(const ControlRequest& request, ControlAnswer answer) {
+  answer = answer_once(runtime_.io(), std::move(answer));
+  switch (request.op) {
+    case ControlOp::device_enable:
+    case ControlOp::device_disable:
+    case ControlOp::device_poll_now: return device(request, std::move(answer));
+    case ControlOp::dlq_replay:
+    case ControlOp::dlq_drop: return dead_letters(request, std::move(answer));
+  }
+}
+
+void ControlOperations::device(const ControlRequest& request, ControlAnswer answer) {
+  using Kind = pollers::DeviceCommand::Kind;
+  pollers::DeviceCommand cmd;
+  cmd.device = request.device;
+  cmd.kind = request.op == ControlOp::device_enable    ? Kind::enable
+             : request.op == ControlOp::device_disable ? Kind::disable
+                                                       : Kind::poll_now;
+  const Pid manager = config_manager_pid(runtime_, root_name_);
+  if (!manager) {
+    return answer(control_error(make_error("command.unavailable", "the config manager is not running", true)));
+  }
+  cmd.reply = [answer, op = std::string(to_string(request.op)), device = request.device](Status s) {
+    if (!s.ok()) return answer(control_error(s.error()));
+    spdlog::info("device={} event=control op={}", device, op);
+    answer(control_ok());
+  };
+  runtime_.send(manager, std::move(cmd));
+}
+
+void ControlOperations::dead_letters(const ControlRequest& request, ControlAnswer answer) {
+  auto writer = writer_->get();
+  if (!writer) return answer(control_error(writer_down()));
+  auto seq = std::make_shared<Sequence>();
+  seq->answer = answer;
+  const bool replay = request.op == ControlOp::dlq_replay;
+  seq->verb = replay ? "replayed" : "dropped";
+  if (replay) {
+    seq->each = [self = shared_from_this(), writer](const storage::DeadLetter& l, Done d) {
+      replay_one(self->runtime_, writer, self->root_name_, l, std::move(d));
+    };
+  } else {
+    seq->each = [writer, reason = request.reason](const storage::DeadLetter& l, Done d) {
+      drop_one(writer, l, reason, std::move(d));
+    };
+  }
+  if (request.all) {
+    // Bounded: an --all that meets more is run again by the operator.
+    writer->list_dead_letters(10000, 0, [seq](Result<std::vector<storage::DeadLetter>> all) {
+      if (!all.ok()) return seq->answer(control_error(all.error()));
+      seq->letters = std::move(all.value());
+      seq->step();
+    });
+    return;
+  }
+  seq->single = true;
+  writer->find_dead_letter(request.key, [seq, key = request.key](Result<std::optional<storage::DeadLetter>> found) {
+    if (!found.ok()) return seq->answer(control_error(found.error()));
+    if (!*found) {
+      return seq->answer(control_error(make_error("dlq.not_found", "no dead letter with key '" + key + "'", false,
+                                                  "edgepollctl dlq list shows the keys")));
+    }
+    seq->letters.push_back(std::move(**found));
+    seq->step();
+  });
+}
+
+}  // namespace edgepoll::appliance
