@@ -108,7 +108,8 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
   // after it (which then starts every device again).
   SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},
                       {pollers::pollers_child(parts.poller_context),
-                       pollers::config_manager_child(config.devices, parts.poller_context, config.pollers.manager)}};
+                       pollers::config_manager_child(config.devices, parts.poller_context, config.pollers.manager,
+                                                     parts.quarantine_log.get())}};
   SupervisorSpec health{{Strategy::one_for_one, 5, 30},
                         {worker_child("http_endpoint", make<HealthEndpoint>(config.health, parts.metrics)),
                          worker_child("watchdog", make<Watchdog>())}};

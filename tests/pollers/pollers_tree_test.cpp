@@ -215,5 +215,39 @@ TEST_F(Edge, TheBreakerHoldsThenTheFsmCrashesThenIntensityThenQuarantine) {
   EXPECT_FALSE(device_tree("d"));
 }
 
+// Point 6: a quarantine recorded before this start (a previous daemon) is kept
+// until its time, with its attempt: no herd of bad devices after a crash loop.
+TEST_F(Edge, ARecordedQuarantineIsKeptUntilItsTimeAndItsBackoffContinues) {
+  quarantine.recorded["bad"] =
+      RecordedQuarantine{"bad", 3, std::chrono::system_clock::now() + 60s, "device subtree ended: crash"};
+  ConfigManagerOptions options;
+  options.backoff_base = 10s;
+  options.backoff_cap = 1h;
+  start({device("bad"), device("good")}, options);
+  EXPECT_TRUE(device_tree("good"));
+  EXPECT_FALSE(device_tree("bad"));
+  auto manager = tree_snapshot(child_of(edge, "config_manager"));
+  EXPECT_EQ(manager["devices_quarantined"], 1);
+  for (int s = 0; s < 55; ++s) runtime.advance(1s);
+  EXPECT_FALSE(device_tree("bad"));
+  EXPECT_EQ(transport.requests["bad"], 0);
+  EXPECT_GT(transport.requests["good"], 50);
+  // Its time comes: started and released.
+  transport.modes["bad"] = ScriptedTransport::Mode::garbage;  // still bad
+  for (int s = 0; s < 10 && !device_tree("bad"); ++s) runtime.advance(1s);
+  ASSERT_TRUE(device_tree("bad"));
+  EXPECT_EQ(quarantine.releases, std::vector<std::string>{"bad"});
+  // Quarantined again: the backoff went on from attempt 3, not from the start.
+  for (int s = 0; s < 30 && !quarantine.recorded.count("bad"); ++s) runtime.advance(1s);
+  ASSERT_EQ(quarantine.recorded.count("bad"), 1u);
+  EXPECT_EQ(quarantine.recorded["bad"].attempt, 4u);
+}
+
+TEST_F(Edge, AQuarantineWhoseTimePassedWhileTheDaemonWasDownStartsAtOnce) {
+  quarantine.recorded["late"] = RecordedQuarantine{"late", 1, std::chrono::system_clock::now() - 1s, "crash"};
+  start({device("late")});
+  EXPECT_TRUE(device_tree("late"));
+}
+
 }  // namespace
 }  // namespace edgepoll::pollers
