@@ -94,16 +94,20 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
-                              config.kafka ? parts.kafka_counters : nullptr});
+                              config.kafka ? parts.kafka_counters : nullptr,
+                              config.kafka ? parts.command_counters : nullptr});
   return parts;
 }
 
 SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
   // deps: storage and (later) Kafka pools are independent of each other.
   SupervisorSpec deps{{Strategy::one_for_one, 5, 30}, {storage::storage_pool_child(config.storage, parts.writer)}};
-  if (config.kafka)
+  if (config.kafka) {
+    kafka::KafkaConfig kafka = *config.kafka;
+    kafka.node_id = config.node.id;  // its own commands group, and the commands addressed to it
     deps.children.push_back(
-        kafka_pool_child(parts.writer, *config.kafka, runtime, parts.kafka_counters));
+        kafka_pool_child(parts.writer, std::move(kafka), runtime, parts.kafka_counters, parts.command_counters));
+  }
   // edge: rest_for_one, so that pollers restarting restarts the config manager
   // after it (which then starts every device again).
   SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},

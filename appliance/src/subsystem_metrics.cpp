@@ -92,6 +92,7 @@ struct Collector {
   std::weak_ptr<const storage::BatchWriter> writer_seen;  // kept as identity only
   Totals<ProducerCounters> kafka;
   Levels<ProducerCounters> kafka_levels;
+  Totals<CommandCounters> commands;
 
   void collect() {
     if (sources.pollers) pollers.sample(*sources.pollers);
@@ -104,6 +105,7 @@ struct Collector {
       kafka.sample(*sources.kafka);
       kafka_levels.set(*sources.kafka);
     }
+    if (sources.commands) commands.sample(*sources.commands);
   }
 
   void collect_writer() {
@@ -226,6 +228,21 @@ void add_kafka(Registrar& r, Collector& c) {
                      &K::in_flight);
 }
 
+void add_commands(Registrar& r, Collector& c) {
+  using C = CommandCounters;
+  auto& t = c.commands;
+  auto& outcomes = r.counters("edgepoll_kafka_commands_total",
+                              "Commands read from the commands topic by outcome: applied, dead_lettered "
+                              "(could not be parsed or applied, or retries ran out), ignored_other_node "
+                              "(addressed to another appliance).");
+  t.add(outcomes.Add({{"outcome", "applied"}}), &C::applied);
+  t.add(outcomes.Add({{"outcome", "dead_lettered"}}), &C::dead_lettered);
+  t.add(outcomes.Add({{"outcome", "ignored_other_node"}}), &C::ignored_other_node);
+  t.add(r.counter("edgepoll_kafka_command_retries_total",
+                  "Commands tried again after a retryable failure (the config manager unavailable or slow)."),
+        &C::retries);
+}
+
 }  // namespace
 
 void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
@@ -235,6 +252,7 @@ void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
   if (sources.pipeline) add_pipeline(r, *c);
   if (sources.writer) add_store(r, *c);
   if (sources.kafka) add_kafka(r, *c);
+  if (sources.commands) add_commands(r, *c);
   c->sources = std::move(sources);
   metrics.on_collect([c] { c->collect(); });
 }

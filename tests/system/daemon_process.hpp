@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <regex>
 #include <stdexcept>
@@ -90,6 +92,29 @@ inline std::vector<std::vector<std::string>> sql_rows(const std::filesystem::pat
   }
   sqlite3_close(h);
   return rows;
+}
+
+// Writes one record per line to `topic` with kcat (a client of its own); true when kcat succeeded.
+inline bool produce_lines(const std::string& bootstrap, const std::string& topic,
+                          const std::vector<std::string>& lines) {
+  const std::string cmd = "kcat -P -b '" + bootstrap + "' -t " + topic + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "w");
+  if (!p) return false;
+  for (const auto& l : lines) fprintf(p, "%s\n", l.c_str());
+  return pclose(p) == 0;
+}
+
+// Every record of `topic` as kcat prints it with `format` (e.g. "%k|%h"), one per line.
+inline std::vector<std::string> topic_lines(const std::string& bootstrap, const std::string& topic,
+                                            const std::string& format) {
+  const std::string cmd = "kcat -C -b '" + bootstrap + "' -t " + topic + " -e -q -f '" + format + "\\n' 2>/dev/null";
+  std::vector<std::string> out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char line[4096];
+    while (fgets(line, sizeof line, p)) out.emplace_back(line, strcspn(line, "\n"));
+    pclose(p);
+  }
+  return out;
 }
 
 // Polls `done` every 100 ms until it holds or `limit` passes; true when it held.

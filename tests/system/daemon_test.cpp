@@ -371,11 +371,11 @@ TEST(Daemon, CommandsFromKafkaReachTheConfigManagerAndPoisonOnesAreDeadLettered)
   ASSERT_NE(port, 0);
   ASSERT_TRUE(daemon.wait_for_line([](const std::string& l) { return l.find("commands_started") != std::string::npos; }, 20s));
 
-  const std::string add = R"({"id":"add-1","type":"add_device","device":"c-9","config":{"url":"http://)" + address +
+  const std::string add = R"({"id":"add-1","node":"*","type":"add_device","device":"c-9","config":{"url":"http://)" + address +
                           R"(/devices/c-9","interval":"1s","metrics":[{"pointer":"/temperature","name":"t","type":"float"}]}})";
   produce_lines(bootstrap, "edgepoll.commands",
-                {R"({"id":"off-1","type":"disable_device","device":"c-1"})", "this is { not a command",
-                 R"({"id":"ghost-1","type":"poll_now","device":"nobody"})", add});
+                {R"({"id":"off-1","node":"*","type":"disable_device","device":"c-1"})", "this is { not a command",
+                 R"({"id":"ghost-1","node":"*","type":"poll_now","device":"nobody"})", add});
 
   // Both good commands were applied: c-1 disabled, c-9 added and polling.
   nlohmann::json tree;

@@ -34,6 +34,7 @@ struct NodeParts {
   std::shared_ptr<pollers::Transport> transport;
   pollers::PollerContext poller_context;
   std::shared_ptr<ProducerCounters> kafka_counters = std::make_shared<ProducerCounters>();
+  std::shared_ptr<CommandCounters> command_counters = std::make_shared<CommandCounters>();
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
   std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
 };

@@ -24,6 +24,7 @@ struct SubsystemSources {
   // not seen (storage restarts are rare; the pipeline's totals span them).
   std::shared_ptr<const storage::WriterHandle> writer;
   std::shared_ptr<const ProducerCounters> kafka;  // null: no [kafka], no kafka families
+  std::shared_ptr<const CommandCounters> commands;  // null: no [kafka]
 };
 
 // Registers the families in `metrics` and a collector that keeps them current.
