@@ -48,7 +48,7 @@ pollers::DeviceReadings poll_of(const std::string& device) {
 }
 
 struct Node {
-  Node() { register_subsystem_metrics(*metrics, {counters, pipeline, writer, kafka}); }
+  Node() { register_subsystem_metrics(*metrics, {counters, pipeline, writer, kafka, commands}); }
   // A writer on its own database file (a restarted writer opens the same file).
   std::shared_ptr<storage::BatchWriter> start_writer() {
     storage::StoreConfig config;
@@ -68,6 +68,7 @@ struct Node {
   std::shared_ptr<storage::WriterHandle> writer = std::make_shared<storage::WriterHandle>();
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer, 2);
   std::shared_ptr<ProducerCounters> kafka = std::make_shared<ProducerCounters>();
+  std::shared_ptr<CommandCounters> commands = std::make_shared<CommandCounters>();
 };
 
 TEST(SubsystemMetrics, EverySubsystemsCountersAppearAsFamiliesWithTheirValues) {
@@ -148,10 +149,23 @@ TEST(SubsystemMetrics, ARestartedWriterCountsOnFromTheTotalsOfTheOldOne) {
   EXPECT_EQ(value(node.metrics->render(), "edgepoll_store_committed_total"), 4);
 }
 
+TEST(SubsystemMetrics, TheCommandConsumersOutcomesAreCountedByOutcome) {
+  Node node;
+  node.commands->applied = 3;
+  node.commands->ignored_other_node = 5;
+  node.commands->dead_lettered = 1;
+  node.commands->retries = 2;
+  const auto text = node.metrics->render();
+  EXPECT_EQ(value(text, "edgepoll_kafka_commands_total{outcome=\"applied\"}"), 3);
+  EXPECT_EQ(value(text, "edgepoll_kafka_commands_total{outcome=\"ignored_other_node\"}"), 5);
+  EXPECT_EQ(value(text, "edgepoll_kafka_commands_total{outcome=\"dead_lettered\"}"), 1);
+  EXPECT_EQ(value(text, "edgepoll_kafka_command_retries_total"), 2);
+}
+
 TEST(SubsystemMetrics, NoKafkaSectionNoKafkaFamilies) {
   auto metrics = std::make_shared<Metrics>();
   register_subsystem_metrics(
-      *metrics, {std::make_shared<pollers::PollerCounters>(), nullptr, nullptr, nullptr});
+      *metrics, {std::make_shared<pollers::PollerCounters>(), nullptr, nullptr, nullptr, nullptr});
   const auto text = metrics->render();
   EXPECT_EQ(value(text, "edgepoll_polls_total"), 0);
   EXPECT_EQ(text.find("edgepoll_kafka_"), std::string::npos) << text;
