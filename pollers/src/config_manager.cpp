@@ -154,7 +154,13 @@ void ConfigManager::handle(Process& self, Message& message) {
     return;
   } else if (auto* started = std::any_cast<Started>(&message)) {
     auto it = devices_.find(started->id);
-    if (it == devices_.end() || it->second.generation != started->generation) return;  // superseded
+    if (it == devices_.end() || it->second.generation != started->generation) {
+      // Superseded while it was starting (stopped, disabled or replaced before
+      // the start was answered): the subtree that did start has no owner here,
+      // so it goes (kill: a supervisor ignores a trappable exit from a non-parent).
+      if (started->pid.ok()) self.exit(started->pid.value(), ExitReason::kill());
+      return;
+    }
     Device& d = it->second;
     if (!started->pid.ok()) return quarantine(self, d, "start failed: " + started->pid.error().describe());
     d.pid = started->pid.value();

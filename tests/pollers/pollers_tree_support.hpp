@@ -56,6 +56,13 @@ class RecordingQuarantine final : public QuarantineLog {
     releases.push_back(id);
   }
   void restore(Restored done) override {
+    if (hold_restore) {  // answered later by answer_restore(), like a busy store
+      held = std::move(done);
+      return;
+    }
+    answer_restore(std::move(done));
+  }
+  void answer_restore(Restored done) {
     std::vector<RecordedQuarantine> out;
     for (const auto& [id, q] : recorded) out.push_back(q);
     done(std::move(out));
@@ -64,6 +71,8 @@ class RecordingQuarantine final : public QuarantineLog {
   std::set<std::string> ids;
   std::map<std::string, RecordedQuarantine> recorded;  // what a restarted daemon would find
   std::vector<std::string> releases;
+  bool hold_restore = false;
+  Restored held;
 };
 
 inline DeviceConfig device(const std::string& id, Duration interval = 1s) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include <boost/asio/io_context.hpp>
@@ -247,6 +248,42 @@ TEST_F(Edge, AQuarantineWhoseTimePassedWhileTheDaemonWasDownStartsAtOnce) {
   quarantine.recorded["late"] = RecordedQuarantine{"late", 1, std::chrono::system_clock::now() - 1s, "crash"};
   start({device("late")});
   EXPECT_TRUE(device_tree("late"));
+}
+
+// Until the recorded quarantines are read no device starts, and what arrives
+// meanwhile (a command) waits and is applied afterwards, in order.
+TEST_F(Edge, NothingStartsBeforeTheRecordedQuarantinesAreReadAndCommandsWait) {
+  quarantine.hold_restore = true;
+  quarantine.recorded["bad"] = RecordedQuarantine{"bad", 1, std::chrono::system_clock::now() + 1h, "crash"};
+  start({device("bad"), device("a"), device("b")});
+  EXPECT_FALSE(device_tree("a"));
+  std::optional<Status> answer;
+  DeviceCommand off;
+  off.kind = DeviceCommand::Kind::disable;
+  off.device = "b";
+  off.reply = [&](Status s) { answer = std::move(s); };
+  runtime.send(child_of(edge, "config_manager"), off);
+  runtime.settle();
+  EXPECT_FALSE(answer.has_value());
+  ASSERT_TRUE(quarantine.held);
+  quarantine.answer_restore(std::move(quarantine.held));
+  runtime.settle();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_TRUE(answer->ok());
+  EXPECT_TRUE(device_tree("a"));
+  EXPECT_FALSE(device_tree("b"));    // disabled by the command that waited
+  EXPECT_FALSE(device_tree("bad"));  // still quarantined
+}
+
+TEST_F(Edge, AStoreThatNeverAnswersDoesNotKeepTheDevicesDown) {
+  quarantine.hold_restore = true;
+  start({device("a")});
+  EXPECT_FALSE(device_tree("a"));
+  for (int s = 0; s < 11 && !device_tree("a"); ++s) runtime.advance(1s);
+  EXPECT_TRUE(device_tree("a"));
+  quarantine.answer_restore(std::move(quarantine.held));  // too late: ignored
+  runtime.settle();
+  EXPECT_TRUE(device_tree("a"));
 }
 
 }  // namespace
