@@ -19,6 +19,7 @@
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
+#include "edgepoll/appliance/registration_status.hpp"
 #include "edgepoll/appliance/store_quarantine_log.hpp"
 #include "edgepoll/pollers/poller_context.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
@@ -37,6 +38,8 @@ struct NodeParts {
   std::shared_ptr<CommandCounters> command_counters = std::make_shared<CommandCounters>();
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
   std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
+  // Filled by the registration worker when [registration] is configured; "disabled" otherwise.
+  std::shared_ptr<RegistrationStatus> registration_status = std::make_shared<RegistrationStatus>();
 };
 
 // Makes the parts and registers their counters with parts.metrics.
