@@ -50,7 +50,7 @@ struct Edge : ::testing::Test {
   Pid device_tree(const std::string& id) { return child_of(pollers(), "device:" + id); }
 };
 
-TEST_F(Edge, BadDevicesAreQuarantinedAloneAndGoodOnesKeepPolling) {
+TEST_F(Edge, BadDevicesAreHeldByTheirBreakersOrQuarantinedAloneAndGoodOnesKeepPolling) {
   std::vector<DeviceConfig> devices;
   for (int i = 0; i < 200; ++i) devices.push_back(device("d" + std::to_string(i)));
   for (int i = 0; i < 10; ++i) {
