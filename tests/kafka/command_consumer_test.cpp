@@ -247,7 +247,8 @@ TEST_F(CommandConsumerTest, ADeadLetterIsOnItsTopicBeforeItIsCountedAndCommitted
   auto consumer = CommandConsumer::create(config, handler, sink, clock, testing::fast_reconnect());
   ASSERT_TRUE(consumer) << consumer.error().describe();
   ASSERT_TRUE(cluster->push_request_errors("produce", "NOT_LEADER_FOR_PARTITION", 5));
-  ASSERT_TRUE(run(**consumer, [&] { return (*consumer)->stats().dead_lettered == 1; }));
+  ASSERT_TRUE(run(**consumer, [&] { return (*consumer)->stats().dead_lettered == 1; }))
+      << "letters in the sink: " << sink.letters.size();
   EXPECT_EQ(high_watermark(config.dead_letter_topic), 1);
   (*consumer)->close();
 }
