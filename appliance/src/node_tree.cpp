@@ -95,7 +95,7 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
                               config.kafka ? parts.kafka_counters : nullptr,
-                              config.kafka ? parts.command_counters : nullptr});
+                              config.kafka ? parts.command_counters : nullptr, parts.quarantine_log});
   return parts;
 }
 

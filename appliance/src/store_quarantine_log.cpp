@@ -12,7 +12,7 @@ Error no_writer() { return make_error("storage.unavailable", "the storage writer
 }  // namespace
 
 void StoreQuarantineLog::failed(const std::string& what, const Error& error) {
-  write_failures_++;
+  stats_.write_failures++;
   spdlog::error("quarantine_log event=write_failed what=\"{}\" error={}", what, error.describe());
 }
 

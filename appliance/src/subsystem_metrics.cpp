@@ -93,6 +93,7 @@ struct Collector {
   Totals<ProducerCounters> kafka;
   Levels<ProducerCounters> kafka_levels;
   Totals<CommandCounters> commands;
+  Totals<StoreQuarantineLog::Stats> quarantine_log;
 
   void collect() {
     if (sources.pollers) pollers.sample(*sources.pollers);
@@ -106,6 +107,7 @@ struct Collector {
       kafka_levels.set(*sources.kafka);
     }
     if (sources.commands) commands.sample(*sources.commands);
+    if (sources.quarantine_log) quarantine_log.sample(sources.quarantine_log->stats());
   }
 
   void collect_writer() {
@@ -243,6 +245,13 @@ void add_commands(Registrar& r, Collector& c) {
         &C::retries);
 }
 
+void add_quarantine_log(Registrar& r, Collector& c) {
+  c.quarantine_log.add(r.counter("edgepoll_quarantine_log_write_failures_total",
+                                 "Quarantines or releases that could not be written to device_state "
+                                 "(the quarantine holds in memory; a daemon restart would forget it)."),
+                       &StoreQuarantineLog::Stats::write_failures);
+}
+
 }  // namespace
 
 void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
@@ -253,6 +262,7 @@ void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
   if (sources.writer) add_store(r, *c);
   if (sources.kafka) add_kafka(r, *c);
   if (sources.commands) add_commands(r, *c);
+  if (sources.quarantine_log) add_quarantine_log(r, *c);
   c->sources = std::move(sources);
   metrics.on_collect([c] { c->collect(); });
 }

@@ -48,7 +48,7 @@ pollers::DeviceReadings poll_of(const std::string& device) {
 }
 
 struct Node {
-  Node() { register_subsystem_metrics(*metrics, {counters, pipeline, writer, kafka, commands}); }
+  Node() { register_subsystem_metrics(*metrics, {counters, pipeline, writer, kafka, commands, quarantine_log}); }
   // A writer on its own database file (a restarted writer opens the same file).
   std::shared_ptr<storage::BatchWriter> start_writer() {
     storage::StoreConfig config;
@@ -69,6 +69,7 @@ struct Node {
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer, 2);
   std::shared_ptr<ProducerCounters> kafka = std::make_shared<ProducerCounters>();
   std::shared_ptr<CommandCounters> commands = std::make_shared<CommandCounters>();
+  std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
 };
 
 TEST(SubsystemMetrics, EverySubsystemsCountersAppearAsFamiliesWithTheirValues) {
@@ -162,10 +163,17 @@ TEST(SubsystemMetrics, TheCommandConsumersOutcomesAreCountedByOutcome) {
   EXPECT_EQ(value(text, "edgepoll_kafka_command_retries_total"), 2);
 }
 
+TEST(SubsystemMetrics, AQuarantineThatDidNotReachTheStoreIsCounted) {
+  Node node;  // no writer running
+  EXPECT_EQ(value(node.metrics->render(), "edgepoll_quarantine_log_write_failures_total"), 0);
+  node.quarantine_log->quarantined({"bad", 1, std::chrono::system_clock::now(), "crash"});
+  EXPECT_EQ(value(node.metrics->render(), "edgepoll_quarantine_log_write_failures_total"), 1);
+}
+
 TEST(SubsystemMetrics, NoKafkaSectionNoKafkaFamilies) {
   auto metrics = std::make_shared<Metrics>();
   register_subsystem_metrics(
-      *metrics, {std::make_shared<pollers::PollerCounters>(), nullptr, nullptr, nullptr, nullptr});
+      *metrics, {std::make_shared<pollers::PollerCounters>(), nullptr, nullptr, nullptr, nullptr, nullptr});
   const auto text = metrics->render();
   EXPECT_EQ(value(text, "edgepoll_polls_total"), 0);
   EXPECT_EQ(text.find("edgepoll_kafka_"), std::string::npos) << text;

@@ -21,14 +21,17 @@ class StoreQuarantineLog final : public pollers::QuarantineLog {
   void released(const std::string& device_id) override;
   void restore(Restored done) override;
 
-  // Quarantine records that did not reach the store.
-  std::uint64_t write_failures() const { return write_failures_.load(); }
+  struct Stats {
+    std::atomic<std::uint64_t> write_failures{0};  // quarantines or releases that did not reach the store
+  };
+  const Stats& stats() const { return stats_; }
+  std::uint64_t write_failures() const { return stats_.write_failures.load(); }
 
  private:
   void failed(const std::string& what, const Error& error);
 
   std::shared_ptr<storage::WriterHandle> writer_;
-  std::atomic<std::uint64_t> write_failures_{0};
+  Stats stats_;
 };
 
 }  // namespace edgepoll::appliance
