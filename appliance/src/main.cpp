@@ -6,9 +6,24 @@
 #include <spdlog/spdlog.h>
 
 #include "edgepoll/appliance/node_tree.hpp"
+#include "edgepoll/pollers/modbus/request_plan.hpp"
 
 using namespace edgepoll;
 using namespace edgepoll::supervision;
+
+namespace {
+// What each Modbus device will send per poll, so that an operator sees merges
+// and gaps before the devices do.
+void print_request_plans(const std::vector<pollers::DeviceConfig>& devices, std::ostream& out) {
+  for (const auto& d : devices) {
+    if (!d.modbus) continue;
+    const auto plan = pollers::plan_requests(*d.modbus);
+    out << "device " << d.id << " (modbus " << d.modbus->gateway() << " unit " << int{d.modbus->unit_id} << "): "
+        << plan.size() << (plan.size() == 1 ? " request" : " requests") << " per poll\n";
+    for (const auto& line : pollers::describe_plan(plan, *d.modbus)) out << "  " << line << "\n";
+  }
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"edgepolld: resilient edge device polling appliance"};
@@ -25,6 +40,7 @@ int main(int argc, char** argv) {
   }
   if (check_only) {
     std::cout << config_path << ": ok (" << config->devices.size() << " devices)\n";
+    print_request_plans(config->devices, std::cout);
     return 0;
   }
 

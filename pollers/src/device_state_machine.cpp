@@ -17,7 +17,7 @@ std::string_view DeviceStateMachine::state_name(State state) {
 DeviceStateMachine::DeviceStateMachine(const Clock& clock, const DeviceConfig& config,
                                        unsigned max_consecutive_failures)
     : clock_(clock),
-      decoder_(config.id, config.metrics, DecoderLimits{config.max_body, 64}),
+      decoder_(config),
       breaker_(clock, config.breaker),
       max_consecutive_failures_(std::max(1u, max_consecutive_failures)) {}
 
@@ -50,6 +50,15 @@ bool DeviceStateMachine::failed(const Error& error) {
 }
 
 PollReport DeviceStateMachine::on_response(Result<FetchResponse> response, std::int64_t timestamp_ms) {
+  return respond(std::move(response), timestamp_ms);
+}
+
+PollReport DeviceStateMachine::on_response(Result<ModbusResponse> response, std::int64_t timestamp_ms) {
+  return respond(std::move(response), timestamp_ms);
+}
+
+template <class Response>
+PollReport DeviceStateMachine::respond(Result<Response> response, std::int64_t timestamp_ms) {
   in_flight_ = false;
   PollReport report;
   if (!response) {
@@ -58,7 +67,7 @@ PollReport DeviceStateMachine::on_response(Result<FetchResponse> response, std::
     report.give_up = failed(*report.error);
     return report;
   }
-  auto decoded = decoder_.decode(response->body);
+  auto decoded = decoder_.decode(*response);
   if (!decoded) {
     ++counters_.decode_errors;
     report.error = decoded.take_error();

@@ -33,6 +33,7 @@
 
 #include "edgepoll/pollers/circuit_breaker.hpp"
 #include "edgepoll/pollers/decoder.hpp"
+#include "edgepoll/pollers/device_decoder.hpp"
 #include "edgepoll/pollers/device_config.hpp"
 #include "edgepoll/pollers/http_fetcher.hpp"
 
@@ -79,6 +80,7 @@ class DeviceStateMachine {
   // A schedule tick: true when a poll should go out now.
   bool begin_poll();
   PollReport on_response(Result<FetchResponse> response, std::int64_t timestamp_ms);
+  PollReport on_response(Result<ModbusResponse> response, std::int64_t timestamp_ms);
   // The poll never reached the device (the connection died, was busy or backing
   // off): no outcome is recorded, the state is kept.
   void on_connection_lost();
@@ -94,9 +96,11 @@ class DeviceStateMachine {
  private:
   // Records a failed poll; true when it was the N-th failed probe in a row.
   bool failed(const Error& error);
+  template <class Response>
+  PollReport respond(Result<Response> response, std::int64_t timestamp_ms);
 
   const Clock& clock_;
-  Decoder decoder_;
+  DeviceDecoder decoder_;  // of the device's protocol
   CircuitBreaker breaker_;
   State state_ = State::connecting;
   DeviceCounters counters_;
