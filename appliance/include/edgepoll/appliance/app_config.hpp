@@ -7,6 +7,7 @@
 //   [storage]   -> storage::StoreConfig
 //   [health]    -> HealthConfig
 //   [kafka]     -> kafka::KafkaConfig (absent: readings stay in the outbox)
+//   [registration] -> RegistrationConfig (absent: no registration worker)
 //   [pollers]   backoff_base = "10s", backoff_cap = "1h", max_consecutive_failures = 3
 //   [[device]]  -> pollers::DeviceConfig (one table per device)
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/node_config.hpp"
+#include "edgepoll/appliance/registration_config.hpp"
 #include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/pollers/config_manager.hpp"
 #include "edgepoll/pollers/device_config.hpp"
@@ -34,6 +36,7 @@ struct AppConfig {
   storage::StoreConfig storage;
   std::optional<kafka::KafkaConfig> kafka;
   HealthConfig health;
+  std::optional<RegistrationConfig> registration;
   PollersConfig pollers;
   std::vector<pollers::DeviceConfig> devices;
 

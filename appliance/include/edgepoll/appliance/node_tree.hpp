@@ -11,7 +11,8 @@
 // │   └── config_manager         restarts dead devices after jittered backoff
 // └── health  one_for_one        (right side: starts last, reports the truth)
 //     ├── http_endpoint          /health /ready /metrics /tree
-//     └── watchdog               sd_notify READY / WATCHDOG / STOPPING
+//     ├── watchdog               sd_notify READY / WATCHDOG / STOPPING
+//     └── registration           <prefix>/nodes/<id> in etcd while fit ([registration])
 #include <memory>
 
 #include "edgepoll/appliance/app_config.hpp"
@@ -19,6 +20,7 @@
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
+#include "edgepoll/appliance/registration.hpp"
 #include "edgepoll/appliance/registration_status.hpp"
 #include "edgepoll/appliance/store_quarantine_log.hpp"
 #include "edgepoll/pollers/poller_context.hpp"
@@ -41,6 +43,7 @@ struct NodeParts {
   std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
   // Filled by the registration worker when [registration] is configured; "disabled" otherwise.
   std::shared_ptr<RegistrationStatus> registration_status = std::make_shared<RegistrationStatus>();
+  std::shared_ptr<RegistrationCounters> registration_counters = std::make_shared<RegistrationCounters>();
 };
 
 // Makes the parts and registers their counters with parts.metrics.
