@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 #include <set>
 
@@ -151,28 +152,46 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
   return loop;
 }
 
-// The command consumer's loop: poll without blocking; applying a command waits
-// for the config manager (ConfigManagerCommands), which is why it has a thread.
+// The command consumer's loop: poll without waiting for messages; applying a
+// command waits for the config manager (ConfigManagerCommands) and a dead
+// letter for its copy on the topic, which is why it has a thread.
 Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const kafka::KafkaConfig& config,
-                           Runtime& runtime) {
+                           Runtime& runtime, const Clock& clock, std::shared_ptr<CommandCounters> counters) {
   struct Parts {
     Parts(Runtime& rt, std::shared_ptr<storage::WriterHandle> w) : handler(rt), dead_letters(std::move(w)) {}
     ConfigManagerCommands handler;
     StoreDeadLetters dead_letters;
     std::unique_ptr<kafka::CommandConsumer> consumer;
+    kafka::CommandStats published;  // loop thread only
   };
   auto p = std::make_shared<Parts>(runtime, std::move(writer));
-  auto consumer = kafka::CommandConsumer::create(config, p->handler, p->dead_letters);
+  auto consumer = kafka::CommandConsumer::create(config, p->handler, p->dead_letters, clock);
   if (!consumer.ok()) return consumer.take_error();
   p->consumer = std::move(consumer.value());
-  spdlog::info("kafka event=commands_started topic={} group={}", config.commands_topic, config.group_id);
-  Loop loop;
-  loop.step = [p]() -> Result<Duration> {
-    auto n = p->consumer->poll();
-    if (!n.ok()) return n.take_error();
-    return n.value() > 0 ? Duration::zero() : Duration(std::chrono::milliseconds(100));
+  spdlog::info("kafka event=commands_started topic={} group={} node={}", config.commands_topic,
+               config.commands_group(), config.node_id);
+  auto publish = [p, counters] {
+    const auto& now = p->consumer->stats();
+    counters->applied += now.applied - p->published.applied;
+    counters->dead_lettered += now.dead_lettered - p->published.dead_lettered;
+    counters->ignored_other_node += now.ignored_other_node - p->published.ignored_other_node;
+    counters->retries += now.retries - p->published.retries;
+    p->published = now;
   };
-  loop.finish = [p] { p->consumer->close(); };
+  Loop loop;
+  loop.step = [p, publish, &clock]() -> Result<Duration> {
+    auto n = p->consumer->poll();
+    publish();
+    if (!n.ok()) return n.take_error();
+    if (n.value() > 0) return Duration::zero();
+    Duration idle = std::chrono::milliseconds(100);
+    if (auto due = p->consumer->retry_due()) idle = std::clamp<Duration>(*due - clock.now(), Duration::zero(), idle);
+    return idle;
+  };
+  loop.finish = [p, publish] {
+    p->consumer->close();
+    publish();
+  };
   return loop;
 }
 
@@ -180,18 +199,20 @@ Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const 
 
 ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka,
                            Runtime& runtime, std::shared_ptr<ProducerCounters> counters,
-                           std::shared_ptr<Heartbeats> heartbeats) {
+                           std::shared_ptr<CommandCounters> command_counters, std::shared_ptr<Heartbeats> heartbeats) {
   ChildFactory producer = [writer, kafka, counters,
                            heartbeats](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(std::make_shared<LoopProcess>(
         [writer, kafka, counters](Process& self) { return producer_loop(writer, kafka, self.clock(), counters); },
         std::string{}, heartbeats));
   };
-  ChildFactory commands = [writer, kafka, &runtime,
+  ChildFactory commands = [writer, kafka, &runtime, command_counters,
                            heartbeats](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(std::make_shared<LoopProcess>(
-        [writer, kafka, &runtime](Process&) { return commands_loop(writer, kafka, runtime); }, std::string{},
-        heartbeats));
+        [writer, kafka, &runtime, command_counters](Process& self) {
+          return commands_loop(writer, kafka, runtime, self.clock(), command_counters);
+        },
+        std::string{}, heartbeats));
   };
   // The producer flushes in-flight records on stop (up to 5 s).
   return supervisor_child(

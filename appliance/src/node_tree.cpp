@@ -65,7 +65,8 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   register_build_info(*parts.metrics);
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
-                              config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats()});
+                              config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats(),
+                              config.kafka ? parts.command_counters : nullptr, parts.quarantine_log});
   if (config.registration) register_registration_metrics(*parts.metrics, parts.registration_counters);
   parts.node_gauges = NodeGauges::register_in(*parts.metrics);
   return parts;
@@ -81,9 +82,12 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
   // deps: storage and Kafka pools are independent of each other; metrics samples the store through its readers.
   SupervisorSpec deps{{Strategy::one_for_one, 5, 30},
                       {storage::storage_pool_child(config.storage, parts.writer, parts.readers)}};
-  if (config.kafka)
-    deps.children.push_back(
-        kafka_pool_child(parts.writer, *config.kafka, runtime, parts.kafka_counters, parts.heartbeats));
+  if (config.kafka) {
+    kafka::KafkaConfig kafka = *config.kafka;
+    kafka.node_id = config.node.id;  // its own commands group, and the commands addressed to it
+    deps.children.push_back(kafka_pool_child(parts.writer, std::move(kafka), runtime, parts.kafka_counters,
+                                             parts.command_counters, parts.heartbeats));
+  }
   deps.children.push_back(worker_child(
       "metrics", make<MetricsWorker>(MetricsWorkerSources{parts.readers, parts.storage_sample,
                                                           parts.poller_context.activity,
@@ -93,7 +97,8 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
   // after it (which then starts every device again).
   SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},
                       {pollers::pollers_child(parts.poller_context),
-                       pollers::config_manager_child(config.devices, parts.poller_context, config.pollers.manager)}};
+                       pollers::config_manager_child(config.devices, parts.poller_context, config.pollers.manager,
+                                                     parts.quarantine_log.get())}};
   // The watchdog stays last: its init says READY=1 once everything before it runs.
   SupervisorSpec health{
       {Strategy::one_for_one, 5, 30},

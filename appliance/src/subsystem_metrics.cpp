@@ -93,6 +93,8 @@ struct Collector {
   Totals<ProducerCounters> kafka;
   Levels<ProducerCounters> kafka_levels;
   Totals<pollers::ModbusTransportStats> modbus;
+  Totals<CommandCounters> commands;
+  Totals<StoreQuarantineLog::Stats> quarantine_log;
 
   void collect() {
     if (sources.pollers) pollers.sample(*sources.pollers);
@@ -106,6 +108,8 @@ struct Collector {
       kafka.sample(*sources.kafka);
       kafka_levels.set(*sources.kafka);
     }
+    if (sources.commands) commands.sample(*sources.commands);
+    if (sources.quarantine_log) quarantine_log.sample(sources.quarantine_log->stats());
   }
 
   void collect_writer() {
@@ -253,6 +257,28 @@ void add_modbus(Registrar& r, Collector& c) {
         &M::stray);
 }
 
+void add_commands(Registrar& r, Collector& c) {
+  using C = CommandCounters;
+  auto& t = c.commands;
+  auto& outcomes = r.counters("edgepoll_kafka_commands_total",
+                              "Commands read from the commands topic by outcome: applied, dead_lettered "
+                              "(could not be parsed or applied, or retries ran out), ignored_other_node "
+                              "(addressed to another appliance).");
+  t.add(outcomes.Add({{"outcome", "applied"}}), &C::applied);
+  t.add(outcomes.Add({{"outcome", "dead_lettered"}}), &C::dead_lettered);
+  t.add(outcomes.Add({{"outcome", "ignored_other_node"}}), &C::ignored_other_node);
+  t.add(r.counter("edgepoll_kafka_command_retries_total",
+                  "Commands tried again after a retryable failure (the config manager unavailable or slow)."),
+        &C::retries);
+}
+
+void add_quarantine_log(Registrar& r, Collector& c) {
+  c.quarantine_log.add(r.counter("edgepoll_quarantine_log_write_failures_total",
+                                 "Quarantines or releases that could not be written to device_state "
+                                 "(the quarantine holds in memory; a daemon restart would forget it)."),
+                       &StoreQuarantineLog::Stats::write_failures);
+}
+
 }  // namespace
 
 void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
@@ -263,6 +289,8 @@ void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
   if (sources.writer) add_store(r, *c);
   if (sources.kafka) add_kafka(r, *c);
   if (sources.modbus) add_modbus(r, *c);
+  if (sources.commands) add_commands(r, *c);
+  if (sources.quarantine_log) add_quarantine_log(r, *c);
   c->sources = std::move(sources);
   metrics.on_collect([c] { c->collect(); });
 }

@@ -28,6 +28,14 @@ Error invalid(std::string_view field, std::string_view expected) {
                     false, "fix the command and send it again");
 }
 
+// As [node] id: letters, digits, '.', '-', '_'.
+bool valid_node_id(const std::string& s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (unsigned char c : s)
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
 bool valid_device_id(const std::string& s) {
   if (s.empty() || s.size() > 128) return false;
   for (unsigned char c : s)
@@ -72,6 +80,12 @@ Result<Command> Command::parse(std::string_view text) {
     if (name == type->get_ref<const std::string&>()) c.type = t, known = true;
   if (!known) return invalid("type", "one of " + type_names());
 
+  const auto& node = j.find("node");
+  if (node == j.end() || !node->is_string() ||
+      !(node->get_ref<const std::string&>() == kEveryNode || valid_node_id(node->get<std::string>())))
+    return invalid("node", "the [node] id of the appliance this command is for, or \"*\" for every appliance");
+  c.node = node->get<std::string>();
+
   const auto& device = j.find("device");
   if (device == j.end() || !device->is_string() || !valid_device_id(device->get<std::string>()))
     return invalid("device", "a device id (1-128 of A-Z a-z 0-9 - _ . :)");
@@ -83,7 +97,7 @@ Result<Command> Command::parse(std::string_view text) {
     c.id = id->get<std::string>();
   }
 
-  std::vector<std::string_view> allowed = {"type", "device", "id"};
+  std::vector<std::string_view> allowed = {"type", "node", "device", "id"};
   if (c.type == CommandType::set_poll_interval) {
     allowed.push_back("interval_ms");
     const auto& ms = j.find("interval_ms");

@@ -16,7 +16,8 @@ constexpr std::string_view kKeys[] = {
     "bootstrap_servers", "default_topic",    "topics",         "compression",
     "max_in_flight",     "fetch_batch",      "drain_rate",     "retry_base_ms",
     "retry_cap_ms",      "message_timeout_ms", "commands_topic", "dead_letter_topic",
-    "group_id",          "security",         "properties",     "secret_files"};
+    "group_id",          "security",         "properties",     "secret_files",
+    "command_attempts",  "command_retry_base_ms", "command_retry_cap_ms"};
 constexpr std::string_view kCompressions[] = {"none", "gzip", "snappy", "lz4", "zstd"};
 
 Error wrong(std::string_view key, std::string_view expected) {
@@ -107,6 +108,9 @@ Result<KafkaConfig> KafkaConfig::parse(const toml::table& t) {
       text(t, "commands_topic", c.commands_topic),
       text(t, "dead_letter_topic", c.dead_letter_topic),
       text(t, "group_id", c.group_id),
+      number(t, "command_attempts", c.command_attempts, 1),
+      number(t, "command_retry_base_ms", c.command_retry_base, 1),
+      number(t, "command_retry_cap_ms", c.command_retry_cap, 1),
       string_map(t, "topics", c.topics),
       string_map(t, "security", c.security),
       string_map(t, "properties", c.properties),
@@ -119,12 +123,18 @@ Result<KafkaConfig> KafkaConfig::parse(const toml::table& t) {
   if (!known_compression)
     return wrong("compression", fmt::format("one of {}", fmt::join(kCompressions, ", ")));
   if (c.retry_cap < c.retry_base) return wrong("retry_cap_ms", "a value >= retry_base_ms");
+  if (c.command_retry_cap < c.command_retry_base)
+    return wrong("command_retry_cap_ms", "a value >= command_retry_base_ms");
   for (const auto& [property, path] : c.secret_files) {
     auto secret = read_secret(property, path);
     if (!secret) return secret.take_error();
     c.secrets[property] = std::move(*secret);
   }
   return c;
+}
+
+std::string KafkaConfig::commands_group() const {
+  return node_id.empty() ? group_id : group_id + "." + node_id;
 }
 
 const std::string& KafkaConfig::topic_for_group(const std::string& group) const {
@@ -143,9 +153,9 @@ std::map<std::string, std::string> KafkaConfig::client_properties() const {
 std::string KafkaConfig::describe() const {
   std::string s = fmt::format(
       "bootstrap={} default_topic={} compression={} max_in_flight={} drain_rate={}/s "
-      "commands_topic={} dead_letter_topic={} group_id={}",
+      "commands_topic={} dead_letter_topic={} commands_group={} command_attempts={}",
       bootstrap_servers, default_topic, compression, max_in_flight, drain_rate,
-      commands_topic, dead_letter_topic, group_id);
+      commands_topic, dead_letter_topic, commands_group(), command_attempts);
   for (const auto& [group, topic] : topics) s += fmt::format(" topic[{}]={}", group, topic);
   for (const auto& [k, v] : security)
     s += fmt::format(" {}={}", k, looks_secret(k) ? "<redacted>" : v);

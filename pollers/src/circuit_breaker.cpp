@@ -74,6 +74,8 @@ void CircuitBreaker::record_failure() {
   if (++consecutive_failures_ >= config_.failure_threshold) trip();
 }
 
+void CircuitBreaker::abandon() { probe_in_flight_ = false; }
+
 void CircuitBreaker::trip() {
   state_ = BreakerState::open;
   consecutive_failures_ = 0;

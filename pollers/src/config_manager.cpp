@@ -1,5 +1,6 @@
 #include "edgepoll/pollers/config_manager.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -34,10 +35,51 @@ InitResult ConfigManager::init(Process& self) {
   if (!pollers(self)) {
     return InitResult::error(make_error("pollers.no_pollers", "config_manager needs a running 'pollers' sibling"));
   }
-  for (auto& config : initial_) upsert(self, config);
+  if (!quarantine_log_) {
+    start_initial(self, {});
+    return InitResult::ok();
+  }
+  // Quarantines recorded before this start (by a previous daemon, or by this
+  // process before it crashed) are read first. The answer comes from the
+  // storage writer's thread; init must not block, so devices start when it arrives.
+  restoring_ = true;
+  quarantine_log_->restore([me = self.self()](Result<std::vector<RecordedQuarantine>> r) {
+    if (auto p = me.get()) p->deliver(QuarantinesRestored{std::move(r)});
+  });
+  // A store that never answers must not keep every device down.
+  self.send_after(std::chrono::seconds(10), RestoreTimedOut{});
+  return InitResult::ok();
+}
+
+void ConfigManager::start_initial(Process& self, const std::vector<RecordedQuarantine>& recorded) {
+  restoring_ = false;
+  const auto wall_now = std::chrono::system_clock::now();
+  for (auto& config : initial_) {
+    auto it = std::find_if(recorded.begin(), recorded.end(),
+                           [&](const RecordedQuarantine& q) { return q.device_id == config.id; });
+    if (it == recorded.end() || it->until <= wall_now) {
+      upsert(self, config);
+      if (it != recorded.end()) spdlog::info("device={} event=quarantine_over_while_down", config.id);
+      continue;
+    }
+    Device& d = devices_[config.id];
+    d.config = std::make_shared<const DeviceConfig>(config);
+    d.backoff = std::make_unique<FullJitterBackoff>(options_.backoff_base, options_.backoff_cap,
+                                                    seed_ ^ std::hash<std::string>{}(config.id));
+    d.backoff->resume_from(it->attempt);
+    d.generation = next_generation_++;
+    d.quarantined = true;
+    show(d);
+    const auto delay = std::chrono::duration_cast<Duration>(it->until - wall_now);
+    spdlog::warn("device={} event=quarantine_restored attempt={} retry_in={} reason={}", config.id, it->attempt,
+                 format_duration(delay), it->reason);
+    self.send_after(delay, Retry{config.id, d.generation});
+  }
   initial_.clear();
   publish();
-  return InitResult::ok();
+  auto deferred = std::move(deferred_);
+  deferred_.clear();
+  for (auto& m : deferred) handle(self, m);
 }
 
 void ConfigManager::upsert(Process& self, const DeviceConfig& config) {
@@ -91,18 +133,39 @@ void ConfigManager::quarantine(Process& self, Device& d, const std::string& reas
   spdlog::warn("device={} event=quarantined attempt={} retry_in={} reason={}", d.config->id, d.backoff->attempt(),
                format_duration(delay), reason);
   if (quarantine_log_) {
-    quarantine_log_->quarantined(d.config->id,
-                                 std::chrono::system_clock::now() +
-                                     std::chrono::duration_cast<std::chrono::system_clock::duration>(delay),
-                                 reason);
+    quarantine_log_->quarantined(
+        {d.config->id, d.backoff->attempt(),
+         std::chrono::system_clock::now() + std::chrono::duration_cast<std::chrono::system_clock::duration>(delay),
+         reason});
   }
   self.send_after(delay, Retry{d.config->id, d.generation});
 }
 
 void ConfigManager::handle(Process& self, Message& message) {
-  if (auto* started = std::any_cast<Started>(&message)) {
+  if (auto* restored = std::any_cast<QuarantinesRestored>(&message)) {
+    if (!restoring_) return;  // too late: the timeout started the devices already
+    if (!restored->recorded.ok()) {
+      spdlog::error("config_manager event=quarantines_not_restored error={}", restored->recorded.error().describe());
+      start_initial(self, {});
+    } else {
+      start_initial(self, restored->recorded.value());
+    }
+  } else if (std::any_cast<RestoreTimedOut>(&message)) {
+    if (!restoring_) return;
+    spdlog::error("config_manager event=quarantines_not_restored error=the store did not answer in 10 s");
+    start_initial(self, {});
+  } else if (restoring_) {
+    deferred_.push_back(std::move(message));
+    return;
+  } else if (auto* started = std::any_cast<Started>(&message)) {
     auto it = devices_.find(started->id);
-    if (it == devices_.end() || it->second.generation != started->generation) return;  // superseded
+    if (it == devices_.end() || it->second.generation != started->generation) {
+      // Superseded while it was starting (stopped, disabled or replaced before
+      // the start was answered): the subtree that did start has no owner here,
+      // so it goes (kill: a supervisor ignores a trappable exit from a non-parent).
+      if (started->pid.ok()) self.exit(started->pid.value(), ExitReason::kill());
+      return;
+    }
     Device& d = it->second;
     if (!started->pid.ok()) return quarantine(self, d, "start failed: " + started->pid.error().describe());
     d.pid = started->pid.value();
@@ -187,6 +250,7 @@ Status ConfigManager::command(Process& self, const DeviceCommand& c) {
       return ok_status();
     }
     case Kind::disable:
+      if (d.quarantined && quarantine_log_) quarantine_log_->released(c.device);
       stop(self, d);
       d.disabled = true;
       d.quarantined = false;

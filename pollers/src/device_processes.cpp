@@ -60,9 +60,12 @@ void DeviceFsm::poll(Process& self) {
     context_.counters->skipped_busy++;
     return;
   }
-  if (!machine_->begin_poll()) {  // the breaker holds this tick back
+  if (!machine_->begin_poll()) {
+    // The breaker holds this tick back. Ticks keep their slots (no hold on the
+    // schedule) so that every poll not sent is counted, and the probe goes out
+    // at the first slot after the open time.
     context_.counters->skipped_open++;
-    schedule_->hold_until(machine_->breaker().reopens_at());
+    after_event(machine_->state(), std::nullopt);
     return;
   }
   auto connection = self.runtime().registry().whereis(sibling_connection_name(self.path()));
@@ -96,19 +99,16 @@ void DeviceFsm::on_result(Process& self, Result<Response>& response) {
     for (auto& r : report.readings) out.readings.push_back(std::move(r.reading));
     context_.sink->submit(std::move(out));
   }
-  // Escalation: bodies that keep failing to decode, or a breaker that opened
-  // after too many failed polls (across connection restarts), end this process
-  // so that the device's supervisor counts it; a device that keeps failing then
-  // reaches its intensity and the config manager quarantines it with backoff.
+  // Escalation (the rule is in device_state_machine.hpp): the breaker holds a
+  // failing device by itself; this process ends only when the machine gives up
+  // (N undecodable bodies, or N failed half-open probes, in a row), so that the
+  // device's supervisor counts it, and a device that keeps crashing reaches its
+  // intensity and is quarantined by the config manager.
   if (report.give_up) {
-    return self.exit(ExitReason::error("device " + config_->id + " sent " +
+    return self.exit(ExitReason::error("device " + config_->id + " failed " +
                                        std::to_string(context_.max_consecutive_failures) +
-                                       " undecodable responses in a row; last: " + report.error->describe()));
-  }
-  if (transport_failed && machine_->breaker().state() == BreakerState::open) {
-    self.exit(ExitReason::error("device " + config_->id + ": circuit breaker opened after " +
-                                std::to_string(config_->breaker.failure_threshold) +
-                                " failed polls; last: " + report.error->describe()));
+                                       (transport_failed ? " breaker probes" : " times to send a decodable body") +
+                                       " in a row; last: " + report.error->describe()));
   }
 }
 
@@ -126,6 +126,7 @@ void DeviceFsm::after_event(DeviceStateMachine::State before, const std::optiona
     }
   }
   shown_state_ = now;
+  shown_breaker_ = machine_->breaker().state();
   shown_polls_ = machine_->counters().polls;
   shown_failures_ = machine_->counters().failed;
 }
@@ -134,6 +135,7 @@ void DeviceFsm::describe(nlohmann::json& out) const {
   std::lock_guard lock(describe_mutex_);
   out["device"] = config_->id;
   out["device_state"] = DeviceStateMachine::state_name(shown_state_);
+  out["breaker"] = breaker_state_name(shown_breaker_);
   out["polls"] = shown_polls_;
   out["failures"] = shown_failures_;
   if (!last_error_.empty()) out["last_error"] = last_error_;

@@ -1,5 +1,7 @@
 #include "edgepoll/pollers/device_state_machine.hpp"
 
+#include <algorithm>
+
 namespace edgepoll::pollers {
 
 std::string_view DeviceStateMachine::state_name(State state) {
@@ -12,11 +14,12 @@ std::string_view DeviceStateMachine::state_name(State state) {
   return "?";
 }
 
-DeviceStateMachine::DeviceStateMachine(const Clock& clock, const DeviceConfig& config, unsigned max_decode_failures)
+DeviceStateMachine::DeviceStateMachine(const Clock& clock, const DeviceConfig& config,
+                                       unsigned max_consecutive_failures)
     : clock_(clock),
       decoder_(config),
       breaker_(clock, config.breaker),
-      max_decode_failures_(max_decode_failures) {}
+      max_consecutive_failures_(std::max(1u, max_consecutive_failures)) {}
 
 bool DeviceStateMachine::begin_poll() {
   ++counters_.ticks;
@@ -34,12 +37,16 @@ bool DeviceStateMachine::begin_poll() {
   return true;
 }
 
-void DeviceStateMachine::failed(const Error& error) {
+bool DeviceStateMachine::failed(const Error& error) {
   ++counters_.failed;
   ++counters_.errors_by_code[error.code];
+  const bool probe = breaker_.state() == BreakerState::half_open;
   breaker_.record_failure();
   if (breaker_.state() == BreakerState::open) state_ = State::backoff;
   else if (state_ != State::connecting) state_ = State::degraded;
+  if (!probe) return false;
+  ++counters_.failed_probes;
+  return ++consecutive_failed_probes_ >= max_consecutive_failures_;
 }
 
 PollReport DeviceStateMachine::on_response(Result<FetchResponse> response, std::int64_t timestamp_ms) {
@@ -57,18 +64,19 @@ PollReport DeviceStateMachine::respond(Result<Response> response, std::int64_t t
   if (!response) {
     consecutive_decode_failures_ = 0;
     report.error = response.take_error();
-    failed(*report.error);
+    report.give_up = failed(*report.error);
     return report;
   }
   auto decoded = decoder_.decode(*response);
   if (!decoded) {
     ++counters_.decode_errors;
     report.error = decoded.take_error();
-    failed(*report.error);
-    report.give_up = ++consecutive_decode_failures_ >= max_decode_failures_;
+    const bool probes_exhausted = failed(*report.error);
+    report.give_up = ++consecutive_decode_failures_ >= max_consecutive_failures_ || probes_exhausted;
     return report;
   }
   consecutive_decode_failures_ = 0;
+  consecutive_failed_probes_ = 0;
   ++counters_.succeeded;
   breaker_.record_success(response->elapsed);
   report.field_errors = std::move(decoded->field_errors);
@@ -83,6 +91,7 @@ PollReport DeviceStateMachine::respond(Result<Response> response, std::int64_t t
 }
 
 void DeviceStateMachine::on_connection_lost() {
+  if (in_flight_) breaker_.abandon();
   in_flight_ = false;
   state_ = State::connecting;
 }

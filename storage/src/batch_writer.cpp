@@ -195,6 +195,15 @@ void BatchWriter::update_device_health(std::string device_id,
                                   quarantine_until_ms);
   }, std::move(done));
 }
+void BatchWriter::record_quarantine(Quarantine quarantine, Callback<Ok> done) {
+  run_op<Ok>([q = std::move(quarantine)](Outbox& o) { return o.record_quarantine(q); }, std::move(done));
+}
+void BatchWriter::clear_quarantine(std::string device_id, Callback<Ok> done) {
+  run_op<Ok>([id = std::move(device_id)](Outbox& o) { return o.clear_quarantine(id); }, std::move(done));
+}
+void BatchWriter::quarantines(Callback<std::vector<Quarantine>> done) {
+  run_op<std::vector<Quarantine>>([](Outbox& o) { return o.quarantines(); }, std::move(done));
+}
 void BatchWriter::enforce_retention(Callback<RetentionReport> done) {
   run_op<RetentionReport>([this](Outbox&) -> Result<RetentionReport> {
     RetentionLimits limits{config_.max_outbox_bytes, config_.max_outbox_age_s,

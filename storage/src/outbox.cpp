@@ -13,7 +13,7 @@ namespace edgepoll::storage {
 // Prepared once per writer connection: the hot path binds and steps only.
 struct Outbox::Statements {
   Statement insert, upsert_seq, last_seq, scan, attempt, delete_range, delete_one, get_one,
-      dead_letter, device_health;
+      dead_letter, device_health, quarantine, release, quarantined;
 };
 
 namespace {
@@ -82,10 +82,24 @@ Status Outbox::prepared() {
                 "last_good_poll_ms = coalesce(excluded.last_good_poll_ms, last_good_poll_ms), "
                 "consecutive_failures = excluded.consecutive_failures, "
                 "quarantine_until_ms = excluded.quarantine_until_ms")
+  EDGEPOLL_PREP(quarantine,
+                "INSERT INTO device_state(device_id, quarantine_attempt, quarantine_until_ms, "
+                "quarantine_reason) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(device_id) DO UPDATE SET "
+                "quarantine_attempt = excluded.quarantine_attempt, "
+                "quarantine_until_ms = excluded.quarantine_until_ms, "
+                "quarantine_reason = excluded.quarantine_reason")
+  EDGEPOLL_PREP(release,
+                "UPDATE device_state SET quarantine_until_ms = NULL, quarantine_reason = NULL "
+                "WHERE device_id = ?1")
+  EDGEPOLL_PREP(quarantined,
+                "SELECT device_id, quarantine_attempt, quarantine_until_ms, "
+                "coalesce(quarantine_reason, '') FROM device_state "
+                "WHERE quarantine_until_ms IS NOT NULL ORDER BY device_id")
   st_ = std::unique_ptr<Statements>(new Statements{
       std::move(*insert), std::move(*upsert_seq), std::move(*last), std::move(*scan),
       std::move(*attempt), std::move(*del_range), std::move(*del_one), std::move(*get_one),
-      std::move(*dead), std::move(*health)});
+      std::move(*dead), std::move(*health), std::move(*quarantine), std::move(*release),
+      std::move(*quarantined)});
   return ok_status();
 }
 #undef EDGEPOLL_PREP
@@ -227,6 +241,32 @@ Status Outbox::update_device_health(std::string_view device_id,
   if (last_good_ms) q.bind(2, *last_good_ms); else q.bind_null(2);
   if (quarantine_until_ms) q.bind(4, *quarantine_until_ms); else q.bind_null(4);
   return q.run(fmt::format("updating the state of device {}", device_id));
+}
+
+Status Outbox::record_quarantine(const Quarantine& q) {
+  if (auto p = prepared(); !p) return p;
+  auto& st = st_->quarantine.reset().bind_text(1, q.device_id).bind(2, q.attempt).bind(3, q.until_ms);
+  return st.bind_text(4, q.reason).run(fmt::format("recording the quarantine of device {}", q.device_id));
+}
+
+Status Outbox::clear_quarantine(std::string_view device_id) {
+  if (auto p = prepared(); !p) return p;
+  return st_->release.reset().bind_text(1, device_id).run(
+      fmt::format("recording the release of device {}", device_id));
+}
+
+Result<std::vector<Quarantine>> Outbox::quarantines() {
+  if (auto p = prepared(); !p) return p.take_error();
+  auto& q = st_->quarantined.reset();
+  std::vector<Quarantine> out;
+  for (;;) {
+    auto row = q.step("listing quarantined devices");
+    if (!row) return row.take_error();
+    if (!*row) break;
+    out.push_back(Quarantine{q.text(0), q.int64(1), q.int64(2), q.text(3)});
+  }
+  q.reset();
+  return out;
 }
 
 Status Outbox::drop_oldest(std::size_t n, std::int64_t older_than_ms, RetentionReport& report) {

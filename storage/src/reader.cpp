@@ -12,7 +12,10 @@ std::optional<std::int64_t> optional_int(const Statement& q, int col) {
 }
 
 DeviceState device_state_row(const Statement& q) {
-  return DeviceState{q.text(0), q.int64(1), optional_int(q, 2), q.int64(3), optional_int(q, 4)};
+  std::optional<std::string> reason;
+  if (!q.is_null(6)) reason = q.text(6);
+  return DeviceState{q.text(0), q.int64(1), optional_int(q, 2), q.int64(3), optional_int(q, 4), q.int64(5),
+                     std::move(reason)};
 }
 
 // Steps `q` to the end, turning each row into a T with `row`.
@@ -28,8 +31,8 @@ Result<std::vector<T>> all_rows(Statement& q, std::string_view what, Row row) {
 }
 
 constexpr const char* kDeviceColumns =
-    "SELECT device_id, last_seq, last_good_poll_ms, consecutive_failures, quarantine_until_ms "
-    "FROM device_state";
+    "SELECT device_id, last_seq, last_good_poll_ms, consecutive_failures, quarantine_until_ms, "
+    "quarantine_attempt, quarantine_reason FROM device_state";
 
 }  // namespace
 

@@ -39,6 +39,13 @@ CREATE TABLE dead_letters(
   count INTEGER NOT NULL DEFAULT 1,
   UNIQUE(source, record_key));
 )sql",
+      // 1 -> 2: a quarantine survives a restart of the daemon with its attempt
+      // (where the config manager's backoff resumes) and its reason; until is
+      // quarantine_until_ms (wall clock), NULL when the device is not quarantined.
+      R"sql(
+ALTER TABLE device_state ADD COLUMN quarantine_attempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE device_state ADD COLUMN quarantine_reason TEXT;
+)sql",
   };
   return all;
 }

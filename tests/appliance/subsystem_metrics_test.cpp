@@ -48,7 +48,7 @@ pollers::DeviceReadings poll_of(const std::string& device) {
 }
 
 struct Node {
-  Node() { register_subsystem_metrics(*metrics, {counters, pipeline, writer, kafka, modbus}); }
+  Node() { register_subsystem_metrics(*metrics, {counters, pipeline, writer, kafka, modbus, commands, quarantine_log}); }
   // A writer on its own database file (a restarted writer opens the same file).
   std::shared_ptr<storage::BatchWriter> start_writer() {
     storage::StoreConfig config;
@@ -69,6 +69,8 @@ struct Node {
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer, 2);
   std::shared_ptr<ProducerCounters> kafka = std::make_shared<ProducerCounters>();
   std::shared_ptr<pollers::ModbusTransportStats> modbus = std::make_shared<pollers::ModbusTransportStats>();
+  std::shared_ptr<CommandCounters> commands = std::make_shared<CommandCounters>();
+  std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
 };
 
 TEST(SubsystemMetrics, EverySubsystemsCountersAppearAsFamiliesWithTheirValues) {
@@ -161,10 +163,30 @@ TEST(SubsystemMetrics, ModbusGatewayCountersAppearWithTheirGrowth) {
   EXPECT_EQ(value(node.metrics->render(), "edgepoll_modbus_timeouts_total"), 9);
 }
 
+TEST(SubsystemMetrics, TheCommandConsumersOutcomesAreCountedByOutcome) {
+  Node node;
+  node.commands->applied = 3;
+  node.commands->ignored_other_node = 5;
+  node.commands->dead_lettered = 1;
+  node.commands->retries = 2;
+  const auto text = node.metrics->render();
+  EXPECT_EQ(value(text, "edgepoll_kafka_commands_total{outcome=\"applied\"}"), 3);
+  EXPECT_EQ(value(text, "edgepoll_kafka_commands_total{outcome=\"ignored_other_node\"}"), 5);
+  EXPECT_EQ(value(text, "edgepoll_kafka_commands_total{outcome=\"dead_lettered\"}"), 1);
+  EXPECT_EQ(value(text, "edgepoll_kafka_command_retries_total"), 2);
+}
+
+TEST(SubsystemMetrics, AQuarantineThatDidNotReachTheStoreIsCounted) {
+  Node node;  // no writer running
+  EXPECT_EQ(value(node.metrics->render(), "edgepoll_quarantine_log_write_failures_total"), 0);
+  node.quarantine_log->quarantined({"bad", 1, std::chrono::system_clock::now(), "crash"});
+  EXPECT_EQ(value(node.metrics->render(), "edgepoll_quarantine_log_write_failures_total"), 1);
+}
+
 TEST(SubsystemMetrics, NoKafkaSectionNoKafkaFamilies) {
   auto metrics = std::make_shared<Metrics>();
   register_subsystem_metrics(
-      *metrics, {std::make_shared<pollers::PollerCounters>(), nullptr, nullptr, nullptr, nullptr});
+      *metrics, {std::make_shared<pollers::PollerCounters>(), nullptr, nullptr, nullptr, nullptr, nullptr, nullptr});
   const auto text = metrics->render();
   EXPECT_EQ(value(text, "edgepoll_polls_total"), 0);
   EXPECT_EQ(text.find("edgepoll_kafka_"), std::string::npos) << text;

@@ -19,6 +19,21 @@ TEST(KafkaConfig, DefaultsAreIdempotentFriendly) {
   EXPECT_EQ(c->topic_for_group("anything"), c->default_topic);
 }
 
+TEST(KafkaConfig, EachNodeHasItsOwnCommandsGroupAndRetryPolicy) {
+  auto c = parse("group_id = \"plant\"\ncommand_attempts = 7\ncommand_retry_base_ms = 20\ncommand_retry_cap_ms = 400\n");
+  ASSERT_TRUE(c) << c.error().describe();
+  EXPECT_EQ(c->commands_group(), "plant");  // no node id set (yet)
+  c->node_id = "site-4";                    // the daemon sets it from [node] id
+  EXPECT_EQ(c->commands_group(), "plant.site-4");
+  EXPECT_EQ(c->command_attempts, 7u);
+  EXPECT_EQ(c->command_retry_base, std::chrono::milliseconds(20));
+  EXPECT_EQ(c->command_retry_cap, std::chrono::milliseconds(400));
+  EXPECT_NE(c->describe().find("commands_group=plant.site-4"), std::string::npos) << c->describe();
+  auto d = parse("");
+  d->node_id = "a";
+  EXPECT_EQ(d->commands_group(), "edgepoll.a");
+}
+
 TEST(KafkaConfig, ParsesEverySection) {
   auto c = parse(R"(
     bootstrap_servers = "10.0.0.1:9092,10.0.0.2:9092"
@@ -61,7 +76,9 @@ TEST(KafkaConfig, RefusesBadValuesNamingTheKey) {
                            std::pair{"max_in_flight = 0", "max_in_flight"},
                            std::pair{"drain_rate = -1", "drain_rate"},
                            std::pair{"[security]\n\"sasl.mechanism\" = 3", "security.sasl.mechanism"},
-                           std::pair{"retry_base_ms = 100\nretry_cap_ms = 10", "retry_cap_ms"}}) {
+                           std::pair{"retry_base_ms = 100\nretry_cap_ms = 10", "retry_cap_ms"},
+                           std::pair{"command_attempts = 0", "command_attempts"},
+                           std::pair{"command_retry_base_ms = 900\ncommand_retry_cap_ms = 10", "command_retry_cap_ms"}}) {
     auto c = parse(text);
     ASSERT_FALSE(c) << text;
     EXPECT_NE(c.error().message.find(key), std::string::npos) << c.error().message;

@@ -125,5 +125,69 @@ TEST(DeviceStateMachine, ConnectionLossKeepsSequenceAndCounters) {
   EXPECT_EQ(m.next_sequence(), 100u);
 }
 
+// The breaker's job first: failures open it and ticks are skipped; only N
+// failed half-open probes in a row make the machine give up (an fsm crash).
+TEST(DeviceStateMachine, TransportFailuresOpenTheBreakerAndOnlyNFailedProbesGiveUp) {
+  FakeClock clock;
+  DeviceStateMachine m(clock, config(), /*max_consecutive_failures=*/2);
+  for (int i = 0; i < 2; ++i) {  // failure_threshold = 2
+    ASSERT_TRUE(m.begin_poll());
+    EXPECT_FALSE(m.on_response(timeout(), 0).give_up);
+  }
+  EXPECT_EQ(m.breaker().state(), BreakerState::open);
+  // Open: every tick is skipped and counted, nothing gives up.
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(m.begin_poll());
+  EXPECT_EQ(m.counters().skipped_open, 5u);
+  clock.advance(10s);
+  ASSERT_TRUE(m.begin_poll());  // the half-open probe
+  EXPECT_EQ(m.breaker().state(), BreakerState::half_open);
+  EXPECT_FALSE(m.on_response(timeout(), 0).give_up);  // failed probe 1: open again (20 s)
+  EXPECT_EQ(m.breaker().state(), BreakerState::open);
+  clock.advance(10s);
+  EXPECT_FALSE(m.begin_poll());  // still open: the open time doubled
+  clock.advance(10s);
+  ASSERT_TRUE(m.begin_poll());
+  EXPECT_TRUE(m.on_response(timeout(), 0).give_up);  // failed probe 2 = N
+  EXPECT_EQ(m.counters().failed_probes, 2u);
+}
+
+TEST(DeviceStateMachine, ASucceedingProbeClosesTheBreakerAndForgetsFailedProbes) {
+  FakeClock clock;
+  DeviceStateMachine m(clock, config(), 2);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(m.begin_poll());
+    (void)m.on_response(timeout(), 0);
+  }
+  clock.advance(10s);
+  ASSERT_TRUE(m.begin_poll());
+  EXPECT_FALSE(m.on_response(timeout(), 0).give_up);  // failed probe 1
+  clock.advance(20s);
+  ASSERT_TRUE(m.begin_poll());
+  (void)m.on_response(body(R"({"t": 1, "on": true})"), 0);  // the probe succeeds
+  EXPECT_EQ(m.breaker().state(), BreakerState::closed);
+  EXPECT_EQ(m.state(), State::polling);
+  // A new episode starts from zero failed probes: one more failed probe is not N.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(m.begin_poll());
+    (void)m.on_response(timeout(), 0);
+  }
+  clock.advance(10s);
+  ASSERT_TRUE(m.begin_poll());
+  EXPECT_FALSE(m.on_response(timeout(), 0).give_up);
+}
+
+TEST(DeviceStateMachine, AProbeThatNeverReachedTheDeviceLetsTheNextTickProbe) {
+  FakeClock clock;
+  DeviceStateMachine m(clock, config(), 2);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(m.begin_poll());
+    (void)m.on_response(timeout(), 0);
+  }
+  clock.advance(10s);
+  ASSERT_TRUE(m.begin_poll());
+  m.on_connection_lost();  // the connection was busy or restarting
+  EXPECT_TRUE(m.begin_poll());  // without abandon() the breaker would wait for an answer forever
+}
+
 }  // namespace
 }  // namespace edgepoll::pollers

@@ -70,15 +70,36 @@ class CountingSink final : public ReadingSink {
   std::map<std::string, int> polls;
 };
 
+// Keeps what it is told, like the store does, and hands it back on restore().
 class RecordingQuarantine final : public QuarantineLog {
  public:
-  void quarantined(const std::string& id, std::chrono::system_clock::time_point until, const std::string&) override {
-    delays.push_back(until - std::chrono::system_clock::now());
-    ids.insert(id);
+  void quarantined(const RecordedQuarantine& q) override {
+    delays.push_back(q.until - std::chrono::system_clock::now());
+    ids.insert(q.device_id);
+    recorded[q.device_id] = q;
   }
-  void released(const std::string&) override {}
+  void released(const std::string& id) override {
+    recorded.erase(id);
+    releases.push_back(id);
+  }
+  void restore(Restored done) override {
+    if (hold_restore) {  // answered later by answer_restore(), like a busy store
+      held = std::move(done);
+      return;
+    }
+    answer_restore(std::move(done));
+  }
+  void answer_restore(Restored done) {
+    std::vector<RecordedQuarantine> out;
+    for (const auto& [id, q] : recorded) out.push_back(q);
+    done(std::move(out));
+  }
   std::vector<std::chrono::system_clock::duration> delays;
   std::set<std::string> ids;
+  std::map<std::string, RecordedQuarantine> recorded;  // what a restarted daemon would find
+  std::vector<std::string> releases;
+  bool hold_restore = false;
+  Restored held;
 };
 
 inline DeviceConfig device(const std::string& id, Duration interval = 1s) {

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include "edgepoll/pollers/pollers_tree.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
@@ -47,7 +50,7 @@ struct Edge : ::testing::Test {
   Pid device_tree(const std::string& id) { return child_of(pollers(), "device:" + id); }
 };
 
-TEST_F(Edge, BadDevicesAreQuarantinedAloneAndGoodOnesKeepPolling) {
+TEST_F(Edge, BadDevicesAreHeldByTheirBreakersOrQuarantinedAloneAndGoodOnesKeepPolling) {
   std::vector<DeviceConfig> devices;
   for (int i = 0; i < 200; ++i) devices.push_back(device("d" + std::to_string(i)));
   for (int i = 0; i < 10; ++i) {
@@ -61,8 +64,12 @@ TEST_F(Edge, BadDevicesAreQuarantinedAloneAndGoodOnesKeepPolling) {
   for (int i = 10; i < 200; ++i) {
     EXPECT_GE(sink.polls["d" + std::to_string(i)], 28) << "d" << i;
   }
-  // Every bad one was quarantined; none of them reported a reading.
-  EXPECT_EQ(quarantine.ids.size(), 10u);
+  // The garbage ones (odd) crashed their fsm until quarantined; the refusing
+  // ones (even) are held by their breakers (not a crash: ticks are skipped);
+  // none of them reported a reading.
+  EXPECT_EQ(quarantine.ids.size(), 5u);
+  for (int i = 1; i < 10; i += 2) EXPECT_EQ(quarantine.ids.count("d" + std::to_string(i)), 1u);
+  EXPECT_GT(context.counters->skipped_open.load(), 0u);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(sink.polls.count("d" + std::to_string(i)), 0u);
   // pollers never restarted, and edge never restarted pollers.
   EXPECT_EQ(pollers(), pollers_before);
@@ -91,7 +98,7 @@ TEST_F(Edge, AThousandDevicesQuarantinedAtOnceAreRetriedSpreadOverTheWindow) {
   std::vector<DeviceConfig> devices;
   for (int i = 0; i < 1000; ++i) {
     devices.push_back(device("d" + std::to_string(i)));
-    transport.modes["d" + std::to_string(i)] = ScriptedTransport::Mode::refused;
+    transport.modes["d" + std::to_string(i)] = ScriptedTransport::Mode::garbage;
   }
   ConfigManagerOptions options;
   options.backoff_base = 10s;
@@ -148,6 +155,135 @@ TEST_F(Edge, AConnectionRestartKeepsTheFsmAndAnFsmRestartTakesTheConnection) {
   const int before = sink.polls["a"];
   runtime.advance(3s);
   EXPECT_GT(sink.polls["a"], before);  // and it polls again
+}
+
+// Point 7's stages on the fake clock, one device that goes bad, recovers, and
+// goes bad for good: closed -> open -> skipped ticks counted -> half-open probe
+// -> closed; open again -> failed probes -> fsm crash after N -> the device
+// subtree's intensity -> quarantine. The breaker is kept across a connection restart.
+TEST_F(Edge, TheBreakerHoldsThenTheFsmCrashesThenIntensityThenQuarantine) {
+  DeviceConfig d = device("d");
+  d.breaker.failure_threshold = 2;
+  d.breaker.open_for = 4s;
+  d.breaker.max_open_for = 4s;
+  // Room for the connection's restarts (one killed below, one per 3 failed
+  // requests) and the first fsm crash, not for the crashes that follow.
+  d.intensity.max_restarts = 4;
+  d.intensity.period = 600s;
+  context.max_consecutive_failures = 3;
+  transport.modes["d"] = ScriptedTransport::Mode::refused;
+  start({d});
+  auto fsm = [&] {
+    const auto tree = tree_snapshot(device_tree("d"));
+    if (tree.contains("children"))
+      for (const auto& c : tree["children"])
+        if (c["id"] == "fsm") return c;
+    return nlohmann::json::object();
+  };
+  auto advance_until = [&](auto done, int seconds) {
+    for (int s = 0; s < seconds && !done(); ++s) runtime.advance(1s);
+    return done();
+  };
+  // closed -> open after 2 failed polls; the fsm does not exit for it.
+  ASSERT_TRUE(advance_until([&] { return fsm().value("breaker", "") == "open"; }, 5)) << fsm().dump();
+  const Pid fsm_pid = child_of(device_tree("d"), "fsm");
+  const auto requests_when_opened = transport.requests["d"];
+  // Open: ticks come and are skipped, counted as breaker_open; no request goes out.
+  runtime.advance(2s);
+  EXPECT_GE(context.counters->skipped_open.load(), 1u);
+  EXPECT_EQ(transport.requests["d"], requests_when_opened);
+  // A connection restart while open keeps the breaker (it lives in the fsm).
+  runtime.exit(child_of(device_tree("d"), "connection"), ExitReason::kill());
+  runtime.settle();
+  EXPECT_EQ(child_of(device_tree("d"), "fsm"), fsm_pid);
+  EXPECT_EQ(fsm().value("breaker", ""), "open");
+  // The device is fixed: the half-open probe succeeds and closes the breaker.
+  transport.modes["d"] = ScriptedTransport::Mode::good;
+  ASSERT_TRUE(advance_until([&] { return sink.polls["d"] > 0; }, 10));
+  EXPECT_EQ(fsm().value("breaker", ""), "closed");
+  EXPECT_EQ(child_of(device_tree("d"), "fsm"), fsm_pid);
+  // Bad again: open again, and the probes fail; after N = 3 failed probes the fsm crashes.
+  transport.modes["d"] = ScriptedTransport::Mode::refused;
+  ASSERT_TRUE(advance_until([&] { return fsm().value("breaker", "") == "open"; }, 5));
+  EXPECT_EQ(child_of(device_tree("d"), "fsm"), fsm_pid);
+  const auto skipped_before = context.counters->skipped_open.load();
+  ASSERT_TRUE(advance_until([&] { return device_tree("d") && child_of(device_tree("d"), "fsm") != fsm_pid; }, 30));
+  EXPECT_GT(context.counters->skipped_open.load(), skipped_before);
+  EXPECT_TRUE(quarantine.ids.empty());  // one crash is the subtree's business
+  // Crashes keep coming; the subtree's intensity (4 in 600 s) runs out and the
+  // config manager quarantines the device.
+  ASSERT_TRUE(advance_until([&] { return quarantine.ids.count("d") == 1; }, 120));
+  EXPECT_FALSE(device_tree("d"));
+}
+
+// Point 6: a quarantine recorded before this start (a previous daemon) is kept
+// until its time, with its attempt: no herd of bad devices after a crash loop.
+TEST_F(Edge, ARecordedQuarantineIsKeptUntilItsTimeAndItsBackoffContinues) {
+  quarantine.recorded["bad"] =
+      RecordedQuarantine{"bad", 3, std::chrono::system_clock::now() + 60s, "device subtree ended: crash"};
+  ConfigManagerOptions options;
+  options.backoff_base = 10s;
+  options.backoff_cap = 1h;
+  start({device("bad"), device("good")}, options);
+  EXPECT_TRUE(device_tree("good"));
+  EXPECT_FALSE(device_tree("bad"));
+  auto manager = tree_snapshot(child_of(edge, "config_manager"));
+  EXPECT_EQ(manager["devices_quarantined"], 1);
+  for (int s = 0; s < 55; ++s) runtime.advance(1s);
+  EXPECT_FALSE(device_tree("bad"));
+  EXPECT_EQ(transport.requests["bad"], 0);
+  EXPECT_GT(transport.requests["good"], 50);
+  // Its time comes: started and released.
+  transport.modes["bad"] = ScriptedTransport::Mode::garbage;  // still bad
+  for (int s = 0; s < 10 && !device_tree("bad"); ++s) runtime.advance(1s);
+  ASSERT_TRUE(device_tree("bad"));
+  EXPECT_EQ(quarantine.releases, std::vector<std::string>{"bad"});
+  // Quarantined again: the backoff went on from attempt 3, not from the start.
+  for (int s = 0; s < 30 && !quarantine.recorded.count("bad"); ++s) runtime.advance(1s);
+  ASSERT_EQ(quarantine.recorded.count("bad"), 1u);
+  EXPECT_EQ(quarantine.recorded["bad"].attempt, 4u);
+}
+
+TEST_F(Edge, AQuarantineWhoseTimePassedWhileTheDaemonWasDownStartsAtOnce) {
+  quarantine.recorded["late"] = RecordedQuarantine{"late", 1, std::chrono::system_clock::now() - 1s, "crash"};
+  start({device("late")});
+  EXPECT_TRUE(device_tree("late"));
+}
+
+// Until the recorded quarantines are read no device starts, and what arrives
+// meanwhile (a command) waits and is applied afterwards, in order.
+TEST_F(Edge, NothingStartsBeforeTheRecordedQuarantinesAreReadAndCommandsWait) {
+  quarantine.hold_restore = true;
+  quarantine.recorded["bad"] = RecordedQuarantine{"bad", 1, std::chrono::system_clock::now() + 1h, "crash"};
+  start({device("bad"), device("a"), device("b")});
+  EXPECT_FALSE(device_tree("a"));
+  std::optional<Status> answer;
+  DeviceCommand off;
+  off.kind = DeviceCommand::Kind::disable;
+  off.device = "b";
+  off.reply = [&](Status s) { answer = std::move(s); };
+  runtime.send(child_of(edge, "config_manager"), off);
+  runtime.settle();
+  EXPECT_FALSE(answer.has_value());
+  ASSERT_TRUE(quarantine.held);
+  quarantine.answer_restore(std::move(quarantine.held));
+  runtime.settle();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_TRUE(answer->ok());
+  EXPECT_TRUE(device_tree("a"));
+  EXPECT_FALSE(device_tree("b"));    // disabled by the command that waited
+  EXPECT_FALSE(device_tree("bad"));  // still quarantined
+}
+
+TEST_F(Edge, AStoreThatNeverAnswersDoesNotKeepTheDevicesDown) {
+  quarantine.hold_restore = true;
+  start({device("a")});
+  EXPECT_FALSE(device_tree("a"));
+  for (int s = 0; s < 11 && !device_tree("a"); ++s) runtime.advance(1s);
+  EXPECT_TRUE(device_tree("a"));
+  quarantine.answer_restore(std::move(quarantine.held));  // too late: ignored
+  runtime.settle();
+  EXPECT_TRUE(device_tree("a"));
 }
 
 }  // namespace

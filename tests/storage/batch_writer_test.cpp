@@ -196,5 +196,23 @@ TEST_F(BatchWriterTest, ACallbackThatThrowsDoesNotStopTheWriter) {
   ASSERT_TRUE(wait_until([&] { return acked() == 5; }));
 }
 
+TEST_F(BatchWriterTest, QuarantinesGoThroughTheWriterThread) {
+  auto w = start();
+  submit(*w, 3, "meter");
+  ASSERT_TRUE(await<Result<Ok>>([&](auto done) { w->record_quarantine({"meter", 4, 123'000, "crashed"}, done); }).ok());
+  auto listed = await<Result<std::vector<Quarantine>>>([&](auto done) { w->quarantines(done); });
+  ASSERT_TRUE(listed.ok()) << listed.error().describe();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].attempt, 4);
+  EXPECT_EQ((*listed)[0].reason, "crashed");
+  ASSERT_TRUE(await<Result<Ok>>([&](auto done) { w->clear_quarantine("meter", done); }).ok());
+  listed = await<Result<std::vector<Quarantine>>>([&](auto done) { w->quarantines(done); });
+  EXPECT_TRUE(listed->empty());
+  w->stop();
+  // A stopped writer answers, with an error, instead of leaving the caller waiting.
+  auto late = await<Result<std::vector<Quarantine>>>([&](auto done) { w->quarantines(done); });
+  EXPECT_FALSE(late.ok());
+}
+
 }  // namespace
 }  // namespace edgepoll::storage

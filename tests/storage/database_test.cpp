@@ -183,5 +183,29 @@ TEST(Database, RefusesAMissingDirectoryByName) {
   EXPECT_NE(db.error().message.find("no-such-dir"), std::string::npos);
 }
 
+// A store written before quarantines were persisted (schema version 1) opens,
+// is migrated forward, and keeps its rows.
+TEST(Database, AVersionOneStoreIsMigratedAndKeepsItsDeviceState) {
+  TempDir dir;
+  const auto path = dir.file("edgepoll.db");
+  make_store(path, 10);
+  sqlite_cli(path, "ALTER TABLE device_state DROP COLUMN quarantine_reason; "
+                   "ALTER TABLE device_state DROP COLUMN quarantine_attempt; "
+                   "UPDATE device_state SET quarantine_until_ms = 77 WHERE device_id = 'dev-1'; "
+                   "PRAGMA user_version = 1;");
+  ASSERT_EQ(sqlite_cli(path, "PRAGMA user_version;"), "1\n");
+  auto db = Database::open(config_for(path));
+  ASSERT_TRUE(db.ok()) << db.error().describe();
+  EXPECT_EQ(sqlite_cli(path, "PRAGMA user_version;"), std::to_string(Database::schema_version()) + "\n");
+  Outbox outbox(*db);
+  auto q = outbox.quarantines();
+  ASSERT_TRUE(q.ok()) << q.error().describe();
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].device_id, "dev-1");
+  EXPECT_EQ((*q)[0].until_ms, 77);
+  EXPECT_EQ((*q)[0].attempt, 0);
+  EXPECT_EQ(outbox.fetch_oldest_batch(100)->size(), 10u);
+}
+
 }  // namespace
 }  // namespace edgepoll::storage

@@ -177,5 +177,43 @@ TEST_F(OutboxTest, DeviceHealthIsKeptBesideTheSequence) {
   EXPECT_EQ(reader->device_states()->size(), 1u);
 }
 
+TEST_F(OutboxTest, AQuarantineIsRecordedListedAndReleasedAcrossAReopen) {
+  {
+    auto db = Database::open(cfg);
+    ASSERT_TRUE(db.ok());
+    Outbox outbox(*db);
+    ASSERT_TRUE(outbox.append(readings("a", 2)).ok());
+    ASSERT_TRUE(outbox.record_quarantine({"a", 1, 50'000, "device subtree ended: crash"}).ok());
+    ASSERT_TRUE(outbox.record_quarantine({"b", 3, 70'000, "start failed"}).ok());
+    ASSERT_TRUE(outbox.record_quarantine({"a", 2, 60'000, "again"}).ok());  // the next attempt replaces it
+  }
+  auto db = Database::open(cfg);  // as after a restart of the daemon
+  ASSERT_TRUE(db.ok());
+  Outbox outbox(*db);
+  auto listed = outbox.quarantines();
+  ASSERT_TRUE(listed.ok()) << listed.error().describe();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].device_id, "a");
+  EXPECT_EQ((*listed)[0].attempt, 2);
+  EXPECT_EQ((*listed)[0].until_ms, 60'000);
+  EXPECT_EQ((*listed)[0].reason, "again");
+  EXPECT_EQ((*listed)[1].device_id, "b");
+  ASSERT_TRUE(outbox.clear_quarantine("a").ok());
+  ASSERT_TRUE(outbox.clear_quarantine("nobody").ok());  // releasing an unknown device is no error
+  listed = outbox.quarantines();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].device_id, "b");
+  // The release keeps the device's other state (its sequence) and the last attempt.
+  auto reader = Reader::open(cfg);
+  auto a = reader->device_state("a");
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_EQ((*a)->last_seq, 2);
+  EXPECT_FALSE((*a)->quarantine_until_ms.has_value());
+  EXPECT_FALSE((*a)->quarantine_reason.has_value());
+  EXPECT_EQ((*a)->quarantine_attempt, 2);
+  auto b = reader->device_state("b");
+  EXPECT_EQ((*b)->quarantine_reason, "start failed");
+}
+
 }  // namespace
 }  // namespace edgepoll::storage

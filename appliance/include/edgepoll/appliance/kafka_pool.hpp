@@ -33,9 +33,19 @@ struct ProducerCounters {
   std::atomic<std::uint64_t> in_flight{0};  // right now: produced, no delivery report yet
 };
 
+// The command consumer's totals, kept the same way (they survive its restarts).
+struct CommandCounters {
+  std::atomic<std::uint64_t> applied{0};
+  std::atomic<std::uint64_t> dead_lettered{0};
+  std::atomic<std::uint64_t> ignored_other_node{0};
+  std::atomic<std::uint64_t> retries{0};
+};
+
+// `kafka.node_id` names this appliance: its commands group and the commands it applies.
 supervision::ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer,
                                         kafka::KafkaConfig kafka, supervision::Runtime& runtime,
                                         std::shared_ptr<ProducerCounters> counters,
+                                        std::shared_ptr<CommandCounters> command_counters,
                                         std::shared_ptr<Heartbeats> heartbeats);
 
 }  // namespace edgepoll::appliance

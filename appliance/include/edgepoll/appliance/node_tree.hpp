@@ -26,6 +26,7 @@
 #include "edgepoll/appliance/reading_pipeline.hpp"
 #include "edgepoll/appliance/registration.hpp"
 #include "edgepoll/appliance/registration_status.hpp"
+#include "edgepoll/appliance/store_quarantine_log.hpp"
 #include "edgepoll/pollers/poller_context.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
@@ -41,7 +42,9 @@ struct NodeParts {
   std::shared_ptr<pollers::ModbusTransport> modbus;  // one connection per Modbus gateway, shared by its devices
   pollers::PollerContext poller_context;
   std::shared_ptr<ProducerCounters> kafka_counters = std::make_shared<ProducerCounters>();
+  std::shared_ptr<CommandCounters> command_counters = std::make_shared<CommandCounters>();
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
+  std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
   // Filled by the registration worker when [registration] is configured; "disabled" otherwise.
   std::shared_ptr<RegistrationStatus> registration_status = std::make_shared<RegistrationStatus>();
   std::shared_ptr<RegistrationCounters> registration_counters = std::make_shared<RegistrationCounters>();

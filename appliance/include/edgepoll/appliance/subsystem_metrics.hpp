@@ -11,6 +11,7 @@
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
+#include "edgepoll/appliance/store_quarantine_log.hpp"
 #include "edgepoll/pollers/poller_context.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
 
@@ -25,6 +26,8 @@ struct SubsystemSources {
   std::shared_ptr<const storage::WriterHandle> writer;
   std::shared_ptr<const ProducerCounters> kafka;  // null: no [kafka], no kafka families
   std::shared_ptr<const pollers::ModbusTransportStats> modbus;  // the Modbus gateways' connections
+  std::shared_ptr<const CommandCounters> commands;  // null: no [kafka]
+  std::shared_ptr<const StoreQuarantineLog> quarantine_log;
 };
 
 // Registers the families in `metrics` and a collector that keeps them current.

@@ -1,11 +1,15 @@
 #pragma once
 // Commands from the commands topic, as JSON objects:
-//   {"id": "c-1", "type": "set_poll_interval", "device": "meter-7", "interval_ms": 5000}
-//   {"type": "enable_device" | "disable_device" | "remove_device" | "poll_now",
+//   {"id": "c-1", "node": "site-4", "type": "set_poll_interval", "device": "meter-7", "interval_ms": 5000}
+//   {"node": "*", "type": "enable_device" | "disable_device" | "remove_device" | "poll_now",
 //    "device": "meter-7"}
-//   {"type": "add_device" | "replace_device", "device": "meter-7", "config": {...}}
-// "id" is optional (the consumer names a command by topic/partition/offset
-// otherwise). Unknown fields are refused: a typo must not be silently ignored.
+//   {"node": "site-4", "type": "add_device" | "replace_device", "device": "meter-7", "config": {...}}
+// "node" is required: the id of the appliance the command is for ([node] id),
+// or "*" for every appliance. Every appliance reads every command (one consumer
+// group per node), so a command without an address would be applied by all of
+// them: it is refused as invalid rather than guessed. "id" is optional (the
+// consumer names a command by topic/partition/offset otherwise). Unknown fields
+// are refused: a typo must not be silently ignored.
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -26,8 +30,11 @@ enum class CommandType {
 
 std::string_view to_string(CommandType type);
 
+inline constexpr std::string_view kEveryNode = "*";
+
 struct Command {
   std::string id;
+  std::string node;  // a node id, or kEveryNode
   CommandType type = CommandType::poll_now;
   std::string device;
   std::chrono::milliseconds interval{0};  // set_poll_interval
@@ -39,6 +46,9 @@ struct Command {
   // The "id" of a message even when it fails validation ("" when it has none),
   // so that a dead letter carries the sender's name for it.
   static std::string id_of(std::string_view json);
+
+  // Is this command for the node `node_id`?
+  bool addressed_to(std::string_view node_id) const { return node == kEveryNode || node == node_id; }
 };
 
 // Limits of set_poll_interval.

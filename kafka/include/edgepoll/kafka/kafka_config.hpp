@@ -26,7 +26,18 @@ struct KafkaConfig {
   std::chrono::milliseconds message_timeout{30000};  // librdkafka message.timeout.ms
   std::string commands_topic = "edgepoll.commands";
   std::string dead_letter_topic = "edgepoll.dead_letters";
+  // Commands are consumed with the group "<group_id>.<node_id>": one group per
+  // appliance, so every appliance reads every command and applies the ones
+  // addressed to it (a shared group would split the commands between nodes).
   std::string group_id = "edgepoll";
+  // This appliance's [node] id; set by the daemon from [node], not a [kafka] key.
+  std::string node_id;
+  // A command whose failure is retryable (the config manager is restarting, no
+  // answer in time) is tried this many times in all, with full-jitter backoff,
+  // before it is dead-lettered with every attempt's error.
+  unsigned command_attempts = 5;
+  std::chrono::milliseconds command_retry_base{500};
+  std::chrono::milliseconds command_retry_cap{10000};
   // librdkafka properties set verbatim (security.protocol, sasl.*, ssl.*, ...).
   std::map<std::string, std::string> security;
   // librdkafka tuning properties set verbatim (e.g. reconnect.backoff.max.ms).
@@ -39,6 +50,9 @@ struct KafkaConfig {
   // Parses the [kafka] table; unknown keys are refused by name. Reads the secret
   // files, so a missing or unreadable one is an error naming the file.
   static Result<KafkaConfig> parse(const toml::table& table);
+
+  // The command consumer's group: "<group_id>.<node_id>" ("<group_id>" without a node id).
+  std::string commands_group() const;
 
   // The topic for a device group ("" or an unknown group -> default_topic).
   const std::string& topic_for_group(const std::string& group) const;

@@ -42,6 +42,10 @@ class CircuitBreaker {
   bool allow();
   void record_success(Duration latency);
   void record_failure();
+  // The poll allow() let through never reached the device (the connection was
+  // busy, restarting or backing off): no outcome to record, and a half-open
+  // breaker lets the next tick probe instead of waiting for an answer forever.
+  void abandon();
 
   BreakerState state() const { return state_; }
   // Multiplier for the poll interval (1 = nominal, 2 = half as often, ...).

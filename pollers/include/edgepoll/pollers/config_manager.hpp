@@ -21,13 +21,26 @@
 
 namespace edgepoll::pollers {
 
-// Where quarantines are recorded (storage's device_state in the appliance).
+// A quarantine as it was recorded (wall clock: it must outlive the daemon).
+struct RecordedQuarantine {
+  std::string device_id;
+  unsigned attempt = 0;  // of the config manager's backoff, 1 for the first
+  std::chrono::system_clock::time_point until;
+  std::string reason;
+};
+
+// Where quarantines are recorded (storage's device_state in the appliance), so
+// that after a restart of the daemon (a crash loop, a power cut) a quarantined
+// device keeps waiting for its time instead of every bad device being retried
+// at once.
 class QuarantineLog {
  public:
+  using Restored = std::function<void(Result<std::vector<RecordedQuarantine>>)>;
   virtual ~QuarantineLog() = default;
-  virtual void quarantined(const std::string& device_id, std::chrono::system_clock::time_point until,
-                           const std::string& reason) = 0;
+  virtual void quarantined(const RecordedQuarantine& quarantine) = 0;
   virtual void released(const std::string& device_id) = 0;
+  // The quarantines recorded so far; `done` is called exactly once, on any thread.
+  virtual void restore(Restored done) = 0;
 };
 
 struct ConfigManagerOptions {
@@ -87,6 +100,10 @@ class ConfigManager final : public supervision::Behaviour {
     std::string id;
     std::uint64_t generation;
   };
+  struct QuarantinesRestored {
+    Result<std::vector<RecordedQuarantine>> recorded;
+  };
+  struct RestoreTimedOut {};
 
   supervision::Pid pollers(supervision::Process& self) const;
   void start(supervision::Process& self, Device& device);
@@ -94,6 +111,8 @@ class ConfigManager final : public supervision::Behaviour {
   void upsert(supervision::Process& self, const DeviceConfig& config);
   void remove(supervision::Process& self, const std::string& id);
   void quarantine(supervision::Process& self, Device& device, const std::string& reason);
+  // Starts the initial devices, those recorded as quarantined after their time.
+  void start_initial(supervision::Process& self, const std::vector<RecordedQuarantine>& recorded);
   Status command(supervision::Process& self, const DeviceCommand& command);
   // Counts for describe().
   void publish();
@@ -101,6 +120,10 @@ class ConfigManager final : public supervision::Behaviour {
   void show(const Device& device);
 
   std::vector<DeviceConfig> initial_;
+  // Until the recorded quarantines are read, no device starts and every other
+  // message waits here (replayed in order afterwards).
+  bool restoring_ = false;
+  std::vector<supervision::Message> deferred_;
   PollerContext context_;
   ConfigManagerOptions options_;
   QuarantineLog* quarantine_log_;

@@ -60,6 +60,7 @@ class DeviceFsm final : public supervision::Behaviour {
   supervision::TimePoint in_flight_since_{};
   mutable std::mutex describe_mutex_;  // describe() runs on other threads
   DeviceStateMachine::State shown_state_ = DeviceStateMachine::State::connecting;
+  BreakerState shown_breaker_ = BreakerState::closed;
   std::uint64_t shown_polls_ = 0, shown_failures_ = 0;
   std::string last_error_;
 };

@@ -9,6 +9,22 @@
 //
 // Readings leave with a per-device monotonic sequence number, the stable id
 // (device, seq) used downstream for idempotence.
+//
+// Who handles a failing device (each layer has one job, in this order):
+//   1. the breaker: `breaker.failures` failed polls in a row open it; while it
+//      is open, ticks are skipped (counted `breaker_open`), then one half-open
+//      probe decides: success closes it, failure opens it again for twice as
+//      long. A device that is down is polled less, and its state is kept.
+//   2. the fsm crashes (give_up) only on what is a crash: `max_consecutive_failures`
+//      (N) undecodable bodies in a row (polling less cannot fix a device that
+//      answers garbage), or N failed half-open probes in a row (the breaker
+//      alone did not bring it back). A broken invariant throws, as anywhere.
+//   3. the device subtree's intensity counts those crashes and the
+//      connection's own restarts; exhausted, the subtree ends alone.
+//   4. the config manager quarantines the ended subtree and retries it after
+//      full-jitter backoff (persisted, so a daemon restart keeps the wait).
+// The breaker lives here, in the fsm, so it survives connection restarts
+// (rest_for_one [fsm, connection]).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -35,9 +51,9 @@ struct PollReport {
   std::vector<SequencedReading> readings;
   std::optional<Error> error;      // the poll failed (transport or body)
   std::vector<Error> field_errors;  // some mapped fields did not decode
-  // The device has sent undecodable bodies `max_decode_failures` times in a row:
-  // the fsm worker should exit with `error` so that its supervisor's intensity
-  // (and then the config manager's quarantine) deals with it.
+  // N undecodable bodies in a row, or N failed half-open probes in a row (see
+  // the rule above): the fsm worker should exit with `error` so that its
+  // supervisor's intensity (and then the config manager's quarantine) deals with it.
   bool give_up = false;
 };
 
@@ -50,6 +66,7 @@ struct DeviceCounters {
   std::uint64_t field_errors = 0;
   std::uint64_t skipped_in_flight = 0;  // tick while the previous poll still ran
   std::uint64_t skipped_open = 0;       // tick while the breaker was open
+  std::uint64_t failed_probes = 0;      // half-open probes that failed (all time)
   std::map<std::string, std::uint64_t> errors_by_code;
 };
 
@@ -58,13 +75,14 @@ class DeviceStateMachine {
   enum class State { connecting, polling, degraded, backoff };
   static std::string_view state_name(State state);
 
-  DeviceStateMachine(const Clock& clock, const DeviceConfig& config, unsigned max_decode_failures = 3);
+  DeviceStateMachine(const Clock& clock, const DeviceConfig& config, unsigned max_consecutive_failures = 3);
 
   // A schedule tick: true when a poll should go out now.
   bool begin_poll();
   PollReport on_response(Result<FetchResponse> response, std::int64_t timestamp_ms);
   PollReport on_response(Result<ModbusResponse> response, std::int64_t timestamp_ms);
-  // The connection process died: the poll in flight is gone; state is kept.
+  // The poll never reached the device (the connection died, was busy or backing
+  // off): no outcome is recorded, the state is kept.
   void on_connection_lost();
 
   State state() const { return state_; }
@@ -76,7 +94,8 @@ class DeviceStateMachine {
   const std::string& device_id() const { return decoder_.device_id(); }
 
  private:
-  void failed(const Error& error);
+  // Records a failed poll; true when it was the N-th failed probe in a row.
+  bool failed(const Error& error);
   template <class Response>
   PollReport respond(Result<Response> response, std::int64_t timestamp_ms);
 
@@ -88,7 +107,8 @@ class DeviceStateMachine {
   std::uint64_t next_seq_ = 1;
   bool in_flight_ = false;
   unsigned consecutive_decode_failures_ = 0;
-  unsigned max_decode_failures_;
+  unsigned consecutive_failed_probes_ = 0;
+  unsigned max_consecutive_failures_;
 };
 
 }  // namespace edgepoll::pollers

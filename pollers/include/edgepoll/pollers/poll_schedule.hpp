@@ -2,8 +2,9 @@
 // When a device is polled. Fixed rate (due times do not drift with handler
 // latency), with a random initial phase in [0, interval) so that 10,000 devices
 // configured at once spread over the interval instead of firing together.
-// The breaker stretches the interval (slow device -> poll less often) and holds
-// ticks while it is open. Driven by the Clock so that tests run on a FakeClock.
+// The breaker stretches the interval (slow device -> poll less often); while it
+// is open the fsm lets ticks come and skips them, so each one is counted.
+// Driven by the Clock so that tests run on a FakeClock.
 //
 // A tick that comes more than half an interval late is shed, not fired: when
 // the event loop is behind (a stall, a CPU hog beside it), firing every late

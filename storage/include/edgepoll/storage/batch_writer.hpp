@@ -89,6 +89,10 @@ class BatchWriter {
   void update_device_health(std::string device_id, std::optional<std::int64_t> last_good_ms,
                             std::int64_t consecutive_failures,
                             std::optional<std::int64_t> quarantine_until_ms, Callback<Ok> done);
+  // Quarantines (the config manager's, through the appliance's QuarantineLog).
+  void record_quarantine(Quarantine quarantine, Callback<Ok> done);
+  void clear_quarantine(std::string device_id, Callback<Ok> done);
+  void quarantines(Callback<std::vector<Quarantine>> done);
   // Runs retention now (it also runs by itself about once a second).
   void enforce_retention(Callback<RetentionReport> done);
   // Disk budget (PRAGMA max_page_count); raising it is how space "returns".

@@ -75,6 +75,13 @@ class Outbox {
                               std::int64_t consecutive_failures,
                               std::optional<std::int64_t> quarantine_until_ms);
 
+  // A device was quarantined (attempt, until, reason) or released from its
+  // quarantine (until and reason cleared, attempt kept for the record).
+  Status record_quarantine(const Quarantine& q);
+  Status clear_quarantine(std::string_view device_id);
+  // Every device quarantined right now (quarantine_until_ms set), by id.
+  Result<std::vector<Quarantine>> quarantines();
+
   // Drops the oldest readings in whole batches while a limit is exceeded.
   Result<RetentionReport> enforce_retention(const RetentionLimits& limits, std::int64_t now_ms);
 

@@ -42,7 +42,17 @@ struct DeviceState {
   std::int64_t last_seq = 0;
   std::optional<std::int64_t> last_good_poll_ms;
   std::int64_t consecutive_failures = 0;
-  std::optional<std::int64_t> quarantine_until_ms;
+  std::optional<std::int64_t> quarantine_until_ms;  // set while quarantined
+  std::int64_t quarantine_attempt = 0;              // of the latest quarantine
+  std::optional<std::string> quarantine_reason;
+};
+
+// One quarantine as the config manager records it.
+struct Quarantine {
+  std::string device_id;
+  std::int64_t attempt = 0;   // 1 for the first quarantine of an episode
+  std::int64_t until_ms = 0;  // wall clock
+  std::string reason;
 };
 
 enum class DeadLetterSource { reading, command };

@@ -32,6 +32,9 @@ class FullJitterBackoff {
     return Duration(dist(rng_));
   }
   void reset() { attempt_ = 0; }
+  // Continues a backoff whose attempts were counted elsewhere (a persisted
+  // quarantine after a restart of the daemon).
+  void resume_from(unsigned attempt) { attempt_ = attempt; }
   unsigned attempt() const { return attempt_; }
 
  private:
