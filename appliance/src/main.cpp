@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   if (check_only) {
     const auto check = appliance::check_config(config_path);
     (check.ok ? std::cout : std::cerr) << (check.ok ? "" : "edgepolld: ") << check.report << "\n";
-    return check.ok ? 0 : 2;
+    return check.ok ? 0 : check.valid ? 1 : 2;  // 1: valid but a prerequisite fails
   }
   auto config = appliance::AppConfig::load(config_path);
   if (!config.ok()) {
