@@ -115,16 +115,4 @@ Status ConfigManagerCommands::apply(const kafka::Command& c) {
   return answer.get();
 }
 
-Status StoreDeadLetters::record(const kafka::CommandDeadLetter& letter) {
-  auto writer = writer_->get();
-  if (!writer) return make_error("storage.unavailable", "the storage writer is not running", true);
-  auto promise = std::make_shared<std::promise<Result<Ok>>>();
-  auto done = promise->get_future();
-  writer->add_dead_letter(storage::DeadLetterSource::command, letter.key, letter.record, letter.error.describe(),
-                          [promise](Result<Ok> r) { promise->set_value(std::move(r)); });
-  auto r = done.get();
-  if (!r.ok()) return r.take_error();
-  return ok_status();
-}
-
 }  // namespace edgepoll::appliance

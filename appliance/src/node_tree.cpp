@@ -3,9 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "edgepoll/appliance/build_info.hpp"
+#include "edgepoll/appliance/command_bridge.hpp"
 #include "edgepoll/appliance/control_socket.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
-#include "edgepoll/appliance/kafka_pool.hpp"
+#include "edgepoll/kafka/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics_worker.hpp"
 #include "edgepoll/appliance/prerequisites.hpp"
 #include "edgepoll/appliance/registration_metrics.hpp"
@@ -85,8 +86,9 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
   if (config.kafka) {
     kafka::KafkaConfig kafka = *config.kafka;
     kafka.node_id = config.node.id;  // its own commands group, and the commands addressed to it
-    deps.children.push_back(kafka_pool_child(parts.writer, std::move(kafka), runtime, parts.kafka_counters,
-                                             parts.command_counters, parts.heartbeats));
+    kafka::CommandHandlerFactory commands = [&runtime] { return std::make_unique<ConfigManagerCommands>(runtime); };
+    deps.children.push_back(kafka::kafka_pool_child(parts.writer, std::move(kafka), std::move(commands),
+                                                    parts.kafka_counters, parts.command_counters, parts.heartbeats));
   }
   deps.children.push_back(worker_child(
       "metrics", make<MetricsWorker>(MetricsWorkerSources{parts.readers, parts.storage_sample,

@@ -90,10 +90,10 @@ struct Collector {
   Totals<storage::WriterStats> store;
   Levels<storage::WriterStats> store_levels;
   std::weak_ptr<const storage::BatchWriter> writer_seen;  // kept as identity only
-  Totals<ProducerCounters> kafka;
-  Levels<ProducerCounters> kafka_levels;
+  Totals<kafka::ProducerCounters> kafka;
+  Levels<kafka::ProducerCounters> kafka_levels;
   Totals<pollers::ModbusTransportStats> modbus;
-  Totals<CommandCounters> commands;
+  Totals<kafka::CommandCounters> commands;
   Totals<StoreQuarantineLog::Stats> quarantine_log;
 
   void collect() {
@@ -210,7 +210,7 @@ void add_store(Registrar& r, Collector& c) {
 }
 
 void add_kafka(Registrar& r, Collector& c) {
-  using K = ProducerCounters;
+  using K = kafka::ProducerCounters;
   auto& t = c.kafka;
   t.add(r.counter("edgepoll_kafka_produced_total", "Outbox records handed to the Kafka producer."),
         &K::produced);
@@ -258,7 +258,7 @@ void add_modbus(Registrar& r, Collector& c) {
 }
 
 void add_commands(Registrar& r, Collector& c) {
-  using C = CommandCounters;
+  using C = kafka::CommandCounters;
   auto& t = c.commands;
   auto& outcomes = r.counters("edgepoll_kafka_commands_total",
                               "Commands read from the commands topic by outcome: applied, dead_lettered "

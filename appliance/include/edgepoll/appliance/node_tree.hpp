@@ -18,8 +18,8 @@
 
 #include "edgepoll/appliance/app_config.hpp"
 #include "edgepoll/appliance/config_status.hpp"
-#include "edgepoll/appliance/kafka_pool.hpp"
-#include "edgepoll/appliance/heartbeats.hpp"
+#include "edgepoll/kafka/kafka_pool.hpp"
+#include "edgepoll/supervision/heartbeats.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/metrics_worker.hpp"
 #include "edgepoll/appliance/readiness.hpp"
@@ -41,8 +41,8 @@ struct NodeParts {
   std::shared_ptr<pollers::Transport> transport;
   std::shared_ptr<pollers::ModbusTransport> modbus;  // one connection per Modbus gateway, shared by its devices
   pollers::PollerContext poller_context;
-  std::shared_ptr<ProducerCounters> kafka_counters = std::make_shared<ProducerCounters>();
-  std::shared_ptr<CommandCounters> command_counters = std::make_shared<CommandCounters>();
+  std::shared_ptr<kafka::ProducerCounters> kafka_counters = std::make_shared<kafka::ProducerCounters>();
+  std::shared_ptr<kafka::CommandCounters> command_counters = std::make_shared<kafka::CommandCounters>();
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
   std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
   // Filled by the registration worker when [registration] is configured; "disabled" otherwise.
@@ -50,7 +50,7 @@ struct NodeParts {
   std::shared_ptr<RegistrationCounters> registration_counters = std::make_shared<RegistrationCounters>();
   std::shared_ptr<storage::ReaderPool> readers = std::make_shared<storage::ReaderPool>();
   std::shared_ptr<StorageSampleBoard> storage_sample = std::make_shared<StorageSampleBoard>();
-  std::shared_ptr<Heartbeats> heartbeats = std::make_shared<Heartbeats>();
+  std::shared_ptr<supervision::Heartbeats> heartbeats = std::make_shared<supervision::Heartbeats>();
   NodeGauges node_gauges;  // registered in parts.metrics by make_node_parts
   // Made by node_tree (it needs the runtime): /ready's checks, and the probe
   // the registration worker and STATUS= use.

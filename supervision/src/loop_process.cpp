@@ -1,8 +1,7 @@
-#include "edgepoll/appliance/loop_process.hpp"
+#include "edgepoll/supervision/loop_process.hpp"
 
-namespace edgepoll::appliance {
+namespace edgepoll::supervision {
 
-using namespace supervision;
 
 namespace {
 constexpr auto kCheckEvery = std::chrono::milliseconds(500);
@@ -68,4 +67,4 @@ void LoopProcess::describe(nlohmann::json& out) const {
   if (thread_ && thread_->loop().describe) thread_->loop().describe(out);
 }
 
-}  // namespace edgepoll::appliance
+}  // namespace edgepoll::supervision

@@ -13,14 +13,14 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "edgepoll/appliance/heartbeats.hpp"
+#include "edgepoll/supervision/heartbeats.hpp"
 
 #include "edgepoll/supervision/process.hpp"
 
-namespace edgepoll::appliance {
+namespace edgepoll::supervision {
 
 struct Loop {
-  std::function<Result<supervision::Duration>()> step;
+  std::function<Result<Duration>()> step;
   std::function<void()> finish;                    // optional
   std::function<void(nlohmann::json&)> describe;  // optional; called from any thread
 };
@@ -28,7 +28,7 @@ struct Loop {
 class LoopThread {
  public:
   // `heartbeat` (optional) is beaten on `clock` after every step and wait.
-  LoopThread(Loop loop, supervision::Clock& clock, std::shared_ptr<Heartbeat> heartbeat = nullptr);
+  LoopThread(Loop loop, Clock& clock, std::shared_ptr<Heartbeat> heartbeat = nullptr);
   ~LoopThread();  // stop()
   void stop();
   std::optional<Error> failure() const;
@@ -37,7 +37,7 @@ class LoopThread {
  private:
   void run();
   Loop loop_;
-  supervision::Clock& clock_;
+  Clock& clock_;
   std::shared_ptr<Heartbeat> heartbeat_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -46,17 +46,17 @@ class LoopThread {
   std::thread thread_;
 };
 
-class LoopProcess final : public supervision::Behaviour {
+class LoopProcess final : public Behaviour {
  public:
   // `setup` builds the client in init (its error is the init error).
-  using Setup = std::function<Result<Loop>(supervision::Process&)>;
+  using Setup = std::function<Result<Loop>(Process&)>;
   // With `heartbeats`, the loop thread reports its progress there as `name`
   // while the process lives (the watchdog watches it).
   explicit LoopProcess(Setup setup, std::string name = {}, std::shared_ptr<Heartbeats> heartbeats = nullptr)
       : setup_(std::move(setup)), name_(std::move(name)), heartbeats_(std::move(heartbeats)) {}
-  supervision::InitResult init(supervision::Process& self) override;
-  void handle(supervision::Process& self, supervision::Message& message) override;
-  void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
+  InitResult init(Process& self) override;
+  void handle(Process& self, Message& message) override;
+  void terminate(Process& self, const ExitReason& reason) override;
   void describe(nlohmann::json& out) const override;
 
  private:
@@ -68,4 +68,4 @@ class LoopProcess final : public supervision::Behaviour {
   std::unique_ptr<LoopThread> thread_;
 };
 
-}  // namespace edgepoll::appliance
+}  // namespace edgepoll::supervision
