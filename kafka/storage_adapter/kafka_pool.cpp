@@ -4,11 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <future>
-#include <set>
 
 #include "edgepoll/kafka/outbox_drainer.hpp"
 #include "edgepoll/kafka/producer.hpp"
+#include "edgepoll/kafka/writer_outbox.hpp"
 #include "edgepoll/supervision/loop_process.hpp"
 #include "edgepoll/supervision/process.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
@@ -18,91 +17,6 @@ namespace edgepoll::kafka {
 using namespace supervision;
 
 namespace {
-
-// The outbox seen through the current storage writer: every call is one of the
-// writer's operations, waited for on the drain thread. Rows this source marked
-// in flight are released when it ends, so that a restarted producer sends them
-// again instead of leaving them marked (the marks live in the writer's memory).
-class WriterOutboxSource final : public OutboxSource {
- public:
-  explicit WriterOutboxSource(std::shared_ptr<storage::WriterHandle> handle) : handle_(std::move(handle)) {}
-  ~WriterOutboxSource() override {
-    if (marked_.empty()) return;
-    if (auto w = handle_->get()) {
-      // Best effort: a writer that is gone took its marks with it.
-      (void)wait<Ok>([&](auto done) { w->release_in_flight({marked_.begin(), marked_.end()}, done); });
-    }
-  }
-
-  Result<std::vector<OutboxItem>> fetch_after(std::int64_t after_id, std::size_t limit) override {
-    auto w = handle_->get();
-    if (!w) return std::vector<OutboxItem>{};  // storage restarting: nothing to send yet
-    auto rows = wait<std::vector<storage::OutboxRecord>>([&](auto done) { w->fetch_oldest_batch(limit, done); });
-    if (!rows.ok()) return rows.take_error();
-    std::vector<OutboxItem> items;
-    for (auto& r : rows.value()) {
-      if (r.outbox_id <= after_id) continue;  // fetched before and not yet marked
-      items.push_back({r.outbox_id, r.id.device_id, r.id.seq, r.timestamp_ms, std::move(r.payload)});
-    }
-    return items;
-  }
-  Status mark_in_flight(std::span<const std::int64_t> ids) override {
-    auto w = writer();
-    if (!w.ok()) return w.take_error();
-    marked_.insert(ids.begin(), ids.end());
-    return wait<Ok>([&](auto done) { w.value()->mark_in_flight({ids.begin(), ids.end()}, done); });
-  }
-  Status remove(std::span<const std::int64_t> ids) override {
-    auto w = writer();
-    if (!w.ok()) return w.take_error();
-    for (auto id : ids) marked_.erase(id);
-    auto n = wait<std::size_t>([&](auto done) { w.value()->delete_acknowledged({ids.begin(), ids.end()}, done); });
-    if (!n.ok()) return n.take_error();
-    return ok_status();
-  }
-  Status dead_letter(const OutboxItem& item, const Error& reason) override {
-    auto w = writer();
-    if (!w.ok()) return w.take_error();
-    marked_.erase(item.outbox_id);
-    return wait<Ok>([&](auto done) { w.value()->move_to_dead_letters(item.outbox_id, reason.describe(), done); });
-  }
-
- private:
-  Result<std::shared_ptr<storage::BatchWriter>> writer() const {
-    if (auto w = handle_->get()) return w;
-    return make_error("storage.unavailable", "the storage writer is not running", true);
-  }
-  template <class T, class Call>
-  static Result<T> wait(Call call) {
-    auto promise = std::make_shared<std::promise<Result<T>>>();
-    auto future = promise->get_future();
-    call([promise](Result<T> r) { promise->set_value(std::move(r)); });
-    return future.get();  // the writer answers every operation, also when stopping
-  }
-
-  std::shared_ptr<storage::WriterHandle> handle_;
-  std::set<std::int64_t> marked_;
-};
-
-// Poison commands into the store's dead_letters table, through the writer.
-class StoreDeadLetters final : public DeadLetterSink {
- public:
-  explicit StoreDeadLetters(std::shared_ptr<storage::WriterHandle> writer) : writer_(std::move(writer)) {}
-  Status record(const CommandDeadLetter& letter) override {
-    auto writer = writer_->get();
-    if (!writer) return make_error("storage.unavailable", "the storage writer is not running", true);
-    auto promise = std::make_shared<std::promise<Result<Ok>>>();
-    auto done = promise->get_future();
-    writer->add_dead_letter(storage::DeadLetterSource::command, letter.key, letter.record, letter.error.describe(),
-                            [promise](Result<Ok> r) { promise->set_value(std::move(r)); });
-    auto r = done.get();
-    if (!r.ok()) return r.take_error();
-    return ok_status();
-  }
-
- private:
-  std::shared_ptr<storage::WriterHandle> writer_;
-};
 
 // Adds what the drainer counted since `last` to the node's totals (on the loop
 // thread, the drainer's only reader).
@@ -177,7 +91,7 @@ Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const 
     Parts(std::unique_ptr<CommandHandler> h, std::shared_ptr<storage::WriterHandle> w)
         : handler(std::move(h)), dead_letters(std::move(w)) {}
     std::unique_ptr<CommandHandler> handler;
-    StoreDeadLetters dead_letters;
+    WriterDeadLetters dead_letters;
     std::unique_ptr<CommandConsumer> consumer;
     CommandStats published;  // loop thread only
   };

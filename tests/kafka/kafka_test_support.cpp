@@ -92,24 +92,20 @@ std::vector<std::pair<OutboxItem, Error>> FakeOutbox::dead_letters() const {
   return dead_;
 }
 
-std::size_t FakeOutbox::attempts(std::int64_t id) const {
+std::size_t FakeOutbox::times_fetched(std::int64_t id) const {
   std::lock_guard lock(mutex_);
-  auto it = attempts_.find(id);
-  return it == attempts_.end() ? 0 : it->second;
+  auto it = fetched_.find(id);
+  return it == fetched_.end() ? 0 : it->second;
 }
 
 Result<std::vector<OutboxItem>> FakeOutbox::fetch_after(std::int64_t after_id, std::size_t limit) {
   std::lock_guard lock(mutex_);
   std::vector<OutboxItem> out;
-  for (auto it = rows_.upper_bound(after_id); it != rows_.end() && out.size() < limit; ++it)
+  for (auto it = rows_.upper_bound(after_id); it != rows_.end() && out.size() < limit; ++it) {
     out.push_back(it->second);
+    ++fetched_[it->first];
+  }
   return out;
-}
-
-Status FakeOutbox::mark_in_flight(std::span<const std::int64_t> ids) {
-  std::lock_guard lock(mutex_);
-  for (auto id : ids) ++attempts_[id];
-  return ok_status();
 }
 
 Status FakeOutbox::remove(std::span<const std::int64_t> ids) {
