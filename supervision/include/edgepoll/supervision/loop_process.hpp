@@ -1,10 +1,13 @@
 #pragma once
 // A supervised process around a blocking client: the client runs a loop on a
 // thread of its own (`step` returns the delay before the next step, or an
-// error that ends the loop), and the process checks every half second whether
-// the loop ended, crashing with its error so that the supervisor acts. Stopping
-// the process stops the loop (then `finish` runs on the loop's thread).
+// error that ends the loop). A loop that ends sends its process a message, and
+// the process crashes with the loop's error so that the supervisor acts.
+// Stopping the process stops the loop at once, also mid-wait (then `finish`
+// runs on the loop's thread). The waits between steps are timers of the
+// process's Clock, so that tests step the loop on a FakeClock.
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -27,8 +30,10 @@ struct Loop {
 
 class LoopThread {
  public:
-  // `heartbeat` (optional) is beaten on `clock` after every step and wait.
-  LoopThread(Loop loop, Clock& clock, std::shared_ptr<Heartbeat> heartbeat = nullptr);
+  // `heartbeat` (optional) is beaten on `clock` before every step;
+  // `on_failure` (optional) runs on the loop's thread when a step failed.
+  LoopThread(Loop loop, Clock& clock, std::shared_ptr<Heartbeat> heartbeat = nullptr,
+             std::function<void()> on_failure = {});
   ~LoopThread();  // stop()
   void stop();
   std::optional<Error> failure() const;
@@ -36,12 +41,21 @@ class LoopThread {
 
  private:
   void run();
+  // false when stopping.
+  bool wait(Duration delay);
   Loop loop_;
   Clock& clock_;
   std::shared_ptr<Heartbeat> heartbeat_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  std::function<void()> on_failure_;
+  // Where the loop waits between steps, shared with the clock's wake-up timers.
+  struct Gate {
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::uint64_t round = 0;  // of the current wait
+    std::uint64_t woken = 0;  // the latest round a timer ended
+  };
+  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
   std::optional<Error> failure_;
   std::thread thread_;
 };
@@ -60,7 +74,7 @@ class LoopProcess final : public Behaviour {
   void describe(nlohmann::json& out) const override;
 
  private:
-  struct Check {};
+  struct Ended {};
   Setup setup_;
   std::string name_;
   std::shared_ptr<Heartbeats> heartbeats_;
