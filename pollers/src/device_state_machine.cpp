@@ -84,7 +84,7 @@ PollReport DeviceStateMachine::respond(Result<Response> response, std::int64_t t
   for (const auto& e : report.field_errors) ++counters_.errors_by_code[e.code];
   report.readings.reserve(decoded->readings.size());
   for (auto& r : decoded->readings)
-    report.readings.push_back(SequencedReading{device_id(), next_seq_++, timestamp_ms, std::move(r)});
+    report.readings.push_back(PolledReading{device_id(), timestamp_ms, std::move(r)});
   const bool healthy = breaker_.state() == BreakerState::closed && report.field_errors.empty();
   state_ = healthy ? State::polling : State::degraded;
   return report;
