@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgepoll/appliance/config_cache.hpp"
 #include "edgepoll/pollers/config_manager.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 
@@ -57,49 +58,32 @@ Result<toml::table> json_to_toml(const nlohmann::json& object) {
   return out;
 }
 
-ConfigManagerCommands::ConfigManagerCommands(Runtime& runtime, std::string root_name)
+ConfigCommands::ConfigCommands(Runtime& runtime, std::string root_name)
     : runtime_(runtime), root_name_(std::move(root_name)) {}
 
-Status ConfigManagerCommands::apply(const kafka::Command& c) {
-  using kafka::CommandType;
-  using Kind = pollers::DeviceCommand::Kind;
-  pollers::DeviceCommand cmd;
-  cmd.device = c.device;
-  switch (c.type) {
-    case CommandType::set_poll_interval: cmd.kind = Kind::set_interval; cmd.interval = c.interval; break;
-    case CommandType::enable_device: cmd.kind = Kind::enable; break;
-    case CommandType::disable_device: cmd.kind = Kind::disable; break;
-    case CommandType::remove_device: cmd.kind = Kind::remove; break;
-    case CommandType::poll_now: cmd.kind = Kind::poll_now; break;
-    case CommandType::add_device:
-    case CommandType::replace_device: {
-      auto json = nlohmann::json::parse(c.device_config, nullptr, false);
-      auto table = json_to_toml(json);
-      if (!table.ok()) return table.take_error();
-      if (!table->contains("id")) table->insert("id", c.device);
-      auto config = pollers::DeviceConfig::parse(table.value());
-      if (!config.ok()) {
-        Error e = config.take_error();
-        e.code = "command.invalid";
-        return e;
-      }
-      if (config->id != c.device) {
-        return make_error("command.invalid", "config.id '" + config->id + "' differs from device '" + c.device + "'");
-      }
-      cmd.kind = Kind::upsert;
-      cmd.config = std::move(config.value());
-      break;
-    }
-  }
+Status ConfigCommands::apply(const kafka::Command& c) {
   const auto root = runtime_.registry().whereis(root_name_);
-  const Pid manager = root ? find_in_tree(*root, root->path() + "/edge/config_manager") : Pid{};
-  if (!manager) return make_error("command.unavailable", "the config manager is not running", /*retryable=*/true);
   auto promise = std::make_shared<std::promise<Status>>();
   auto answer = promise->get_future();
-  cmd.reply = [promise](Status s) { promise->set_value(std::move(s)); };
-  runtime_.send(manager, std::move(cmd));
+  auto reply = [promise](Status s) { promise->set_value(std::move(s)); };
+  if (c.type == kafka::CommandType::poll_now) {
+    // Not a config change: straight to the config manager, which runs the device.
+    const Pid manager = root ? find_in_tree(*root, root->path() + "/edge/config_manager") : Pid{};
+    if (!manager) return make_error("command.unavailable", "the config manager is not running", /*retryable=*/true);
+    pollers::DeviceCommand cmd;
+    cmd.kind = pollers::DeviceCommand::Kind::poll_now;
+    cmd.device = c.device;
+    cmd.reply = std::move(reply);
+    runtime_.send(manager, std::move(cmd));
+  } else {
+    // Every config change goes through the config cache's overlay: recorded
+    // with its origin and written to disk before the devices see it.
+    const Pid cache = root ? find_in_tree(*root, root->path() + "/edge/config_cache") : Pid{};
+    if (!cache) return make_error("command.unavailable", "the config cache is not running", /*retryable=*/true);
+    runtime_.send(cache, OverlayChange{c, std::move(reply)});
+  }
   if (answer.wait_for(kAnswerTimeout) != std::future_status::ready) {
-    return make_error("command.timeout", "the config manager did not answer in 10 s", /*retryable=*/true);
+    return make_error("command.timeout", "the config cache did not answer in 10 s", /*retryable=*/true);
   }
   return answer.get();
 }

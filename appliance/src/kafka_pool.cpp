@@ -152,12 +152,12 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
 }
 
 // The command consumer's loop: poll without blocking; applying a command waits
-// for the config manager (ConfigManagerCommands), which is why it has a thread.
+// for the config cache (ConfigCommands), which is why it has a thread.
 Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const kafka::KafkaConfig& config,
                            Runtime& runtime) {
   struct Parts {
     Parts(Runtime& rt, std::shared_ptr<storage::WriterHandle> w) : handler(rt), dead_letters(std::move(w)) {}
-    ConfigManagerCommands handler;
+    ConfigCommands handler;
     StoreDeadLetters dead_letters;
     std::unique_ptr<kafka::CommandConsumer> consumer;
   };

@@ -5,42 +5,59 @@
 #include <iostream>
 #include <spdlog/spdlog.h>
 
+#include "edgepoll/appliance/config_cache_file.hpp"
+#include "edgepoll/appliance/config_reload.hpp"
 #include "edgepoll/appliance/node_tree.hpp"
 
 using namespace edgepoll;
 using namespace edgepoll::supervision;
 
-int main(int argc, char** argv) {
-  CLI::App app{"edgepolld: resilient edge device polling appliance"};
-  std::string config_path = "/etc/edgepoll/edgepoll.toml";
-  bool check_only = false;
-  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
-  app.add_flag("--check-config", check_only, "validate the configuration and exit");
-  CLI11_PARSE(app, argc, argv);
-
-  auto config = appliance::AppConfig::load(config_path);
+namespace {
+// --check-config: the files alone (never the cache), and what each holds.
+int check_config(const std::string& path) {
+  auto config = appliance::AppConfig::load(path);
   if (!config.ok()) {
     std::cerr << "edgepolld: " << config.error().describe() << "\n";
     return 2;
   }
-  if (check_only) {
-    std::cout << config_path << ": ok (" << config->devices.size() << " devices)\n";
-    return 0;
+  std::cout << path << ": ok, " << config->devices.size() << " devices\n";
+  for (const auto& [file, n] : config->devices_per_file) std::cout << "  " << file << ": " << n << " devices\n";
+  if (!config->files.devices_note.empty()) std::cout << "  " << config->files.devices_note << "\n";
+  return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgepolld: resilient edge device polling appliance"};
+  std::string config_path = "/etc/edgepoll/edgepoll.toml";
+  bool check_only = false;
+  app.add_option("-c,--config", config_path, "main configuration file (devices.d/ beside it)")->capture_default_str();
+  app.add_flag("--check-config", check_only, "validate the main file and devices.d, print devices per file, exit");
+  CLI11_PARSE(app, argc, argv);
+  if (check_only) return check_config(config_path);
+
+  auto boot = appliance::load_boot_config(config_path);  // the files, or the last-good cache when they fail
+  if (!boot.ok()) {
+    std::cerr << "edgepolld: " << boot.error().describe() << "\n";
+    return 2;
   }
+  const appliance::AppConfig& config = boot->config;
 
   boost::asio::io_context io;  // one event-loop thread: handlers never block
   SteadyClock clock(io);
   Runtime runtime(io, clock);
-  appliance::NodeParts parts = appliance::make_node_parts(io, *config);
+  appliance::NodeParts parts = appliance::make_node_parts(io, config, boot->source, boot->detail);
   runtime.add_observer(parts.metrics->supervision_observer());
 
-  auto root = runtime.spawn(std::make_shared<Supervisor>(appliance::node_tree(*config, parts, runtime)), "root");
+  auto root = runtime.spawn(std::make_shared<Supervisor>(appliance::node_tree(config, parts, runtime)), "root");
   if (!root.ok()) {
     spdlog::critical("edgepoll did not start: {}", root.error().describe());
     return 1;
   }
   (void)runtime.registry().register_name("root", root.value());
-  spdlog::info("edgepoll running: {} devices, config {}", config->devices.size(), config_path);
+  spdlog::info("edgepoll running: {} devices from the {}, config {}", config.devices.size(),
+               boot->source == appliance::ConfigSource::files ? "files" : "last-good cache", config_path);
+  if (!config.files.devices_note.empty()) spdlog::info("config: {}", config.files.devices_note);
 
   int exit_code = 0;
   runtime.on_exit(root.value(), [&](const ExitReason& reason) {
@@ -48,17 +65,12 @@ int main(int argc, char** argv) {
     spdlog::info("edgepoll stopped: {}", reason.to_string());
     io.stop();
   });
+  appliance::ConfigReloader reloader(runtime, root.value(), parts, config_path);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      auto fresh = appliance::AppConfig::load(config_path);
-      if (!fresh.ok()) {
-        spdlog::error("reload refused, keeping the running config: {}", fresh.error().describe());
-      } else {
-        runtime.send(find_in_tree(root.value(), "root/edge/config_manager"), pollers::ApplyDevices{fresh->devices});
-        spdlog::info("reloaded {}: {} devices", config_path, fresh->devices.size());
-      }
+      reloader.reload();
       signals.async_wait(on_signal);
       return;
     }

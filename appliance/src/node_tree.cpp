@@ -86,36 +86,66 @@ ChildFactory make(Args... args) {
 
 }  // namespace
 
-NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) {
+NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, ConfigSource source,
+                          std::string source_detail) {
   NodeParts parts;
   parts.transport = std::make_shared<pollers::HttpTransport>(io);
   parts.poller_context.transport = parts.transport.get();
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
+  parts.config_view = std::make_shared<ConfigView>(config, source, std::move(source_detail));
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
                               config.kafka ? parts.kafka_counters : nullptr});
   return parts;
 }
 
+ChildSpec storage_pool_spec(const AppConfig& config, NodeParts& parts) {
+  return storage::storage_pool_child(config.storage, parts.writer);
+}
+
+ChildSpec kafka_pool_spec(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
+  return kafka_pool_child(parts.writer, *config.kafka, runtime, parts.kafka_counters);
+}
+
+ChildSpec health_spec(const AppConfig& config, NodeParts& parts) {
+  return supervisor_child("health", SupervisorSpec{{Strategy::one_for_one, 5, 30},
+                                                   {worker_child("http_endpoint", make<HealthEndpoint>(config.health, parts.metrics)),
+                                                    worker_child("watchdog", make<Watchdog>())}});
+}
+
+ChildSpec pollers_spec(const AppConfig& config, NodeParts& parts) {
+  pollers::PollerContext context = parts.poller_context;
+  context.max_consecutive_failures = config.pollers.max_consecutive_failures;
+  return pollers::pollers_child(context);
+}
+
+ChildSpec config_manager_spec(const AppConfig& config, NodeParts& parts) {
+  // Every instance asks the config cache's view for the effective devices, so a
+  // restarted config manager runs what the cache holds now, not the boot list.
+  pollers::CurrentDevices current = [view = parts.config_view] {
+    auto effective = view->effective();
+    return effective ? effective->to_apply() : pollers::ApplyDevices{};
+  };
+  return pollers::config_manager_child(current, parts.started_devices, parts.poller_context, config.pollers.manager);
+}
+
 SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
   // deps: storage and (later) Kafka pools are independent of each other.
-  SupervisorSpec deps{{Strategy::one_for_one, 5, 30}, {storage::storage_pool_child(config.storage, parts.writer)}};
-  if (config.kafka)
-    deps.children.push_back(
-        kafka_pool_child(parts.writer, *config.kafka, runtime, parts.kafka_counters));
-  // edge: rest_for_one, so that pollers restarting restarts the config manager
-  // after it (which then starts every device again).
+  SupervisorSpec deps{{Strategy::one_for_one, 5, 30}, {storage_pool_spec(config, parts)}};
+  if (config.kafka) deps.children.push_back(kafka_pool_spec(config, parts, runtime));
+  // edge: rest_for_one [config_cache, pollers, config_manager]. Pollers are
+  // meaningless without a config cache: if the cache restarts, the devices
+  // restart after it from the config it holds (never from a stale copy). If
+  // pollers restarts, the config manager restarts after it and starts every
+  // device again; when the config manager alone restarts, it adopts the
+  // running devices.
   SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},
-                      {pollers::pollers_child(parts.poller_context),
-                       pollers::config_manager_child(config.devices, parts.poller_context, config.pollers.manager)}};
-  SupervisorSpec health{{Strategy::one_for_one, 5, 30},
-                        {worker_child("http_endpoint", make<HealthEndpoint>(config.health, parts.metrics)),
-                         worker_child("watchdog", make<Watchdog>())}};
+                      {config_cache_child(parts.config_view, parts.config_status), pollers_spec(config, parts),
+                       config_manager_spec(config, parts)}};
   return SupervisorSpec{{Strategy::one_for_one, 3, 60},
                         {worker_child("prerequisites", make<Prerequisites>(config.storage), Restart::transient),
-                         supervisor_child("deps", deps), supervisor_child("edge", edge),
-                         supervisor_child("health", health)}};
+                         supervisor_child("deps", deps), supervisor_child("edge", edge), health_spec(config, parts)}};
 }
 
 }  // namespace edgepoll::appliance

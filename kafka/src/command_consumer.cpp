@@ -82,6 +82,7 @@ Status CommandConsumer::Impl::handle(const RdKafka::Message& m) {
   const std::string record(static_cast<const char*>(m.payload()), m.len());
   const std::string position = fmt::format("{}/{}/{}", m.topic_name(), m.partition(), m.offset());
   auto command = Command::parse(record);
+  if (command) command->source = position;  // the config overlay records where a change came from
   Status outcome = command ? handler->apply(*command) : Status(command.error());
   if (outcome) {
     ++stats.applied;

@@ -13,9 +13,32 @@ namespace edgepoll::pollers {
 
 using namespace supervision;
 
-ConfigManager::ConfigManager(std::vector<DeviceConfig> devices, PollerContext context, ConfigManagerOptions options,
-                             QuarantineLog* quarantine)
-    : initial_(std::move(devices)),
+void StartedDevices::started(const std::shared_ptr<const DeviceConfig>& config) {
+  std::lock_guard lock(mutex_);
+  entries_[config->id] = Entry{config, std::nullopt};
+}
+
+void StartedDevices::quarantined(const std::string& id, TimePoint until) {
+  std::lock_guard lock(mutex_);
+  entries_[id].quarantined_until = until;
+}
+
+void StartedDevices::forget(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(id);
+}
+
+std::optional<StartedDevices::Entry> StartedDevices::find(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+ConfigManager::ConfigManager(CurrentDevices current, std::shared_ptr<StartedDevices> started, PollerContext context,
+                             ConfigManagerOptions options, QuarantineLog* quarantine)
+    : current_(std::move(current)),
+      started_(started ? std::move(started) : std::make_shared<StartedDevices>()),
       context_(std::move(context)),
       options_(options),
       quarantine_log_(quarantine),
@@ -34,20 +57,105 @@ InitResult ConfigManager::init(Process& self) {
   if (!pollers(self)) {
     return InitResult::error(make_error("pollers.no_pollers", "config_manager needs a running 'pollers' sibling"));
   }
-  for (auto& config : initial_) upsert(self, config);
-  initial_.clear();
+  adopt(self, current_());
   return InitResult::ok();
 }
 
-void ConfigManager::upsert(Process& self, const DeviceConfig& config) {
+// A fresh instance (first boot, or after this process or `pollers` crashed):
+// device subtrees still running under `pollers` are adopted when they run the
+// effective config, replaced when they run another one, stopped when the device
+// is gone or disabled; a device still in quarantine waits out its time. Only
+// what is missing is started, so a crash of the config manager never starts a
+// second copy of a device beside the one that keeps polling.
+void ConfigManager::adopt(Process& self, const ApplyDevices& wanted) {
+  const Pid pool = pollers(self);
+  std::map<std::string, Pid> living;
+  for (const auto& c : which_children(pool)) {
+    if (c.pid && c.id.rfind("device:", 0) == 0) living[c.id.substr(7)] = c.pid;
+  }
+  std::size_t adopted = 0, started = 0, stopped = 0, waiting = 0;
+  auto stop_living = [&](const std::string& id) {
+    terminate_child(self.runtime(), pool, "device:" + id, [](Status) {});
+    ++stopped;
+  };
+  for (const auto& config : wanted.devices) {
+    auto [it, added] = devices_.try_emplace(config.id);
+    if (!added) continue;  // listed twice: the first wins
+    Device& d = it->second;
+    d.config = std::make_shared<const DeviceConfig>(config);
+    d.backoff = std::make_unique<FullJitterBackoff>(options_.backoff_base, options_.backoff_cap,
+                                                    seed_ ^ std::hash<std::string>{}(config.id));
+    d.disabled = wanted.disabled.count(config.id) > 0;
+    const auto before = started_->find(config.id);
+    if (auto live = living.find(config.id); live != living.end()) {
+      const Pid pid = live->second;
+      living.erase(live);
+      if (!d.disabled && before && before->config && *before->config == config) {
+        d.generation = next_generation_++;
+        d.pid = pid;
+        d.monitor = self.monitor(pid);
+        d.started_at = self.clock().now();
+        ++adopted;
+        continue;
+      }
+      stop_living(config.id);
+    }
+    if (d.disabled) {
+      started_->forget(config.id);
+      continue;
+    }
+    if (before && before->quarantined_until && *before->quarantined_until > self.clock().now()) {
+      d.generation = next_generation_++;
+      d.quarantined = true;
+      self.send_after(*before->quarantined_until - self.clock().now(), Retry{config.id, d.generation});
+      ++waiting;
+      continue;
+    }
+    start(self, d);
+    ++started;
+  }
+  for (const auto& [id, pid] : living) {
+    stop_living(id);
+    started_->forget(id);
+  }
+  spdlog::info("config_manager event=init devices={} adopted={} started={} stopped={} quarantined={} disabled={}",
+               wanted.devices.size(), adopted, started, stopped, waiting, wanted.disabled.size());
+  refresh_counts();
+}
+
+void ConfigManager::upsert(Process& self, const DeviceConfig& config, bool disabled) {
   auto [it, added] = devices_.try_emplace(config.id);
   Device& d = it->second;
-  if (!added && d.config && *d.config == config) return;  // unchanged: leave it running
-  if (!added) stop(self, d);  // replaced: only this device restarts
-  d.config = std::make_shared<const DeviceConfig>(config);
-  d.backoff = std::make_unique<FullJitterBackoff>(options_.backoff_base, options_.backoff_cap,
-                                                  seed_ ^ std::hash<std::string>{}(config.id));
+  const bool same = !added && d.config && *d.config == config;
+  if (same && d.disabled == disabled) return;  // unchanged: leave it running (or off)
+  if (!added) stop(self, d);  // replaced or disabled: only this device restarts
+  if (!same) {
+    d.config = std::make_shared<const DeviceConfig>(config);
+    d.backoff = std::make_unique<FullJitterBackoff>(options_.backoff_base, options_.backoff_cap,
+                                                    seed_ ^ std::hash<std::string>{}(config.id));
+  }
+  if (disabled) {
+    if (!d.disabled) spdlog::info("device={} event=disabled", config.id);
+    d.disabled = true;
+    d.quarantined = false;
+    d.generation = next_generation_++;  // a pending retry is void
+    started_->forget(config.id);
+    return;
+  }
+  if (d.disabled) spdlog::info("device={} event=enabled", config.id);
+  d.disabled = false;
   start(self, d);
+}
+
+void ConfigManager::apply(Process& self, const ApplyDevices& wanted) {
+  std::vector<std::string> gone;
+  for (const auto& [id, d] : devices_) {
+    bool kept = false;
+    for (const auto& c : wanted.devices) kept = kept || c.id == id;
+    if (!kept) gone.push_back(id);
+  }
+  for (const auto& id : gone) remove(self, id);
+  for (const auto& c : wanted.devices) upsert(self, c, wanted.disabled.count(c.id) > 0);
 }
 
 void ConfigManager::remove(Process& self, const std::string& id) {
@@ -55,6 +163,7 @@ void ConfigManager::remove(Process& self, const std::string& id) {
   if (it == devices_.end()) return;
   stop(self, it->second);
   if (it->second.quarantined && quarantine_log_) quarantine_log_->released(id);
+  started_->forget(id);
   devices_.erase(it);
 }
 
@@ -63,6 +172,7 @@ void ConfigManager::start(Process& self, Device& d) {
   d.quarantined = false;
   const std::string id = d.config->id;
   const std::uint64_t generation = d.generation;
+  started_->started(d.config);
   start_child(self.runtime(), pollers(self), ChildStart{"device:" + id, d.config, {}},
               [me = self.self(), id, generation](Result<Pid> pid) {
                 me.get()->deliver(Started{id, generation, std::move(pid)});
@@ -92,13 +202,19 @@ void ConfigManager::quarantine(Process& self, Device& d, const std::string& reas
                                      std::chrono::duration_cast<std::chrono::system_clock::duration>(delay),
                                  reason);
   }
+  started_->quarantined(d.config->id, self.clock().now() + delay);
   self.send_after(delay, Retry{d.config->id, d.generation});
 }
 
 void ConfigManager::handle(Process& self, Message& message) {
   if (auto* started = std::any_cast<Started>(&message)) {
     auto it = devices_.find(started->id);
-    if (it == devices_.end() || it->second.generation != started->generation) return;  // superseded
+    if (it == devices_.end() || it->second.generation != started->generation) {
+      // Superseded while it was starting (replaced, disabled, removed): a
+      // subtree nobody watches must not keep polling.
+      if (started->pid.ok() && started->pid.value()) self.exit(started->pid.value(), ExitReason::kill());
+      return;
+    }
     Device& d = it->second;
     if (!started->pid.ok()) return quarantine(self, d, "start failed: " + started->pid.error().describe());
     d.pid = started->pid.value();
@@ -119,15 +235,8 @@ void ConfigManager::handle(Process& self, Message& message) {
     spdlog::info("device={} event=retrying after quarantine", retry->id);
     if (quarantine_log_) quarantine_log_->released(retry->id);
     start(self, it->second);
-  } else if (auto* apply = std::any_cast<ApplyDevices>(&message)) {
-    std::vector<std::string> gone;
-    for (const auto& [id, d] : devices_) {
-      bool kept = false;
-      for (const auto& c : apply->devices) kept = kept || c.id == id;
-      if (!kept) gone.push_back(id);
-    }
-    for (const auto& id : gone) remove(self, id);
-    for (const auto& c : apply->devices) upsert(self, c);
+  } else if (auto* wanted = std::any_cast<ApplyDevices>(&message)) {
+    apply(self, *wanted);
   } else if (auto* up = std::any_cast<UpsertDevice>(&message)) {
     upsert(self, up->device);
   } else if (auto* rm = std::any_cast<RemoveDevice>(&message)) {
@@ -138,6 +247,10 @@ void ConfigManager::handle(Process& self, Message& message) {
   } else {
     return unexpected(self, message);
   }
+  refresh_counts();
+}
+
+void ConfigManager::refresh_counts() {
   std::size_t running = 0, quarantined = 0;
   for (const auto& [id, d] : devices_) {
     running += d.pid ? 1 : 0;
@@ -169,18 +282,11 @@ Status ConfigManager::command(Process& self, const DeviceCommand& c) {
       return ok_status();
     }
     case Kind::disable:
-      stop(self, d);
-      d.disabled = true;
-      d.quarantined = false;
-      spdlog::info("device={} event=disabled by command", c.device);
+    case Kind::enable: {
+      const auto config = d.config;  // upsert may replace d.config
+      upsert(self, *config, c.kind == Kind::disable);
       return ok_status();
-    case Kind::enable:
-      if (d.disabled) {
-        d.disabled = false;
-        start(self, d);
-        spdlog::info("device={} event=enabled by command", c.device);
-      }
-      return ok_status();
+    }
     case Kind::remove:
       remove(self, c.device);
       return ok_status();

@@ -1,8 +1,10 @@
 #pragma once
 // Commands from Kafka into the tree. The consumer is a plain client that asks a
 // CommandHandler to apply each command and wants the outcome before it commits
-// the offset; the config manager answers through its mailbox. The bridge waits
-// for that answer, so it runs on the consumer's own thread, never on the runtime.
+// the offset. Config changes go to the config cache (its overlay, on disk
+// before the devices see them), poll_now to the config manager; each answers
+// through its mailbox. The bridge waits for that answer, so it runs on the
+// consumer's own thread, never on the runtime.
 #include <memory>
 
 #include <nlohmann/json_fwd.hpp>
@@ -17,9 +19,9 @@ namespace edgepoll::appliance {
 // A device config sent as JSON in a command, as the TOML table DeviceConfig parses.
 Result<toml::table> json_to_toml(const nlohmann::json& object);
 
-class ConfigManagerCommands final : public kafka::CommandHandler {
+class ConfigCommands final : public kafka::CommandHandler {
  public:
-  ConfigManagerCommands(supervision::Runtime& runtime, std::string root_name = "root");
+  ConfigCommands(supervision::Runtime& runtime, std::string root_name = "root");
   Status apply(const kafka::Command& command) override;
 
  private:

@@ -6,15 +6,17 @@
 // ├── deps  one_for_one          (may vanish; the node keeps polling into buffers)
 // │   ├── storage_pool           writer (batched transactions)
 // │   └── kafka_pool             producer draining the outbox + command consumer ([kafka])
-// ├── edge  rest_for_one         (pollers are meaningless without config)
+// ├── edge  rest_for_one         (pollers are meaningless without a config cache)
+// │   ├── config_cache           effective config = files + Kafka overlay, cached on disk
 // │   ├── pollers                simple_one_for_one of TEMPORARY device subtrees
-// │   └── config_manager         restarts dead devices after jittered backoff
+// │   └── config_manager         adopts running devices, restarts dead ones after jittered backoff
 // └── health  one_for_one        (right side: starts last, reports the truth)
 //     ├── http_endpoint          /health /ready /metrics /tree
 //     └── watchdog               sd_notify READY / WATCHDOG / STOPPING
 #include <memory>
 
 #include "edgepoll/appliance/app_config.hpp"
+#include "edgepoll/appliance/config_cache.hpp"
 #include "edgepoll/appliance/config_status.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
@@ -34,10 +36,22 @@ struct NodeParts {
   pollers::PollerContext poller_context;
   std::shared_ptr<ProducerCounters> kafka_counters = std::make_shared<ProducerCounters>();
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
+  std::shared_ptr<ConfigView> config_view;  // the accepted files and the effective config
+  std::shared_ptr<pollers::StartedDevices> started_devices = std::make_shared<pollers::StartedDevices>();
 };
 
 // Makes the parts and registers their counters with parts.metrics.
-NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config);
+NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config,
+                          ConfigSource source = ConfigSource::files, std::string source_detail = {});
 supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
+
+// The children a section of the config owns, built from `config`: the tree is
+// built from them, and a reload that changes a section restarts its children
+// with specs built here again (one place for both).
+supervision::ChildSpec storage_pool_spec(const AppConfig& config, NodeParts& parts);
+supervision::ChildSpec kafka_pool_spec(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
+supervision::ChildSpec health_spec(const AppConfig& config, NodeParts& parts);
+supervision::ChildSpec pollers_spec(const AppConfig& config, NodeParts& parts);
+supervision::ChildSpec config_manager_spec(const AppConfig& config, NodeParts& parts);
 
 }  // namespace edgepoll::appliance

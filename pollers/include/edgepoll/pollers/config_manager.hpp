@@ -9,6 +9,8 @@
 #include <map>
 #include <optional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,31 @@ struct ConfigManagerOptions {
 // Messages the config manager takes (from SIGHUP reloads and Kafka commands).
 struct ApplyDevices {  // the whole device list: diffed, only changes are acted on
   std::vector<DeviceConfig> devices;
+  std::set<std::string> disabled;  // ids of `devices` an operator disabled: kept, not started
+};
+
+// The effective device list, asked for by every fresh config manager in init
+// (the config cache's, in the appliance).
+using CurrentDevices = std::function<ApplyDevices()>;
+
+// What the config managers of one pollers subtree started, kept outside any one
+// of them: a fresh instance after a crash adopts the device subtrees still
+// running under `pollers` and needs the config each was started with (and which
+// ones sat in quarantine, until when) to reconcile them with the effective config.
+class StartedDevices {
+ public:
+  struct Entry {
+    std::shared_ptr<const DeviceConfig> config;
+    std::optional<supervision::TimePoint> quarantined_until;
+  };
+  void started(const std::shared_ptr<const DeviceConfig>& config);
+  void quarantined(const std::string& id, supervision::TimePoint until);
+  void forget(const std::string& id);
+  std::optional<Entry> find(const std::string& id) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
 };
 struct UpsertDevice {  // add, or replace when the config differs
   DeviceConfig device;
@@ -61,8 +88,8 @@ struct DeviceCommand {
 
 class ConfigManager final : public supervision::Behaviour {
  public:
-  ConfigManager(std::vector<DeviceConfig> devices, PollerContext context, ConfigManagerOptions options = {},
-                QuarantineLog* quarantine = nullptr);
+  ConfigManager(CurrentDevices current, std::shared_ptr<StartedDevices> started, PollerContext context,
+                ConfigManagerOptions options = {}, QuarantineLog* quarantine = nullptr);
   supervision::InitResult init(supervision::Process& self) override;
   void handle(supervision::Process& self, supervision::Message& message) override;
   void describe(nlohmann::json& out) const override;
@@ -91,12 +118,17 @@ class ConfigManager final : public supervision::Behaviour {
   supervision::Pid pollers(supervision::Process& self) const;
   void start(supervision::Process& self, Device& device);
   void stop(supervision::Process& self, Device& device);
-  void upsert(supervision::Process& self, const DeviceConfig& config);
+  // Adds or replaces a device; a disabled one is kept but not started.
+  void upsert(supervision::Process& self, const DeviceConfig& config, bool disabled = false);
+  void apply(supervision::Process& self, const ApplyDevices& wanted);
+  void adopt(supervision::Process& self, const ApplyDevices& wanted);
   void remove(supervision::Process& self, const std::string& id);
   void quarantine(supervision::Process& self, Device& device, const std::string& reason);
   Status command(supervision::Process& self, const DeviceCommand& command);
+  void refresh_counts();  // what describe() shows
 
-  std::vector<DeviceConfig> initial_;
+  CurrentDevices current_;
+  std::shared_ptr<StartedDevices> started_;
   PollerContext context_;
   ConfigManagerOptions options_;
   QuarantineLog* quarantine_log_;
