@@ -21,7 +21,9 @@ int check_config(const std::string& path) {
     return 2;
   }
   std::cout << path << ": ok, " << config->devices.size() << " devices\n";
-  for (const auto& [file, n] : config->devices_per_file) std::cout << "  " << file << ": " << n << " devices\n";
+  for (const auto& [file, n] : config->devices_per_file) {
+    std::cout << "  " << file << ": " << n << (n == 1 ? " device\n" : " devices\n");
+  }
   if (!config->files.devices_note.empty()) std::cout << "  " << config->files.devices_note << "\n";
   return 0;
 }
