@@ -175,6 +175,23 @@ TEST(ConfigReload, ABadFileKeepsTheRunningConfigAndAHealthPortChangeMovesOnlyThe
   // The same files again: nothing changed, and the log says so.
   daemon.send_signal(SIGHUP);
   EXPECT_TRUE(logged(daemon, "nothing changed, nothing restarted"));
+
+  // A [pollers.defaults] change restarts the devices it changes, and only those.
+  node.write_devices("a.toml", device_tables(address, {"r-1"}) +
+                                   "[[device]]\nid = \"r-2\"\nurl = \"http://" + address + "/devices/r-2\"\n");
+  node.write_main("[health]\nport = " + std::to_string(moved) + "\n\n[pollers.defaults]\ninterval = \"2s\"\n");
+  daemon.send_signal(SIGHUP);
+  ASSERT_TRUE(logged(daemon, "1 device changed"));
+  std::map<std::string, std::int64_t> changed;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    changed = wait_for_devices(moved, {"r-1", "r-2"});
+    if (changed.count("r-2") && changed.at("r-2") != before.at("r-2")) break;
+    std::this_thread::sleep_for(50ms);  // between polls of a condition
+  }
+  ASSERT_EQ(ids_of(changed), (std::set<std::string>{"r-1", "r-2"}));
+  EXPECT_EQ(changed.at("r-1"), before.at("r-1")) << "r-1 sets its own interval";
+  EXPECT_NE(changed.at("r-2"), before.at("r-2"));
   EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
 }
 

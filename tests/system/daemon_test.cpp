@@ -12,64 +12,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/child_process.hpp"
-#include "support/http_get.hpp"
+#include "support/daemon_support.hpp"
 
 namespace edgepoll {
 namespace {
 using namespace std::chrono_literals;
-using testing::ChildProcess;
-using testing::http_get;
+using namespace testing;
 namespace fs = std::filesystem;
-
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/edgepoll-system-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
-
-std::string start_sim(ChildProcess& sim) {
-  auto line = sim.wait_for_line([](const std::string& l) { return l.rfind("listening=", 0) == 0; }, 10s);
-  if (!line) throw std::runtime_error("device-sim did not start");
-  return line->substr(10);
-}
-
-std::string start_kafka(ChildProcess& kafka) {
-  auto line = kafka.wait_for_line([](const std::string& l) { return l.rfind("bootstrap=", 0) == 0; }, 20s);
-  if (!line) throw std::runtime_error("kafka-sandbox did not start");
-  return line->substr(10);
-}
-
-unsigned short health_port(ChildProcess& daemon) {
-  static const std::regex re("listening on http://127\\.0\\.0\\.1:(\\d+)/");
-  std::smatch m;
-  auto line = daemon.wait_for_line([&](const std::string& l) { return std::regex_search(l, m, re); }, 20s);
-  if (!line) return 0;
-  std::regex_search(*line, m, re);
-  return static_cast<unsigned short>(std::stoi(m[1]));
-}
-
-nlohmann::json get_json(unsigned short port, const std::string& target) {
-  auto r = http_get("127.0.0.1", port, target);
-  return r.status == 200 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json();
-}
 
 // One series' value from /metrics ("name" or "name{labels}"); -1 when absent.
 double metric(unsigned short port, const std::string& series) {
   const auto text = http_get("127.0.0.1", port, "/metrics").body;
   const auto at = text.find("\n" + series + " ");
   return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
-}
-
-const nlohmann::json* child(const nlohmann::json& node, const std::string& id) {
-  if (!node.contains("children")) return nullptr;
-  for (const auto& c : node["children"]) {
-    if (c.value("id", "") == id) return &c;
-  }
-  return nullptr;
 }
 
 // Rows of a query against the store, read while the daemon runs (WAL allows it);
@@ -138,19 +93,19 @@ TEST(Daemon, TwoHundredDevicesTenBadTheGoodOnesReportTheBadOnesAreQuarantinedAlo
   const auto port = health_port(daemon);
   ASSERT_NE(port, 0) << "the daemon did not start its health endpoint";
   const auto first = get_json(port, "/tree");
-  const auto* edge = child(first, "edge");
+  const auto* edge = tree_child(first, "edge");
   ASSERT_TRUE(edge);
-  const auto pollers_pid = (*child(*edge, "pollers"))["pid"];
+  const auto pollers_pid = (*tree_child(*edge, "pollers"))["pid"];
 
   // The bad devices exhaust their own intensity and are quarantined, one by one.
   nlohmann::json tree;
   const auto deadline = std::chrono::steady_clock::now() + 90s;
   while (std::chrono::steady_clock::now() < deadline) {
     tree = get_json(port, "/tree");
-    const auto* manager = child(*child(tree, "edge"), "config_manager");
+    const auto* manager = tree_child(*tree_child(tree, "edge"), "config_manager");
     if (manager && (*manager)["devices_quarantined"] == 10) break;
   }
-  const auto* manager = child(*child(tree, "edge"), "config_manager");
+  const auto* manager = tree_child(*tree_child(tree, "edge"), "config_manager");
   ASSERT_TRUE(manager);
   EXPECT_EQ((*manager)["devices_quarantined"], 10) << tree.dump(1);
   EXPECT_EQ((*manager)["devices_running"], 190);
@@ -165,10 +120,10 @@ TEST(Daemon, TwoHundredDevicesTenBadTheGoodOnesReportTheBadOnesAreQuarantinedAlo
   for (const auto& id : reporting) EXPECT_EQ(id.rfind("good-", 0), 0u) << id;
 
   // pollers never restarted; neither did edge nor the root.
-  const auto* pollers = child(*child(tree, "edge"), "pollers");
+  const auto* pollers = tree_child(*tree_child(tree, "edge"), "pollers");
   EXPECT_EQ((*pollers)["pid"], pollers_pid);
   EXPECT_EQ((*pollers)["restarts_in_window"], 0);
-  EXPECT_EQ((*child(tree, "edge"))["restarts_in_window"], 0);
+  EXPECT_EQ((*tree_child(tree, "edge"))["restarts_in_window"], 0);
   EXPECT_EQ(tree["restarts_in_window"], 0);
   EXPECT_TRUE(sim.running());
 
@@ -341,14 +296,6 @@ TEST(Daemon, KillNineWhileDrainingLosesNothingAndDuplicatesKeepTheirReadingId) {
   EXPECT_LE(duplicates, 3u * 10000u);  // at most the in-flight window per kill
 }
 
-void produce_lines(const std::string& bootstrap, const std::string& topic, const std::vector<std::string>& lines) {
-  const std::string cmd = "kcat -P -b '" + bootstrap + "' -t " + topic + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "w");
-  ASSERT_TRUE(p);
-  for (const auto& l : lines) fprintf(p, "%s\n", l.c_str());
-  ASSERT_EQ(pclose(p), 0);
-}
-
 TEST(Daemon, CommandsFromKafkaReachTheConfigManagerAndPoisonOnesAreDeadLettered) {
   TempDir dir;
   ChildProcess kafka(KAFKA_SANDBOX_BIN, {"--brokers", "1", "--topic", "edgepoll.readings:1", "--topic",
@@ -368,16 +315,16 @@ TEST(Daemon, CommandsFromKafkaReachTheConfigManagerAndPoisonOnesAreDeadLettered)
 
   const std::string add = R"({"id":"add-1","type":"add_device","device":"c-9","config":{"url":"http://)" + address +
                           R"(/devices/c-9","interval":"1s","metrics":[{"pointer":"/temperature","name":"t","type":"float"}]}})";
-  produce_lines(bootstrap, "edgepoll.commands",
+  ASSERT_TRUE(produce_lines(bootstrap, "edgepoll.commands",
                 {R"({"id":"off-1","type":"disable_device","device":"c-1"})", "this is { not a command",
-                 R"({"id":"ghost-1","type":"poll_now","device":"nobody"})", add});
+                 R"({"id":"ghost-1","type":"poll_now","device":"nobody"})", add}));
 
   // Both good commands were applied: c-1 disabled, c-9 added and polling.
   nlohmann::json tree;
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   auto running = [&](const std::string& id) {
-    const auto* pollers = child(*child(tree, "edge"), "pollers");
-    return pollers && child(*pollers, "device:" + id) != nullptr;
+    const auto* pollers = tree_child(*tree_child(tree, "edge"), "pollers");
+    return pollers && tree_child(*pollers, "device:" + id) != nullptr;
   };
   while (std::chrono::steady_clock::now() < deadline) {
     tree = get_json(port, "/tree");
