@@ -1,5 +1,5 @@
 #pragma once
-// The node's supervision tree (../shared/DESIGN.md). This is the architecture:
+// The node's supervision tree. This is the architecture:
 //
 // root  one_for_one
 // ├── prerequisites   worker: state dir writable, DB opens and passes its checks
