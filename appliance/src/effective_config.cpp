@@ -226,18 +226,19 @@ Status apply_command(Overlay& overlay, const EffectiveConfig& now, const kafka::
 }
 
 DeviceDiff diff_devices(const EffectiveConfig& before, const EffectiveConfig& after) {
+  std::map<std::string, const EffectiveDevice*> old;  // by id: configs hold thousands of devices
+  for (const auto& b : before.devices) old[b.config.id] = &b;
   DeviceDiff d;
   for (const auto& a : after.devices) {
-    const auto* b = before.find(a.config.id);
-    if (!b) {
+    auto it = old.find(a.config.id);
+    if (it == old.end()) {
       d.added.push_back(a.config.id);
-    } else if (!(b->config == a.config) || b->enabled != a.enabled) {
-      d.changed.push_back(a.config.id);
+      continue;
     }
+    if (!(it->second->config == a.config) || it->second->enabled != a.enabled) d.changed.push_back(a.config.id);
+    old.erase(it);
   }
-  for (const auto& b : before.devices) {
-    if (!after.find(b.config.id)) d.removed.push_back(b.config.id);
-  }
+  for (const auto& [id, b] : old) d.removed.push_back(id);
   return d;
 }
 

@@ -148,11 +148,11 @@ void ConfigManager::upsert(Process& self, const DeviceConfig& config, bool disab
 }
 
 void ConfigManager::apply(Process& self, const ApplyDevices& wanted) {
+  std::set<std::string> kept;  // a set: every command sends the whole list (10,000 devices)
+  for (const auto& c : wanted.devices) kept.insert(c.id);
   std::vector<std::string> gone;
   for (const auto& [id, d] : devices_) {
-    bool kept = false;
-    for (const auto& c : wanted.devices) kept = kept || c.id == id;
-    if (!kept) gone.push_back(id);
+    if (!kept.count(id)) gone.push_back(id);
   }
   for (const auto& id : gone) remove(self, id);
   for (const auto& c : wanted.devices) upsert(self, c, wanted.disabled.count(c.id) > 0);
