@@ -21,6 +21,7 @@
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
+#include "edgepoll/appliance/registration_status.hpp"
 #include "edgepoll/pollers/poller_context.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
@@ -38,6 +39,8 @@ struct NodeParts {
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
   std::shared_ptr<ConfigView> config_view;  // the accepted files and the effective config
   std::shared_ptr<pollers::StartedDevices> started_devices = std::make_shared<pollers::StartedDevices>();
+  // Filled by the registration worker when [registration] is configured; "disabled" otherwise.
+  std::shared_ptr<RegistrationStatus> registration_status = std::make_shared<RegistrationStatus>();
 };
 
 // Makes the parts and registers their counters with parts.metrics.
