@@ -136,8 +136,10 @@ EffectiveConfig build_effective(const AppConfig& files, const Overlay& overlay) 
     const std::string origin = e.origins.at("config").describe();
     d.keys.clear();
     for (const auto& [key, v] : e.config->items()) d.keys[key] = origin;
-    for (const auto& [key, v] : defaults) {
-      if (!e.config->contains(std::string(key.str()))) d.keys[std::string(key.str())] = "[pollers.defaults]";
+    for (const auto& [key, line] : files.pollers.default_lines) {
+      if (!e.config->contains(key)) {
+        d.keys[key] = display_name(files.source, files.source) + ":" + std::to_string(line) + " ([pollers.defaults])";
+      }
     }
     return true;
   };
@@ -187,8 +189,9 @@ Status apply_command(Overlay& overlay, const EffectiveConfig& now, const kafka::
   if (c.type == CommandType::add_device || c.type == CommandType::replace_device) {
     auto json = nlohmann::json::parse(c.device_config, nullptr, /*allow_exceptions=*/false);
     // Checked now, so that a bad config is refused (dead-lettered), not cached.
-    AppConfig no_defaults;
-    auto parsed = overlay_device(json, c.device, no_defaults.pollers.defaults);
+    // (Defaults only fill keys it lacks, and they are valid: none needed here.)
+    static const toml::table kNoDefaults;
+    auto parsed = overlay_device(json, c.device, kNoDefaults);
     if (!parsed.ok()) return parsed.take_error();
     OverlayEntry& e = overlay.devices[c.device];
     e.config = std::move(json);

@@ -65,6 +65,7 @@ TEST(EffectiveConfig, ADeviceAddedByCommandStaysWhenTheFilesDoNotHaveItAndSaysSo
   EXPECT_EQ(d->defined_at, "added by " + kOrigin.describe() + "; not in the files");
   EXPECT_EQ(d->keys.at("interval"), kOrigin.describe());
   EXPECT_EQ(d->config.timeout, 1s);  // [pollers.defaults] apply to it as well
+  EXPECT_EQ(d->keys.at("timeout"), "edgepoll.toml:2 ([pollers.defaults])");
   EXPECT_EQ(diff_devices(build_effective(files_with({"a"}), {}), e).added, std::vector<std::string>{"new-1"});
 }
 
