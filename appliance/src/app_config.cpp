@@ -49,12 +49,18 @@ Result<PollersConfig> PollersConfig::parse(const toml::table& t) {
     return s.take_error();
   }
   PollersConfig c;
+  // "[pollers] key (line N)": every error names the line of its key.
+  auto at = [&](const char* key) {
+    const auto* node = t.get(key);
+    std::string where = std::string("[pollers] ") + key;
+    return node ? where + " (line " + std::to_string(node->source().begin.line) + ")" : where;
+  };
   auto duration = [&](const char* key, supervision::Duration& out) -> Status {
     auto n = t[key];
     if (!n) return ok_status();
     auto text = n.value<std::string>();
-    if (!text) return make_error("config.type", std::string("[pollers] ") + key + ": expected a duration like \"10s\"");
-    auto d = pollers::parse_duration(*text, std::string("[pollers] ") + key);
+    if (!text) return make_error("config.type", at(key) + ": expected a duration like \"10s\"");
+    auto d = pollers::parse_duration(*text, at(key));
     if (!d.ok()) return d.take_error();
     out = d.value();
     return ok_status();
@@ -67,24 +73,24 @@ Result<PollersConfig> PollersConfig::parse(const toml::table& t) {
   if (auto n = t["max_consecutive_failures"]; n) {
     auto v = n.value<std::int64_t>();
     if (!v || *v < 1 || *v > 1000) {
-      return make_error("config.type", "[pollers] max_consecutive_failures: expected an integer 1..1000");
+      return make_error("config.type", at("max_consecutive_failures") + ": expected an integer 1..1000");
     }
     c.max_consecutive_failures = static_cast<unsigned>(*v);
   }
   if (auto n = t["devices_dir"]; n) {
     auto v = n.value<std::string>();
-    if (!v || v->empty()) return make_error("config.type", "[pollers] devices_dir: expected a directory path");
+    if (!v || v->empty()) return make_error("config.type", at("devices_dir") + ": expected a directory path");
     c.devices_dir = *v;
     c.devices_dir_set = true;
   }
   if (auto n = t["defaults"]; n) {
     const auto* d = n.as_table();
-    if (!d) return make_error("config.type", "[pollers] defaults: expected a table of device keys");
+    if (!d) return make_error("config.type", at("defaults") + ": expected a table of device keys");
     if (auto s = parse_defaults(*d, c.defaults); !s.ok()) return s.take_error();
     for (const auto& [key, node] : *d) c.default_lines[std::string(key.str())] = node.source().begin.line;
   }
   if (c.manager.backoff_base > c.manager.backoff_cap) {
-    return make_error("config.value", "[pollers] backoff_base must not exceed backoff_cap");
+    return make_error("config.value", at("backoff_base") + ": must not exceed backoff_cap");
   }
   return c;
 }

@@ -133,6 +133,11 @@ TEST_F(ConfigDir, PollersDefaultsFillWhatADeviceDoesNotSetAndAreValidatedAsDefau
   EXPECT_EQ(c->device_sources.at("a2").keys.at("interval"), "devices.d/a.toml:8");
   write("edgepoll.toml", "[pollers.defaults]\ninterval = \"soon\"\n");
   EXPECT_NE(error().message.find("[pollers.defaults]"), std::string::npos);
+  write("edgepoll.toml", "[pollers]\nbackoff_cap = \"1s\"\nmax_consecutive_failures = 0\n");
+  EXPECT_NE(error().message.find("[pollers] max_consecutive_failures (line 3): expected an integer 1..1000"),
+            std::string::npos);
+  write("edgepoll.toml", "[pollers]\nbackoff_cap = \"1s\"\n");  // below the default base of 10 s
+  EXPECT_NE(error().message.find("[pollers] backoff_base: must not exceed backoff_cap"), std::string::npos);
   write("edgepoll.toml", "[pollers.defaults]\nurl = \"http://x/\"\n");
   EXPECT_NE(error().message.find("unknown key \"url\""), std::string::npos);
 }
