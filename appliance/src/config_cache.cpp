@@ -10,7 +10,8 @@ namespace edgepoll::appliance {
 using namespace supervision;
 
 ConfigView::ConfigView(AppConfig files, ConfigSource source, std::string detail)
-    : files_(std::make_shared<const AppConfig>(std::move(files))), source_{source, std::move(detail)} {}
+    : files_(std::make_shared<const AppConfig>(std::move(files))),
+      source_{source, std::move(detail)} {}
 
 std::shared_ptr<const AppConfig> ConfigView::files() const {
   std::lock_guard lock(mutex_);
@@ -53,15 +54,18 @@ InitResult ConfigCache::init(Process& self) {
   } else if (cached.error().code != "config_cache.missing") {
     // Refusing to start would take every device down over a file only we
     // write; the files alone are a whole config, and the next write repairs it.
-    spdlog::error("config_cache event=cache_unreadable, starting without an overlay: {}", cached.error().describe());
+    spdlog::error("config_cache event=cache_unreadable, starting without an overlay: {}",
+                  cached.error().describe());
   }
   const auto source = view_->source();
   status_->set(source.source, source.detail);
-  (void)commit(self, files_, std::move(overlay), /*must_persist=*/false);  // a write error is logged
+  (void)commit(self, files_, std::move(overlay),
+               /*must_persist=*/false);  // a write error is logged
   return InitResult::ok();
 }
 
-Status ConfigCache::commit(Process&, std::shared_ptr<const AppConfig> files, Overlay overlay, bool must_persist) {
+Status ConfigCache::commit(Process&, std::shared_ptr<const AppConfig> files, Overlay overlay,
+                           bool must_persist) {
   EffectiveConfig effective = build_effective(*files, overlay);
   auto written = write_config_cache(cache_path_, *files, overlay, effective);
   if (!written.ok()) {
@@ -102,11 +106,13 @@ void ConfigCache::handle(Process& self, Message& message) {
     Status s = apply_command(next, *view_->effective(), change->command, origin);
     if (s.ok()) s = commit(self, files_, std::move(next), /*must_persist=*/true);
     if (s.ok()) {
-      spdlog::info("config_cache event=overlay_changed device={} by {}", change->command.device, origin.describe());
+      spdlog::info("config_cache event=overlay_changed device={} by {}", change->command.device,
+                   origin.describe());
       tell_config_manager(self);
     } else if (s.error().code.rfind("storage.", 0) == 0) {
       // Not applied: a change that is not on disk would be lost at the next restart.
-      s = make_error("command.unavailable", "config cache not written: " + s.error().describe(), true);
+      s = make_error("command.unavailable", "config cache not written: " + s.error().describe(),
+                     true);
     }
     if (change->reply) change->reply(std::move(s));
   } else if (auto* reload = std::any_cast<ReloadFiles>(&message)) {
@@ -117,7 +123,8 @@ void ConfigCache::handle(Process& self, Message& message) {
     // The files are valid and are what runs, even when the disk copy stays the older one.
     (void)commit(self, files, overlay_, /*must_persist=*/false);
     tell_config_manager(self);
-    if (reload->reply) reload->reply(diff_devices(before ? *before : EffectiveConfig{}, *view_->effective()));
+    if (reload->reply)
+      reload->reply(diff_devices(before ? *before : EffectiveConfig{}, *view_->effective()));
   } else if (auto* clear = std::any_cast<ClearOverlay>(&message)) {
     Overlay next = overlay_;
     std::size_t dropped = 0;
@@ -129,10 +136,12 @@ void ConfigCache::handle(Process& self, Message& message) {
     }
     Status s = commit(self, files_, std::move(next), /*must_persist=*/true);
     if (s.ok()) {
-      spdlog::info("config_cache event=overlay_cleared scope={} devices={}", clear->device.value_or("all"), dropped);
+      spdlog::info("config_cache event=overlay_cleared scope={} devices={}",
+                   clear->device.value_or("all"), dropped);
       tell_config_manager(self);
     }
-    if (clear->reply) clear->reply(s.ok() ? Result<std::size_t>(dropped) : Result<std::size_t>(s.take_error()));
+    if (clear->reply)
+      clear->reply(s.ok() ? Result<std::size_t>(dropped) : Result<std::size_t>(s.take_error()));
   } else {
     unexpected(self, message);
   }
@@ -143,7 +152,8 @@ void ConfigCache::describe(nlohmann::json& out) const {
   for (const auto& [k, v] : shown_.items()) out[k] = v;
 }
 
-ChildSpec config_cache_child(std::shared_ptr<ConfigView> view, std::shared_ptr<ConfigStatus> status) {
+ChildSpec config_cache_child(std::shared_ptr<ConfigView> view,
+                             std::shared_ptr<ConfigStatus> status) {
   ChildFactory make = [view, status](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(std::make_shared<ConfigCache>(view, status));
   };

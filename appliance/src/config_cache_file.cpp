@@ -1,20 +1,24 @@
 #include "edgepoll/appliance/config_cache_file.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "edgepoll/storage/atomic_file.hpp"
 
 namespace edgepoll::appliance {
 
 namespace {
-nlohmann::json file_json(const ConfigFile& f) { return {{"path", f.path}, {"text", f.text}}; }
+nlohmann::json file_json(const ConfigFile& f) {
+  return {{"path", f.path}, {"text", f.text}};
+}
 
-ConfigFile file_from(const nlohmann::json& j) { return {j.at("path").get<std::string>(), j.at("text").get<std::string>()}; }
+ConfigFile file_from(const nlohmann::json& j) {
+  return {j.at("path").get<std::string>(), j.at("text").get<std::string>()};
+}
 
 // Where the cache of a main file lives, even when that file fails validation:
 // its [storage] path when the TOML can be read at all, else the default.
@@ -35,8 +39,8 @@ std::filesystem::path config_cache_path(const storage::StoreConfig& storage) {
   return (dir.empty() ? std::filesystem::path(".") : dir) / "config-cache.json";
 }
 
-Status write_config_cache(const std::filesystem::path& path, const AppConfig& files, const Overlay& overlay,
-                          const EffectiveConfig& effective) {
+Status write_config_cache(const std::filesystem::path& path, const AppConfig& files,
+                          const Overlay& overlay, const EffectiveConfig& effective) {
   nlohmann::json devices = nlohmann::json::array();
   for (const auto& f : files.files.devices) devices.push_back(file_json(f));
   const nlohmann::json j = {
@@ -60,8 +64,9 @@ Result<CachedConfig> read_config_cache(const std::filesystem::path& path) {
   text << in.rdbuf();
   const auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
-    return make_error("config_cache.corrupt", path.string() + ": not JSON", false,
-                      "it is rewritten on the next config change; move it away to start without an overlay");
+    return make_error(
+        "config_cache.corrupt", path.string() + ": not JSON", false,
+        "it is rewritten on the next config change; move it away to start without an overlay");
   }
   CachedConfig c;
   try {
@@ -95,12 +100,14 @@ Result<BootConfig> load_boot_config(const std::string& main_path) {
   auto config = AppConfig::from_files(cached->files);
   if (!config.ok()) {
     Error e = failed;
-    e.message += " (and the last-good cache " + path.string() + " does not validate: " + config.error().message + ")";
+    e.message += " (and the last-good cache " + path.string() +
+                 " does not validate: " + config.error().message + ")";
     return e;
   }
-  spdlog::critical("config files fail validation, booting from the last-good config cached at {} ({} devices, "
-                   "written {}): {}",
-                   path.string(), config->devices.size(), cached->written_at, failed.describe());
+  spdlog::critical(
+      "config files fail validation, booting from the last-good config cached at {} ({} devices, "
+      "written {}): {}",
+      path.string(), config->devices.size(), cached->written_at, failed.describe());
   return BootConfig{std::move(config.value()), ConfigSource::last_good_cache, failed.describe()};
 }
 

@@ -1,21 +1,23 @@
 #include "edgepoll/appliance/effective_config.hpp"
 
-#include <set>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include <set>
 
 #include "edgepoll/appliance/command_bridge.hpp"
 
 namespace edgepoll::appliance {
 
 std::string CommandOrigin::describe() const {
-  return "command " + (command_id.empty() ? std::string("(no id)") : command_id) + ", " + position + ", " + time;
+  return "command " + (command_id.empty() ? std::string("(no id)") : command_id) + ", " + position +
+         ", " + time;
 }
 
 CommandOrigin CommandOrigin::now(const kafka::Command& command) {
   return {command.id, command.source,
-          fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())))};
+          fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
+                                       std::chrono::system_clock::now())))};
 }
 
 namespace {
@@ -41,7 +43,8 @@ Result<pollers::DeviceConfig> overlay_device(const nlohmann::json& config, const
     return e;
   }
   if (parsed->id != id) {
-    return make_error("command.invalid", "config.id '" + parsed->id + "' differs from device '" + id + "'");
+    return make_error("command.invalid",
+                      "config.id '" + parsed->id + "' differs from device '" + id + "'");
   }
   return parsed;
 }
@@ -77,7 +80,8 @@ Result<Overlay> Overlay::from_json(const nlohmann::json& j) {
       if (e.contains("interval_ms")) entry.interval_ms = e.at("interval_ms").get<std::int64_t>();
       const auto origins = e.value("origins", nlohmann::json::object());
       for (auto o = origins.begin(); o != origins.end(); ++o) {
-        entry.origins[o.key()] = {o->value("command", ""), o->value("position", ""), o->value("time", "")};
+        entry.origins[o.key()] = {o->value("command", ""), o->value("position", ""),
+                                  o->value("time", "")};
       }
       o.devices[id] = std::move(entry);
     }
@@ -106,7 +110,10 @@ pollers::ApplyDevices EffectiveConfig::to_apply() const {
 nlohmann::json EffectiveConfig::to_json() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& d : devices) {
-    list.push_back({{"id", d.config.id}, {"enabled", d.enabled}, {"defined_at", d.defined_at}, {"keys", d.keys}});
+    list.push_back({{"id", d.config.id},
+                    {"enabled", d.enabled},
+                    {"defined_at", d.defined_at},
+                    {"keys", d.keys}});
   }
   return {{"devices", list}, {"notes", notes}};
 }
@@ -128,8 +135,8 @@ EffectiveConfig build_effective(const AppConfig& files, const Overlay& overlay) 
   auto from_command = [&](EffectiveDevice& d, const OverlayEntry& e) -> bool {
     auto parsed = overlay_device(*e.config, d.config.id, defaults);
     if (!parsed.ok()) {
-      out.notes.push_back("overlay config of '" + d.config.id + "' no longer valid, files kept: " +
-                          parsed.error().describe());
+      out.notes.push_back("overlay config of '" + d.config.id +
+                          "' no longer valid, files kept: " + parsed.error().describe());
       return false;
     }
     d.config = std::move(parsed.value());
@@ -138,7 +145,8 @@ EffectiveConfig build_effective(const AppConfig& files, const Overlay& overlay) 
     for (const auto& [key, v] : e.config->items()) d.keys[key] = origin;
     for (const auto& [key, line] : files.pollers.default_lines) {
       if (!e.config->contains(key)) {
-        d.keys[key] = display_name(files.source, files.source) + ":" + std::to_string(line) + " ([pollers.defaults])";
+        d.keys[key] = display_name(files.source, files.source) + ":" + std::to_string(line) +
+                      " ([pollers.defaults])";
       }
     }
     return true;
@@ -155,10 +163,12 @@ EffectiveConfig build_effective(const AppConfig& files, const Overlay& overlay) 
     if (auto it = overlay.devices.find(c.id); it != overlay.devices.end()) {
       const OverlayEntry& e = it->second;
       if (e.removed) {
-        out.notes.push_back("'" + c.id + "' (" + d.defined_at + ") removed by " + e.origins.at("removed").describe());
+        out.notes.push_back("'" + c.id + "' (" + d.defined_at + ") removed by " +
+                            e.origins.at("removed").describe());
         continue;
       }
-      if (e.config && from_command(d, e)) d.defined_at += ", replaced by " + e.origins.at("config").describe();
+      if (e.config && from_command(d, e))
+        d.defined_at += ", replaced by " + e.origins.at("config").describe();
       apply_fields(d, e);
     }
     out.devices.push_back(std::move(d));
@@ -184,7 +194,8 @@ Status apply_command(Overlay& overlay, const EffectiveConfig& now, const kafka::
   using kafka::CommandType;
   const bool exists = now.find(c.device) != nullptr;
   if (c.type == CommandType::poll_now) {
-    return make_error("command.invalid", "poll_now changes no config; it goes to the config manager");
+    return make_error("command.invalid",
+                      "poll_now changes no config; it goes to the config manager");
   }
   if (c.type == CommandType::add_device || c.type == CommandType::replace_device) {
     auto json = nlohmann::json::parse(c.device_config, nullptr, /*allow_exceptions=*/false);
@@ -238,7 +249,8 @@ DeviceDiff diff_devices(const EffectiveConfig& before, const EffectiveConfig& af
       d.added.push_back(a.config.id);
       continue;
     }
-    if (!(it->second->config == a.config) || it->second->enabled != a.enabled) d.changed.push_back(a.config.id);
+    if (!(it->second->config == a.config) || it->second->enabled != a.enabled)
+      d.changed.push_back(a.config.id);
     old.erase(it);
   }
   for (const auto& [id, b] : old) d.removed.push_back(id);

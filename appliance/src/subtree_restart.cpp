@@ -15,7 +15,7 @@ struct Job {
   Pid sup;
   std::vector<std::string> to_stop;  // popped from the back: reverse start order
   std::vector<std::string> to_delete;
-  std::vector<ChildSpec> to_start;   // in start order
+  std::vector<ChildSpec> to_start;  // in start order
   std::size_t next_start = 0;
   std::function<void(Status)> done;
 };
@@ -48,9 +48,10 @@ void step(const std::shared_ptr<Job>& job) {
 
 }  // namespace
 
-void replace_children(Runtime& runtime, const Pid& sup, std::vector<std::string> old_ids, std::vector<ChildSpec> fresh,
-                      std::function<void(Status)> done) {
-  auto job = std::make_shared<Job>(Job{runtime, sup, std::move(old_ids), {}, std::move(fresh), 0, std::move(done)});
+void replace_children(Runtime& runtime, const Pid& sup, std::vector<std::string> old_ids,
+                      std::vector<ChildSpec> fresh, std::function<void(Status)> done) {
+  auto job = std::make_shared<Job>(
+      Job{runtime, sup, std::move(old_ids), {}, std::move(fresh), 0, std::move(done)});
   step(job);
 }
 

@@ -1,14 +1,14 @@
 // The config cache process on a FakeClock runtime with a real state directory:
 // what it writes, what a fresh instance restores, and booting from the cache
 // when the files fail validation.
-#include <gtest/gtest.h>
+#include "edgepoll/appliance/config_cache.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "edgepoll/appliance/config_cache.hpp"
 #include "edgepoll/appliance/config_cache_file.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 
@@ -39,15 +39,17 @@ struct Cache : ::testing::Test {
   fs::path main() const { return dir / "edgepoll.toml"; }
   fs::path cache_file() const { return dir / "config-cache.json"; }
   void write_main(const std::string& devices) {
-    std::ofstream(main()) << "[storage]\npath = \"" << (dir / "edgepoll.db").string() << "\"\n\n" << devices;
+    std::ofstream(main()) << "[storage]\npath = \"" << (dir / "edgepoll.db").string() << "\"\n\n"
+                          << devices;
   }
   void start(ConfigSource source = ConfigSource::files, std::string detail = {}) {
     auto files = AppConfig::load(main().string());
     ASSERT_TRUE(files.ok()) << files.error().describe();
     view = std::make_shared<ConfigView>(files.value(), source, std::move(detail));
-    sup = runtime.spawn(std::make_shared<Supervisor>(SupervisorSpec{{Strategy::one_for_one, 1, 5},
-                                                                    {config_cache_child(view, status)}}),
-                        "edge")
+    sup = runtime
+              .spawn(std::make_shared<Supervisor>(SupervisorSpec{
+                         {Strategy::one_for_one, 1, 5}, {config_cache_child(view, status)}}),
+                     "edge")
               .value();
     runtime.settle();
   }
@@ -77,7 +79,8 @@ TEST_F(Cache, ItWritesTheEffectiveConfigOnStartAndEveryChangeAndAFreshOneRestore
   auto cached = read_config_cache(cache_file());
   ASSERT_TRUE(cached.ok()) << cached.error().describe();
   ASSERT_EQ(cached->overlay.devices.count("a"), 1u);
-  EXPECT_EQ(cached->overlay.devices.at("a").origins.at("enabled").position, "edgepoll.commands/0/7");
+  EXPECT_EQ(cached->overlay.devices.at("a").origins.at("enabled").position,
+            "edgepoll.commands/0/7");
 
   // The process dies (as in a crash): the next instance finds the overlay on disk.
   runtime.exit(cache(), ExitReason::error("boom"));
@@ -90,7 +93,8 @@ TEST_F(Cache, ItWritesTheEffectiveConfigOnStartAndEveryChangeAndAFreshOneRestore
   sup = Pid{};
   start();
   EXPECT_FALSE(view->effective()->find("a")->enabled);
-  EXPECT_NE(view->effective()->find("a")->keys.at("enabled").find("command off-a"), std::string::npos);
+  EXPECT_NE(view->effective()->find("a")->keys.at("enabled").find("command off-a"),
+            std::string::npos);
 }
 
 TEST_F(Cache, UnknownDevicesAreRefusedAndClearOverlayDropsTheOverlay) {
@@ -98,7 +102,8 @@ TEST_F(Cache, UnknownDevicesAreRefusedAndClearOverlayDropsTheOverlay) {
   EXPECT_EQ(send(disable("ghost")).error().code, "command.unknown_device");
   ASSERT_TRUE(send(disable("a")).ok());
   std::optional<Result<std::size_t>> cleared;
-  runtime.send(cache(), ClearOverlay{std::nullopt, [&](Result<std::size_t> n) { cleared = std::move(n); }});
+  runtime.send(cache(),
+               ClearOverlay{std::nullopt, [&](Result<std::size_t> n) { cleared = std::move(n); }});
   runtime.settle();
   ASSERT_TRUE(cleared && cleared->ok());
   EXPECT_EQ(cleared->value(), 1u);
@@ -108,7 +113,8 @@ TEST_F(Cache, UnknownDevicesAreRefusedAndClearOverlayDropsTheOverlay) {
 
 TEST_F(Cache, ACommandThatCannotBeWrittenIsNotAppliedAndIsRetryable) {
   start();
-  fs::create_directory(dir / ("config-cache.json.tmp." + std::to_string(::getpid())));  // the temp file cannot be created
+  fs::create_directory(dir / ("config-cache.json.tmp." +
+                              std::to_string(::getpid())));  // the temp file cannot be created
   auto s = send(disable("a"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, "command.unavailable");
@@ -131,9 +137,10 @@ TEST_F(Cache, InvalidFilesBootFromTheLastGoodCacheAndCheckConfigStillFails) {
   stop_supervisor(runtime, sup, ExitReason::shutdown());
   runtime.settle();
   view = std::make_shared<ConfigView>(boot->config, boot->source, boot->detail);
-  sup = runtime.spawn(std::make_shared<Supervisor>(SupervisorSpec{{Strategy::one_for_one, 1, 5},
-                                                                  {config_cache_child(view, status)}}),
-                      "edge")
+  sup = runtime
+            .spawn(std::make_shared<Supervisor>(SupervisorSpec{{Strategy::one_for_one, 1, 5},
+                                                               {config_cache_child(view, status)}}),
+                   "edge")
             .value();
   runtime.settle();
   EXPECT_EQ(status->get().source, ConfigSource::last_good_cache);
@@ -145,7 +152,8 @@ TEST_F(Cache, InvalidFilesWithoutACacheAreTheFilesError) {
   auto boot = load_boot_config(main().string());
   ASSERT_FALSE(boot.ok());
   EXPECT_NE(boot.error().message.find("url"), std::string::npos) << boot.error().message;
-  EXPECT_NE(boot.error().message.find("no last-good config"), std::string::npos) << boot.error().message;
+  EXPECT_NE(boot.error().message.find("no last-good config"), std::string::npos)
+      << boot.error().message;
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // The main file plus devices.d on a real directory: every error names the
 // file, the line and what was expected.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -27,7 +26,8 @@ struct ConfigDir : ::testing::Test {
     std::ofstream(dir / name) << text;
   }
   static std::string device(const std::string& id, const std::string& extra = "") {
-    return "[[device]]\nid = \"" + id + "\"\nurl = \"http://127.0.0.1:1/devices/" + id + "\"\n" + extra + "\n";
+    return "[[device]]\nid = \"" + id + "\"\nurl = \"http://127.0.0.1:1/devices/" + id + "\"\n" +
+           extra + "\n";
   }
   Error error() {
     auto c = AppConfig::load(main().string());
@@ -58,11 +58,13 @@ TEST_F(ConfigDir, AMissingOrEmptyDevicesDIsAValidConfigAndSaysSo) {
   auto missing = AppConfig::load(main().string());
   ASSERT_TRUE(missing.ok()) << missing.error().describe();
   EXPECT_TRUE(missing->devices.empty());
-  EXPECT_NE(missing->files.devices_note.find("does not exist"), std::string::npos) << missing->files.devices_note;
+  EXPECT_NE(missing->files.devices_note.find("does not exist"), std::string::npos)
+      << missing->files.devices_note;
   fs::create_directories(dir / "devices.d");
   auto empty = AppConfig::load(main().string());
   ASSERT_TRUE(empty.ok()) << empty.error().describe();
-  EXPECT_NE(empty->files.devices_note.find("holds no *.toml files"), std::string::npos) << empty->files.devices_note;
+  EXPECT_NE(empty->files.devices_note.find("holds no *.toml files"), std::string::npos)
+      << empty->files.devices_note;
 }
 
 TEST_F(ConfigDir, DevicesDirPointsElsewhereAndMustExistWhenGiven) {
@@ -92,16 +94,19 @@ TEST_F(ConfigDir, AnUnknownKeyInADeviceFileNamesFileLineAndKey) {
   EXPECT_NE(e.message.find("line 4"), std::string::npos) << e.message;
   EXPECT_NE(e.message.find("colour"), std::string::npos) << e.message;
   write("devices.d/a.toml", "[storage]\npath = \"/x\"\n");  // sections belong in the main file
-  EXPECT_NE(error().message.find("unknown key \"storage\" (expected one of: device)"), std::string::npos);
+  EXPECT_NE(error().message.find("unknown key \"storage\" (expected one of: device)"),
+            std::string::npos);
 }
 
 TEST_F(ConfigDir, AWrongTypeNamesFileDeviceKeyAndExpectation) {
   write("devices.d/a.toml", device("a1", "interval = 5"));
   const Error e = error();
   EXPECT_EQ(e.code, "pollers.config.bad_value");
-  EXPECT_NE(e.message.find((dir / "devices.d/a.toml").string() + ": [[device]] #1 (line 1)"), std::string::npos)
+  EXPECT_NE(e.message.find((dir / "devices.d/a.toml").string() + ": [[device]] #1 (line 1)"),
+            std::string::npos)
       << e.message;
-  EXPECT_NE(e.message.find("key \"interval\" must be a duration string"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("key \"interval\" must be a duration string"), std::string::npos)
+      << e.message;
 }
 
 TEST_F(ConfigDir, AFileThatIsNotTomlNamesFileAndLine) {
@@ -114,7 +119,9 @@ TEST_F(ConfigDir, AFileThatIsNotTomlNamesFileAndLine) {
 
 TEST_F(ConfigDir, AnUnreadableFileIsNamed) {
   fs::create_directories(dir / "devices.d");
-  fs::create_symlink(dir / "nowhere.toml", dir / "devices.d/a.toml");  // root reads any mode: a dangling link cannot be read
+  fs::create_symlink(
+      dir / "nowhere.toml",
+      dir / "devices.d/a.toml");  // root reads any mode: a dangling link cannot be read
   const Error e = error();
   EXPECT_EQ(e.code, "config.unreadable");
   EXPECT_NE(e.message.find((dir / "devices.d/a.toml").string()), std::string::npos) << e.message;
@@ -134,10 +141,12 @@ TEST_F(ConfigDir, PollersDefaultsFillWhatADeviceDoesNotSetAndAreValidatedAsDefau
   write("edgepoll.toml", "[pollers.defaults]\ninterval = \"soon\"\n");
   EXPECT_NE(error().message.find("[pollers.defaults]"), std::string::npos);
   write("edgepoll.toml", "[pollers]\nbackoff_cap = \"1s\"\nmax_consecutive_failures = 0\n");
-  EXPECT_NE(error().message.find("[pollers] max_consecutive_failures (line 3): expected an integer 1..1000"),
+  EXPECT_NE(error().message.find(
+                "[pollers] max_consecutive_failures (line 3): expected an integer 1..1000"),
             std::string::npos);
   write("edgepoll.toml", "[pollers]\nbackoff_cap = \"1s\"\n");  // below the default base of 10 s
-  EXPECT_NE(error().message.find("[pollers] backoff_base: must not exceed backoff_cap"), std::string::npos);
+  EXPECT_NE(error().message.find("[pollers] backoff_base: must not exceed backoff_cap"),
+            std::string::npos);
   write("edgepoll.toml", "[pollers.defaults]\nurl = \"http://x/\"\n");
   EXPECT_NE(error().message.find("unknown key \"url\""), std::string::npos);
 }

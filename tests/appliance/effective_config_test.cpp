@@ -1,8 +1,8 @@
 // The effective config = files + overlay: precedence, provenance, and what a
 // change or a clear does.
-#include <gtest/gtest.h>
-
 #include "edgepoll/appliance/effective_config.hpp"
+
+#include <gtest/gtest.h>
 
 namespace edgepoll::appliance {
 namespace {
@@ -10,13 +10,16 @@ using namespace std::chrono_literals;
 
 AppConfig files_with(const std::vector<std::string>& ids) {
   std::string text = "[pollers.defaults]\ntimeout = \"1s\"\n\n";
-  for (const auto& id : ids) text += "[[device]]\nid = \"" + id + "\"\nurl = \"http://127.0.0.1:1/" + id + "\"\ninterval = \"10s\"\n\n";
+  for (const auto& id : ids)
+    text += "[[device]]\nid = \"" + id + "\"\nurl = \"http://127.0.0.1:1/" + id +
+            "\"\ninterval = \"10s\"\n\n";
   auto c = AppConfig::parse(text, "/etc/edgepoll/edgepoll.toml");
   EXPECT_TRUE(c.ok()) << c.error().describe();
   return c.value();
 }
 
-kafka::Command command(kafka::CommandType type, const std::string& device, const std::string& id = "c-17") {
+kafka::Command command(kafka::CommandType type, const std::string& device,
+                       const std::string& id = "c-17") {
   kafka::Command c;
   c.id = id;
   c.type = type;
@@ -42,11 +45,15 @@ TEST(EffectiveConfig, TheOverlayWinsForTheFieldsItTouchesAndNamesTheCommand) {
   auto set = command(kafka::CommandType::set_poll_interval, "a");
   set.interval = 2500ms;
   ASSERT_TRUE(apply_command(o, build_effective(files, o), set, kOrigin).ok());
-  ASSERT_TRUE(apply_command(o, build_effective(files, o), command(kafka::CommandType::disable_device, "b"), kOrigin).ok());
+  ASSERT_TRUE(apply_command(o, build_effective(files, o),
+                            command(kafka::CommandType::disable_device, "b"), kOrigin)
+                  .ok());
   const auto e = build_effective(files, o);
   EXPECT_EQ(e.find("a")->config.interval, 2500ms);
-  EXPECT_EQ(e.find("a")->keys.at("interval"), "command c-17, edgepoll.commands/0/4411, 2026-11-30T10:02:11Z");
-  EXPECT_EQ(e.find("a")->keys.at("url"), "edgepoll.toml:6");  // untouched fields keep the files' say
+  EXPECT_EQ(e.find("a")->keys.at("interval"),
+            "command c-17, edgepoll.commands/0/4411, 2026-11-30T10:02:11Z");
+  EXPECT_EQ(e.find("a")->keys.at("url"),
+            "edgepoll.toml:6");  // untouched fields keep the files' say
   EXPECT_FALSE(e.find("b")->enabled);
   EXPECT_EQ(e.to_apply().disabled, std::set<std::string>{"b"});
   // A reload of the same files keeps the overlay: still disabled, still 2.5 s.
@@ -66,13 +73,16 @@ TEST(EffectiveConfig, ADeviceAddedByCommandStaysWhenTheFilesDoNotHaveItAndSaysSo
   EXPECT_EQ(d->keys.at("interval"), kOrigin.describe());
   EXPECT_EQ(d->config.timeout, 1s);  // [pollers.defaults] apply to it as well
   EXPECT_EQ(d->keys.at("timeout"), "edgepoll.toml:2 ([pollers.defaults])");
-  EXPECT_EQ(diff_devices(build_effective(files_with({"a"}), {}), e).added, std::vector<std::string>{"new-1"});
+  EXPECT_EQ(diff_devices(build_effective(files_with({"a"}), {}), e).added,
+            std::vector<std::string>{"new-1"});
 }
 
 TEST(EffectiveConfig, RemoveHidesAFileDeviceUntilCleared) {
   const auto files = files_with({"a", "b"});
   Overlay o;
-  ASSERT_TRUE(apply_command(o, build_effective(files, o), command(kafka::CommandType::remove_device, "a"), kOrigin).ok());
+  ASSERT_TRUE(apply_command(o, build_effective(files, o),
+                            command(kafka::CommandType::remove_device, "a"), kOrigin)
+                  .ok());
   auto e = build_effective(files, o);
   EXPECT_EQ(e.find("a"), nullptr);
   ASSERT_EQ(e.notes.size(), 1u);
@@ -84,7 +94,8 @@ TEST(EffectiveConfig, RemoveHidesAFileDeviceUntilCleared) {
 TEST(EffectiveConfig, CommandsForUnknownDevicesOrWithBadConfigsAreRefusedAndChangeNothing) {
   const auto files = files_with({"a"});
   Overlay o;
-  auto s = apply_command(o, build_effective(files, o), command(kafka::CommandType::disable_device, "ghost"), kOrigin);
+  auto s = apply_command(o, build_effective(files, o),
+                         command(kafka::CommandType::disable_device, "ghost"), kOrigin);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, "command.unknown_device");
   auto add = command(kafka::CommandType::add_device, "x");
@@ -100,7 +111,9 @@ TEST(EffectiveConfig, TheOverlayRoundTripsThroughJson) {
   auto add = command(kafka::CommandType::add_device, "x");
   add.device_config = R"({"url": "http://127.0.0.1:1/x"})";
   ASSERT_TRUE(apply_command(o, build_effective(files_with({}), o), add, kOrigin).ok());
-  ASSERT_TRUE(apply_command(o, build_effective(files_with({}), o), command(kafka::CommandType::disable_device, "x"), kOrigin).ok());
+  ASSERT_TRUE(apply_command(o, build_effective(files_with({}), o),
+                            command(kafka::CommandType::disable_device, "x"), kOrigin)
+                  .ok());
   auto back = Overlay::from_json(nlohmann::json::parse(o.to_json().dump()));
   ASSERT_TRUE(back.ok()) << back.error().describe();
   EXPECT_EQ(back->to_json(), o.to_json());

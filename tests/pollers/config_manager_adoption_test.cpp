@@ -27,18 +27,21 @@ struct Adoption : ::testing::Test {
     context.sink = &sink;
     ConfigManagerOptions options;
     options.seed = 7;
-    options.backoff_base = std::chrono::minutes(10);  // a quarantined device stays out during the test
+    options.backoff_base =
+        std::chrono::minutes(10);  // a quarantined device stays out during the test
     options.backoff_cap = std::chrono::hours(1);
     wanted->devices = {device("a"), device("b"), device("q"), device("off")};
     wanted->disabled = {"off"};
     transport.modes["q"] = ScriptedTransport::Mode::garbage;
     auto current = [w = wanted] { return *w; };
-    SupervisorSpec spec{{Strategy::rest_for_one, 5, 10},
-                        {pollers_child(context),
-                         config_manager_child(current, std::make_shared<StartedDevices>(), context, options)}};
+    SupervisorSpec spec{
+        {Strategy::rest_for_one, 5, 10},
+        {pollers_child(context),
+         config_manager_child(current, std::make_shared<StartedDevices>(), context, options)}};
     edge = runtime.spawn(std::make_shared<Supervisor>(std::move(spec)), "edge").value();
     runtime.settle();
-    for (int s = 0; s < 30; ++s) runtime.advance(1s);  // q exhausts its intensity and is quarantined
+    for (int s = 0; s < 30; ++s)
+      runtime.advance(1s);  // q exhausts its intensity and is quarantined
   }
   Pid child_of(const Pid& sup, const std::string& id) {
     for (const auto& c : which_children(sup)) {
@@ -70,7 +73,8 @@ TEST_F(Adoption, AConfigManagerCrashAdoptsTheRunningDevicesAndStartsNothingTwice
   kill(before);
   ASSERT_TRUE(manager());
   ASSERT_NE(manager(), before);
-  // Exactly one subtree per enabled device, the same ones; none for off; q waits out its quarantine.
+  // Exactly one subtree per enabled device, the same ones; none for off; q waits out its
+  // quarantine.
   EXPECT_EQ(device_trees(), (std::multiset<std::string>{"device:a", "device:b"}));
   EXPECT_EQ(child_of(pollers(), "device:a"), a);
   EXPECT_EQ(child_of(pollers(), "device:b"), b);

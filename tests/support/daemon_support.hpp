@@ -7,12 +7,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "support/child_process.hpp"
 #include "support/http_get.hpp"
@@ -29,9 +28,10 @@ struct TempDir {
 };
 
 // The first line of a peer's stdout that starts with `prefix`, without it.
-inline std::string wait_for_prefix(ChildProcess& peer, const std::string& prefix, std::chrono::milliseconds limit,
-                                   const char* what) {
-  auto line = peer.wait_for_line([&](const std::string& l) { return l.rfind(prefix, 0) == 0; }, limit);
+inline std::string wait_for_prefix(ChildProcess& peer, const std::string& prefix,
+                                   std::chrono::milliseconds limit, const char* what) {
+  auto line =
+      peer.wait_for_line([&](const std::string& l) { return l.rfind(prefix, 0) == 0; }, limit);
   if (!line) throw std::runtime_error(std::string(what) + " did not start");
   return line->substr(prefix.size());
 }
@@ -42,13 +42,14 @@ inline std::string start_kafka(ChildProcess& kafka) {
   return wait_for_prefix(kafka, "bootstrap=", std::chrono::seconds(20), "kafka-sandbox");
 }
 
-// The health endpoint's port from the daemon's log; `nth` counts restarts of the endpoint (0: the first).
+// The health endpoint's port from the daemon's log; `nth` counts restarts of the endpoint (0: the
+// first).
 inline unsigned short health_port(ChildProcess& daemon, std::size_t nth = 0,
                                   std::chrono::milliseconds limit = std::chrono::seconds(20)) {
   static const std::regex re("listening on http://127\\.0\\.0\\.1:(\\d+)/");
   std::size_t seen = 0;
-  auto line = daemon.wait_for_line([&](const std::string& l) { return std::regex_search(l, re) && seen++ == nth; },
-                                   limit);
+  auto line = daemon.wait_for_line(
+      [&](const std::string& l) { return std::regex_search(l, re) && seen++ == nth; }, limit);
   if (!line) return 0;
   std::smatch m;
   std::regex_search(*line, m, re);
@@ -75,7 +76,8 @@ inline unsigned short free_port() {
   return a.local_endpoint().port();
 }
 
-inline bool produce_lines(const std::string& bootstrap, const std::string& topic, const std::vector<std::string>& lines) {
+inline bool produce_lines(const std::string& bootstrap, const std::string& topic,
+                          const std::vector<std::string>& lines) {
   const std::string cmd = "kcat -P -b '" + bootstrap + "' -t " + topic + " 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "w");
   if (!p) return false;

@@ -15,12 +15,14 @@ using namespace std::chrono_literals;
 using namespace testing;
 namespace fs = std::filesystem;
 
-std::string device_tables(const std::string& sim, const std::vector<std::string>& ids, const std::string& extra = "") {
+std::string device_tables(const std::string& sim, const std::vector<std::string>& ids,
+                          const std::string& extra = "") {
   std::string out;
   for (const auto& id : ids) {
     out += "[[device]]\nid = \"" + id + "\"\nurl = \"http://" + sim + "/devices/" + id + "\"\n" +
            "interval = \"1s\"\ntimeout = \"500ms\"\n" + extra +
-           "metrics = [ { pointer = \"/temperature\", name = \"temperature\", type = \"float\" } ]\n\n";
+           "metrics = [ { pointer = \"/temperature\", name = \"temperature\", type = \"float\" } "
+           "]\n\n";
   }
   return out;
 }
@@ -30,7 +32,8 @@ struct Node {
   fs::path main() const { return dir.path / "edgepoll.toml"; }
   fs::path devices(const std::string& name) const { return dir.path / "devices.d" / name; }
   void write_main(const std::string& sections) const {
-    std::ofstream(main()) << "[storage]\npath = \"" << (dir.path / "edgepoll.db").string() << "\"\n\n"
+    std::ofstream(main()) << "[storage]\npath = \"" << (dir.path / "edgepoll.db").string()
+                          << "\"\n\n"
                           << "[pollers]\nbackoff_base = \"10m\"\nbackoff_cap = \"1h\"\n\n"
                           << sections;
   }
@@ -49,7 +52,8 @@ struct Check {
 Check check_config(const Node& node) {
   ChildProcess check(EDGEPOLL_BIN, {"--config", node.main().string(), "--check-config"});
   const int status = check.signal_and_wait(0, 20s);
-  (void)check.wait_for_line([](const std::string&) { return false; }, 5s);  // returns at the end of its output
+  (void)check.wait_for_line([](const std::string&) { return false; },
+                            5s);  // returns at the end of its output
   std::string out;
   for (const auto& l : check.lines()) out += l + "\n";
   return {status, out};
@@ -59,17 +63,20 @@ Check check_config(const Node& node) {
 std::map<std::string, std::int64_t> device_pids(unsigned short port) {
   std::map<std::string, std::int64_t> out;
   const auto tree = get_json(port, "/tree");
-  const auto* pollers = tree_child(tree_child(tree, "edge") ? *tree_child(tree, "edge") : tree, "pollers");
+  const auto* pollers =
+      tree_child(tree_child(tree, "edge") ? *tree_child(tree, "edge") : tree, "pollers");
   if (!pollers) return out;
   for (const auto& c : (*pollers)["children"]) {
     const std::string id = c.value("id", "");
-    if (id.rfind("device:", 0) == 0 && c.contains("pid")) out[id.substr(7)] = c["pid"].get<std::int64_t>();
+    if (id.rfind("device:", 0) == 0 && c.contains("pid"))
+      out[id.substr(7)] = c["pid"].get<std::int64_t>();
   }
   return out;
 }
 
 // Polls /tree until the set of running devices is `ids` (or the deadline passes).
-std::map<std::string, std::int64_t> wait_for_devices(unsigned short port, const std::set<std::string>& ids,
+std::map<std::string, std::int64_t> wait_for_devices(unsigned short port,
+                                                     const std::set<std::string>& ids,
                                                      std::chrono::seconds limit = 30s) {
   std::map<std::string, std::int64_t> pids;
   const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -90,7 +97,8 @@ std::set<std::string> ids_of(const std::map<std::string, std::int64_t>& pids) {
 }
 
 bool logged(ChildProcess& daemon, const std::string& what, std::chrono::milliseconds limit = 20s) {
-  return daemon.wait_for_line([&](const std::string& l) { return l.find(what) != std::string::npos; }, limit)
+  return daemon
+      .wait_for_line([&](const std::string& l) { return l.find(what) != std::string::npos; }, limit)
       .has_value();
 }
 
@@ -99,7 +107,8 @@ TEST(ConfigFiles, CheckConfigCountsDevicesPerFileAndNamesEveryKindOfError) {
   node.write_main(device_tables("127.0.0.1:1", {"m-1"}));
   auto empty = check_config(node);
   EXPECT_EQ(empty.status, 0) << empty.output;
-  EXPECT_NE(empty.output.find("does not exist: no device files"), std::string::npos) << empty.output;
+  EXPECT_NE(empty.output.find("does not exist: no device files"), std::string::npos)
+      << empty.output;
   fs::create_directories(node.dir.path / "devices.d");
   empty = check_config(node);
   EXPECT_NE(empty.output.find("holds no *.toml files"), std::string::npos) << empty.output;
@@ -110,8 +119,10 @@ TEST(ConfigFiles, CheckConfigCountsDevicesPerFileAndNamesEveryKindOfError) {
   EXPECT_EQ(good.status, 0) << good.output;
   EXPECT_NE(good.output.find(": ok, 4 devices"), std::string::npos) << good.output;
   EXPECT_NE(good.output.find("edgepoll.toml: 1 device\n"), std::string::npos) << good.output;
-  EXPECT_NE(good.output.find("devices.d/10-boilers.toml: 2 devices"), std::string::npos) << good.output;
-  EXPECT_NE(good.output.find("devices.d/20-meters.toml: 1 device\n"), std::string::npos) << good.output;
+  EXPECT_NE(good.output.find("devices.d/10-boilers.toml: 2 devices"), std::string::npos)
+      << good.output;
+  EXPECT_NE(good.output.find("devices.d/20-meters.toml: 1 device\n"), std::string::npos)
+      << good.output;
 
   const std::string bad = node.devices("30-bad.toml").string();
   struct Case {
@@ -119,8 +130,10 @@ TEST(ConfigFiles, CheckConfigCountsDevicesPerFileAndNamesEveryKindOfError) {
     std::vector<std::string> named;
   };
   const std::vector<Case> cases = {
-      {device_tables("127.0.0.1:1", {"x-1"}, "colour = \"red\"\n"), {bad, "line 6", "unknown key \"colour\""}},
-      {device_tables("127.0.0.1:1", {"x-1"}, "max_body = \"big\"\n"), {bad, "(line 1)", "\"max_body\" must be an integer"}},
+      {device_tables("127.0.0.1:1", {"x-1"}, "colour = \"red\"\n"),
+       {bad, "line 6", "unknown key \"colour\""}},
+      {device_tables("127.0.0.1:1", {"x-1"}, "max_body = \"big\"\n"),
+       {bad, "(line 1)", "\"max_body\" must be an integer"}},
       {"\n" + device_tables("127.0.0.1:1", {"b-2"}),
        {"config.duplicate_device", "devices.d/10-boilers.toml:8", "devices.d/30-bad.toml:2"}},
       {"this is { not toml\n", {"config.syntax", bad + ":1:", "not valid TOML"}},
@@ -129,13 +142,16 @@ TEST(ConfigFiles, CheckConfigCountsDevicesPerFileAndNamesEveryKindOfError) {
     node.write_devices("30-bad.toml", c.text);
     const auto r = check_config(node);
     EXPECT_EQ(r.status, 2) << r.output;
-    for (const auto& n : c.named) EXPECT_NE(r.output.find(n), std::string::npos) << n << " in " << r.output;
+    for (const auto& n : c.named)
+      EXPECT_NE(r.output.find(n), std::string::npos) << n << " in " << r.output;
   }
   fs::remove(node.devices("30-bad.toml"));
-  fs::create_symlink(node.dir.path / "gone.toml", node.devices("30-bad.toml"));  // unreadable, even for root
+  fs::create_symlink(node.dir.path / "gone.toml",
+                     node.devices("30-bad.toml"));  // unreadable, even for root
   const auto r = check_config(node);
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.output.find("config.unreadable: " + bad + ": cannot read"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("config.unreadable: " + bad + ": cannot read"), std::string::npos)
+      << r.output;
 }
 
 TEST(ConfigReload, ABadFileKeepsTheRunningConfigAndAHealthPortChangeMovesOnlyTheEndpoint) {
@@ -154,7 +170,10 @@ TEST(ConfigReload, ABadFileKeepsTheRunningConfigAndAHealthPortChangeMovesOnlyThe
   node.write_devices("b.toml", device_tables(address, {"r-3"}, "colour = \"red\"\n"));
   daemon.send_signal(SIGHUP);
   ASSERT_TRUE(logged(daemon, "reload refused, keeping the running config"));
-  EXPECT_TRUE(logged(daemon, node.devices("b.toml").string() + ": [[device]] #1 (line 1): device \"r-3\" line 6: unknown key \"colour\"", 1s));
+  EXPECT_TRUE(logged(daemon,
+                     node.devices("b.toml").string() +
+                         ": [[device]] #1 (line 1): device \"r-3\" line 6: unknown key \"colour\"",
+                     1s));
   EXPECT_EQ(device_pids(port), before);
 
   // [health] port changes: the endpoint moves, no device restarts.
@@ -178,8 +197,10 @@ TEST(ConfigReload, ABadFileKeepsTheRunningConfigAndAHealthPortChangeMovesOnlyThe
 
   // A [pollers.defaults] change restarts the devices it changes, and only those.
   node.write_devices("a.toml", device_tables(address, {"r-1"}) +
-                                   "[[device]]\nid = \"r-2\"\nurl = \"http://" + address + "/devices/r-2\"\n");
-  node.write_main("[health]\nport = " + std::to_string(moved) + "\n\n[pollers.defaults]\ninterval = \"2s\"\n");
+                                   "[[device]]\nid = \"r-2\"\nurl = \"http://" + address +
+                                   "/devices/r-2\"\n");
+  node.write_main("[health]\nport = " + std::to_string(moved) +
+                  "\n\n[pollers.defaults]\ninterval = \"2s\"\n");
   daemon.send_signal(SIGHUP);
   ASSERT_TRUE(logged(daemon, "1 device changed"));
   std::map<std::string, std::int64_t> changed;
@@ -198,8 +219,9 @@ TEST(ConfigReload, ABadFileKeepsTheRunningConfigAndAHealthPortChangeMovesOnlyThe
 TEST(ConfigOverlay, AddAndDisableByCommandSurviveAnUnchangedReloadAndAKillNineWithKafkaGone) {
   Node node;
   auto kafka = std::make_unique<ChildProcess>(
-      KAFKA_SANDBOX_BIN, std::vector<std::string>{"--brokers", "1", "--topic", "edgepoll.readings:1", "--topic",
-                                                  "edgepoll.commands:1", "--topic", "edgepoll.dead_letters:1"});
+      KAFKA_SANDBOX_BIN,
+      std::vector<std::string>{"--brokers", "1", "--topic", "edgepoll.readings:1", "--topic",
+                               "edgepoll.commands:1", "--topic", "edgepoll.dead_letters:1"});
   const std::string bootstrap = start_kafka(*kafka);
   ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
   const std::string address = start_sim(sim);
@@ -211,9 +233,11 @@ TEST(ConfigOverlay, AddAndDisableByCommandSurviveAnUnchangedReloadAndAKillNineWi
   ASSERT_NE(port, 0);
   ASSERT_TRUE(logged(*daemon, "commands_started"));
 
-  const std::string add = R"({"id":"add-1","type":"add_device","device":"c-9","config":{"url":"http://)" + address +
-                          R"(/devices/c-9","interval":"1s","metrics":[{"pointer":"/temperature","name":"t","type":"float"}]}})";
-  ASSERT_TRUE(produce_lines(bootstrap, "edgepoll.commands", {add, R"({"id":"off-1","type":"disable_device","device":"c-0"})"}));
+  const std::string add =
+      R"({"id":"add-1","type":"add_device","device":"c-9","config":{"url":"http://)" + address +
+      R"(/devices/c-9","interval":"1s","metrics":[{"pointer":"/temperature","name":"t","type":"float"}]}})";
+  ASSERT_TRUE(produce_lines(bootstrap, "edgepoll.commands",
+                            {add, R"({"id":"off-1","type":"disable_device","device":"c-0"})"}));
   EXPECT_EQ(ids_of(wait_for_devices(port, {"c-9"})), std::set<std::string>{"c-9"});
 
   // SIGHUP with the files unchanged keeps the overlay: c-9 stays, c-0 stays off.
@@ -239,10 +263,14 @@ TEST(ConfigOverlay, AddAndDisableByCommandSurviveAnUnchangedReloadAndAKillNineWi
   ASSERT_EQ(effective.size(), 2u);
   EXPECT_EQ(effective["c-0"]["defined_at"], "devices.d/one.toml:1");
   EXPECT_EQ(effective["c-0"]["enabled"], false);
-  EXPECT_EQ(effective["c-0"]["keys"]["enabled"].get<std::string>().rfind("command off-1, edgepoll.commands/0/", 0), 0u)
+  EXPECT_EQ(effective["c-0"]["keys"]["enabled"].get<std::string>().rfind(
+                "command off-1, edgepoll.commands/0/", 0),
+            0u)
       << effective["c-0"].dump();
-  EXPECT_NE(effective["c-9"]["defined_at"].get<std::string>().find("added by command add-1"), std::string::npos);
-  EXPECT_NE(effective["c-9"]["defined_at"].get<std::string>().find("not in the files"), std::string::npos);
+  EXPECT_NE(effective["c-9"]["defined_at"].get<std::string>().find("added by command add-1"),
+            std::string::npos);
+  EXPECT_NE(effective["c-9"]["defined_at"].get<std::string>().find("not in the files"),
+            std::string::npos);
   EXPECT_EQ(daemon->signal_and_wait(SIGTERM, 30s), 0);
 }
 
@@ -256,7 +284,8 @@ TEST(ConfigCache, InvalidFilesAtBootRunTheWholeLastGoodConfigAndSayWhy) {
     ChildProcess daemon(EDGEPOLL_BIN, node.args());
     const auto port = health_port(daemon);
     ASSERT_NE(port, 0);
-    ASSERT_EQ(ids_of(wait_for_devices(port, {"g-1", "g-2"})), (std::set<std::string>{"g-1", "g-2"}));
+    ASSERT_EQ(ids_of(wait_for_devices(port, {"g-1", "g-2"})),
+              (std::set<std::string>{"g-1", "g-2"}));
     EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
   }
   // Someone breaks a file (and adds a device in the broken one): nothing of it may run.
@@ -266,7 +295,10 @@ TEST(ConfigCache, InvalidFilesAtBootRunTheWholeLastGoodConfigAndSayWhy) {
   const auto port = health_port(daemon);
   ASSERT_NE(port, 0);
   const auto said = daemon.wait_for_line(
-      [](const std::string& l) { return l.find("booting from the last-good config") != std::string::npos; }, 1s);
+      [](const std::string& l) {
+        return l.find("booting from the last-good config") != std::string::npos;
+      },
+      1s);
   ASSERT_TRUE(said);
   EXPECT_NE(said->find("[critical]"), std::string::npos) << *said;
   EXPECT_NE(said->find("colour"), std::string::npos) << *said;

@@ -86,6 +86,7 @@ class ConfigCache final : public supervision::Behaviour {
   nlohmann::json shown_;
 };
 
-supervision::ChildSpec config_cache_child(std::shared_ptr<ConfigView> view, std::shared_ptr<ConfigStatus> status);
+supervision::ChildSpec config_cache_child(std::shared_ptr<ConfigView> view,
+                                          std::shared_ptr<ConfigStatus> status);
 
 }  // namespace edgepoll::appliance

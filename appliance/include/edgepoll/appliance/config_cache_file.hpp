@@ -22,8 +22,8 @@ struct CachedConfig {
   std::string written_at;
 };
 
-Status write_config_cache(const std::filesystem::path& path, const AppConfig& files, const Overlay& overlay,
-                          const EffectiveConfig& effective);
+Status write_config_cache(const std::filesystem::path& path, const AppConfig& files,
+                          const Overlay& overlay, const EffectiveConfig& effective);
 // "config_cache.missing" when there is none, "config_cache.corrupt" when it does not parse.
 Result<CachedConfig> read_config_cache(const std::filesystem::path& path);
 

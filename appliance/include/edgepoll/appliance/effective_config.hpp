@@ -5,11 +5,10 @@
 // device the overlay added stays when the files do not have it, and says so.
 // Every device knows where each of its settings came from.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "edgepoll/appliance/app_config.hpp"
 #include "edgepoll/kafka/command.hpp"
@@ -31,7 +30,7 @@ struct OverlayEntry {
   std::optional<nlohmann::json> config;  // add_device / replace_device: the whole config, as sent
   bool removed = false;                  // remove_device
   std::optional<bool> enabled;           // enable_device / disable_device
-  std::optional<std::int64_t> interval_ms;  // set_poll_interval
+  std::optional<std::int64_t> interval_ms;       // set_poll_interval
   std::map<std::string, CommandOrigin> origins;  // "config" | "removed" | "enabled" | "interval"
 };
 

@@ -16,7 +16,8 @@ namespace edgepoll::appliance {
 
 // `old_ids` that are not there are skipped (a section that was absent); `done`
 // gets the first start error, on the supervisor's strand.
-void replace_children(supervision::Runtime& runtime, const supervision::Pid& sup, std::vector<std::string> old_ids,
-                      std::vector<supervision::ChildSpec> fresh, std::function<void(Status)> done);
+void replace_children(supervision::Runtime& runtime, const supervision::Pid& sup,
+                      std::vector<std::string> old_ids, std::vector<supervision::ChildSpec> fresh,
+                      std::function<void(Status)> done);
 
 }  // namespace edgepoll::appliance
