@@ -1,7 +1,8 @@
 #pragma once
 // The config manager: the one place with "smart" retry policy (supervisors stay
 // simple). It keeps the pollers subtree in line with the effective config:
-// starts every configured device, restarts a dead device after full-jitter
+// starts every configured device (adopting the subtrees a previous instance left
+// running), restarts a dead device after full-jitter
 // exponential backoff (10 s -> 1 h by default; no thundering herd when many die
 // at once), records the quarantine, and adds / removes / replaces single devices
 // on config change without touching the others.
