@@ -8,11 +8,24 @@
 #include "edgepoll/appliance/config_cache_file.hpp"
 #include "edgepoll/appliance/config_reload.hpp"
 #include "edgepoll/appliance/node_tree.hpp"
+#include "edgepoll/pollers/modbus/request_plan.hpp"
 
 using namespace edgepoll;
 using namespace edgepoll::supervision;
 
 namespace {
+// What each Modbus device will send per poll, so that an operator sees merges
+// and gaps before the devices do.
+void print_request_plans(const std::vector<pollers::DeviceConfig>& devices, std::ostream& out) {
+  for (const auto& d : devices) {
+    if (!d.modbus) continue;
+    const auto plan = pollers::plan_requests(*d.modbus);
+    out << "device " << d.id << " (modbus " << d.modbus->gateway() << " unit " << int{d.modbus->unit_id} << "): "
+        << plan.size() << (plan.size() == 1 ? " request" : " requests") << " per poll\n";
+    for (const auto& line : pollers::describe_plan(plan, *d.modbus)) out << "  " << line << "\n";
+  }
+}
+
 // --check-config: the files alone (never the cache), and what each holds.
 int check_config(const std::string& path) {
   auto config = appliance::AppConfig::load(path);
@@ -25,6 +38,7 @@ int check_config(const std::string& path) {
     std::cout << "  " << file << ": " << n << (n == 1 ? " device\n" : " devices\n");
   }
   if (!config->files.devices_note.empty()) std::cout << "  " << config->files.devices_note << "\n";
+  print_request_plans(config->devices, std::cout);
   return 0;
 }
 }  // namespace

@@ -91,12 +91,15 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, 
   NodeParts parts;
   parts.transport = std::make_shared<pollers::HttpTransport>(io);
   parts.poller_context.transport = parts.transport.get();
+  auto modbus = std::make_shared<pollers::ModbusTcpTransport>(io);
+  parts.modbus = modbus;
+  parts.poller_context.modbus = modbus.get();
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
   parts.config_view = std::make_shared<ConfigView>(config, source, std::move(source_detail));
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
-                              config.kafka ? parts.kafka_counters : nullptr});
+                              config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats()});
   return parts;
 }
 

@@ -92,6 +92,7 @@ struct Collector {
   std::weak_ptr<const storage::BatchWriter> writer_seen;  // kept as identity only
   Totals<ProducerCounters> kafka;
   Levels<ProducerCounters> kafka_levels;
+  Totals<pollers::ModbusTransportStats> modbus;
 
   void collect() {
     if (sources.pollers) pollers.sample(*sources.pollers);
@@ -100,6 +101,7 @@ struct Collector {
       pipeline_levels.set(sources.pipeline->stats());
     }
     if (sources.writer) collect_writer();
+    if (sources.modbus) modbus.sample(*sources.modbus);
     if (sources.kafka) {
       kafka.sample(*sources.kafka);
       kafka_levels.set(*sources.kafka);
@@ -226,6 +228,31 @@ void add_kafka(Registrar& r, Collector& c) {
                      &K::in_flight);
 }
 
+void add_modbus(Registrar& r, Collector& c) {
+  using M = pollers::ModbusTransportStats;
+  auto& t = c.modbus;
+  t.add(r.counter("edgepoll_modbus_connects_total", "Modbus gateway connections established."),
+        &M::connects);
+  t.add(r.counter("edgepoll_modbus_connect_failures_total",
+                  "Modbus gateway connection attempts that failed (refused, unreachable, timed out)."),
+        &M::connect_failures);
+  t.add(r.counter("edgepoll_modbus_disconnects_total",
+                  "Established gateway connections that ended (reset, closed, unframeable bytes)."),
+        &M::disconnects);
+  t.add(r.counter("edgepoll_modbus_requests_total", "Modbus read requests sent."), &M::requests);
+  t.add(r.counter("edgepoll_modbus_answers_total",
+                  "Modbus answers matched to their request (exception responses included)."),
+        &M::answers);
+  t.add(r.counter("edgepoll_modbus_timeouts_total", "Modbus requests with no answer in their timeout."),
+        &M::timeouts);
+  t.add(r.counter("edgepoll_modbus_resent_total",
+                  "Requests of other units sent again because their gateway connection died."),
+        &M::resent);
+  t.add(r.counter("edgepoll_modbus_stray_answers_total",
+                  "Modbus answers that matched no request in flight (late, after a timeout)."),
+        &M::stray);
+}
+
 }  // namespace
 
 void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
@@ -235,6 +262,7 @@ void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
   if (sources.pipeline) add_pipeline(r, *c);
   if (sources.writer) add_store(r, *c);
   if (sources.kafka) add_kafka(r, *c);
+  if (sources.modbus) add_modbus(r, *c);
   c->sources = std::move(sources);
   metrics.on_collect([c] { c->collect(); });
 }

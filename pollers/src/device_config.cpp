@@ -10,89 +10,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "config_section.hpp"
 #include "edgepoll/pollers/duration.hpp"
 
 namespace edgepoll::pollers {
 namespace {
 
-// Reads typed keys out of one TOML table, naming the device and the key in every
-// error. `where` is e.g. `device "boiler-1"` or `device "boiler-1" auth`.
-class Section {
- public:
-  Section(const toml::table& table, std::string where) : t_(table), where_(std::move(where)) {}
-
-  Status only(std::initializer_list<std::string_view> allowed) const {
-    return reject_unknown_keys(t_, where_, allowed, "pollers.config.unknown_key");
-  }
-
-  Status string(std::string_view key, std::string& out, bool required = false) const {
-    const auto* node = t_.get(key);
-    if (node == nullptr) return required ? missing(key) : ok_status();
-    const auto* v = node->as_string();
-    if (v == nullptr) return wrong(key, "a string");
-    out = v->get();
-    return ok_status();
-  }
-
-  Status boolean(std::string_view key, bool& out) const {
-    const auto* node = t_.get(key);
-    if (node == nullptr) return ok_status();
-    const auto* v = node->as_boolean();
-    if (v == nullptr) return wrong(key, "true or false");
-    out = v->get();
-    return ok_status();
-  }
-
-  template <class Unsigned>
-  Status count(std::string_view key, Unsigned& out, std::int64_t min = 0) const {
-    const auto* node = t_.get(key);
-    if (node == nullptr) return ok_status();
-    const auto* v = node->as_integer();
-    if (v == nullptr || v->get() < min)
-      return wrong(key, fmt::format("an integer >= {}", min));
-    out = static_cast<Unsigned>(v->get());
-    return ok_status();
-  }
-
-  Status duration(std::string_view key, Duration& out) const {
-    const auto* node = t_.get(key);
-    if (node == nullptr) return ok_status();
-    const auto* v = node->as_string();
-    if (v == nullptr) return wrong(key, "a duration string such as \"5s\"");
-    auto d = parse_duration(v->get(), fmt::format("{}: key \"{}\"", where_, key));
-    if (!d) return d.take_error();
-    if (*d <= Duration::zero()) return wrong(key, "a duration > 0");
-    out = *d;
-    return ok_status();
-  }
-
-  // A sub-table (`auth = {...}` or `[auth]`); nullptr when absent.
-  Result<const toml::table*> table(std::string_view key) const {
-    const auto* node = t_.get(key);
-    if (node == nullptr) return static_cast<const toml::table*>(nullptr);
-    if (!node->is_table()) return wrong(key, "a table");
-    return node->as_table();
-  }
-
-  Error wrong(std::string_view key, std::string_view expected) const {
-    return make_error("pollers.config.bad_value",
-                      fmt::format("{}: key \"{}\" must be {}", where_, key, expected), false);
-  }
-  Error missing(std::string_view key) const {
-    return make_error("pollers.config.missing_key",
-                      fmt::format("{}: required key \"{}\" is missing", where_, key), false);
-  }
-  const std::string& where() const { return where_; }
-
- private:
-  const toml::table& t_;
-  std::string where_;
-};
-
-#define EP_TRY(expr)                         \
-  do {                                       \
-    if (auto st_ = (expr); !st_) return st_.take_error(); \
-  } while (0)
+using detail::Section;
 
 bool valid_id(const std::string& id) {
   if (id.empty() || id.size() > 128) return false;
@@ -157,6 +81,36 @@ Status parse_metrics(const toml::table& table, const std::string& where,
   return ok_status();
 }
 
+// The keys of the device's protocol: HTTP's at the top level of the device
+// table (url, auth, metrics with JSON pointers ...), Modbus's in [device.modbus].
+Status parse_protocol_tables(const Section& s, const toml::table& table, DeviceConfig& c) {
+  std::string protocol = "http";
+  EP_TRY(s.string("protocol", protocol));
+  const auto p = parse_protocol(protocol);
+  if (!p) return s.wrong("protocol", "\"http\" or \"modbus\"");
+  c.protocol = *p;
+  if (c.protocol == Protocol::modbus) {
+    for (const char* key : {"url", "max_body", "verify_tls", "ca_file", "auth", "metrics"})
+      if (s.has(key)) return s.wrong(key, "absent for protocol = \"modbus\" (its metrics go in [device.modbus])");
+    auto m = s.table("modbus");
+    if (!m) return m.take_error();
+    if (*m == nullptr) return s.missing("modbus");
+    auto modbus = ModbusDeviceConfig::parse(**m, s.where());
+    if (!modbus) return modbus.take_error();
+    c.modbus = std::move(modbus.value());
+    return ok_status();
+  }
+  if (s.has("modbus")) return s.wrong("modbus", "absent unless protocol = \"modbus\"");
+  EP_TRY(s.string("url", c.url, true));
+  if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
+    return s.wrong("url", "an http:// or https:// URL");
+  EP_TRY(s.count("max_body", c.max_body, 1));
+  EP_TRY(s.boolean("verify_tls", c.verify_tls));
+  EP_TRY(s.string("ca_file", c.ca_file));
+  EP_TRY(parse_auth(s, c.auth));
+  return parse_metrics(table, s.where(), c.metrics);
+}
+
 }  // namespace
 
 Result<DeviceConfig> DeviceConfig::parse(const toml::table& table) {
@@ -168,17 +122,11 @@ Result<DeviceConfig> DeviceConfig::parse(const toml::table& table) {
       return anonymous.wrong("id", "1-128 characters of [A-Za-z0-9._-]");
   }
   Section s(table, fmt::format("device \"{}\"", c.id));
-  EP_TRY(s.only({"id", "url", "interval", "timeout", "max_body", "verify_tls", "ca_file", "auth",
-                 "intensity", "breaker", "metrics"}));
-  EP_TRY(s.string("url", c.url, true));
-  if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
-    return s.wrong("url", "an http:// or https:// URL");
+  EP_TRY(s.only({"id", "protocol", "url", "interval", "timeout", "max_body", "verify_tls", "ca_file", "auth",
+                 "intensity", "breaker", "metrics", "modbus"}));
+  EP_TRY(parse_protocol_tables(s, table, c));
   EP_TRY(s.duration("interval", c.interval));
   EP_TRY(s.duration("timeout", c.timeout));
-  EP_TRY(s.count("max_body", c.max_body, 1));
-  EP_TRY(s.boolean("verify_tls", c.verify_tls));
-  EP_TRY(s.string("ca_file", c.ca_file));
-  EP_TRY(parse_auth(s, c.auth));
 
   auto intensity = s.table("intensity");
   if (!intensity) return intensity.take_error();
@@ -203,7 +151,6 @@ Result<DeviceConfig> DeviceConfig::parse(const toml::table& table) {
     EP_TRY(b.count("max_slowdown", max_slowdown, 1));
     c.breaker.max_slowdown = max_slowdown;
   }
-  EP_TRY(parse_metrics(table, s.where(), c.metrics));
   return c;
 }
 

@@ -3,17 +3,18 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "edgepoll/pollers/modbus/modbus_session.hpp"
 #include "edgepoll/supervision/runtime.hpp"
+#include "protocols.hpp"
 
 namespace edgepoll::pollers {
 
 using namespace supervision;
 
 std::string connection_name(const std::string& device_path) { return device_path + "/connection"; }
-
-namespace {
-std::string parent_path(const std::string& path) { return path.substr(0, path.rfind('/')); }
-}  // namespace
+std::string sibling_connection_name(const std::string& process_path) {
+  return connection_name(process_path.substr(0, process_path.rfind('/')));
+}
 
 // ---- fsm -------------------------------------------------------------------------
 
@@ -35,7 +36,8 @@ void DeviceFsm::terminate(Process&, const ExitReason&) {
 
 void DeviceFsm::handle(Process& self, Message& message) {
   if (std::any_cast<Due>(&message) || std::any_cast<PollNow>(&message)) return poll(self);
-  if (auto* result = std::any_cast<PollResult>(&message)) return on_result(self, *result);
+  if (auto* result = std::any_cast<PollResult>(&message)) return on_result(self, result->response);
+  if (auto* result = std::any_cast<ModbusPollResult>(&message)) return on_result(self, result->response);
   if (std::any_cast<PollBusy>(&message)) {
     // The connection refused the request (mid-request or backing off): the
     // poll is off, the machine's state stays.
@@ -63,7 +65,7 @@ void DeviceFsm::poll(Process& self) {
     schedule_->hold_until(machine_->breaker().reopens_at());
     return;
   }
-  auto connection = self.runtime().registry().whereis(connection_name(parent_path(self.path())));
+  auto connection = self.runtime().registry().whereis(sibling_connection_name(self.path()));
   if (!connection) {  // (re)connecting: the next tick tries again
     machine_->on_connection_lost();
     return;
@@ -73,11 +75,12 @@ void DeviceFsm::poll(Process& self) {
   self.send(*connection, PollRequest{self.self()});
 }
 
-void DeviceFsm::on_result(Process& self, PollResult& result) {
+template <class Response>
+void DeviceFsm::on_result(Process& self, Result<Response>& response) {
   in_flight_ = false;
   const auto before = machine_->state();
-  const bool transport_failed = !result.response.ok();
-  PollReport report = machine_->on_response(std::move(result.response), supervision::wall_clock_ms());
+  const bool transport_failed = !response.ok();
+  PollReport report = machine_->on_response(std::move(response), supervision::wall_clock_ms());
   context_.counters->polls++;
   if (report.error) (transport_failed ? context_.counters->poll_failures : context_.counters->decode_failures)++;
   context_.counters->field_errors += report.field_errors.size();
@@ -146,7 +149,7 @@ InitResult DeviceConnection::init(Process& self) {
   request_ = FetchRequest::for_device(*config_, std::move(auth.value()));
   backoff_.emplace(std::chrono::milliseconds(200), std::max<Duration>(config_->interval, std::chrono::seconds(5)),
                    std::hash<std::string>{}(config_->id) ^ static_cast<std::uint64_t>(self.id()));
-  if (auto named = self.runtime().registry().register_name(connection_name(parent_path(self.path())), self.self());
+  if (auto named = self.runtime().registry().register_name(sibling_connection_name(self.path()), self.self());
       !named.ok()) {
     return InitResult::error(named.error());
   }
@@ -199,9 +202,7 @@ SupervisorSpec device_subtree(std::shared_ptr<const DeviceConfig> config, Poller
   ChildFactory fsm = [config, context](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(std::make_shared<DeviceFsm>(config, context));
   };
-  ChildFactory connection = [config, context](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(std::make_shared<DeviceConnection>(config, context));
-  };
+  ChildFactory connection = detail::connection_factory(config, context);
   return SupervisorSpec{{Strategy::rest_for_one, static_cast<int>(config->intensity.max_restarts),
                          static_cast<int>(period_s)},
                         {worker_child("fsm", fsm), worker_child("connection", connection)}};

@@ -14,7 +14,7 @@ std::string_view DeviceStateMachine::state_name(State state) {
 
 DeviceStateMachine::DeviceStateMachine(const Clock& clock, const DeviceConfig& config, unsigned max_decode_failures)
     : clock_(clock),
-      decoder_(config.id, config.metrics, DecoderLimits{config.max_body, 64}),
+      decoder_(config),
       breaker_(clock, config.breaker),
       max_decode_failures_(max_decode_failures) {}
 
@@ -43,6 +43,15 @@ void DeviceStateMachine::failed(const Error& error) {
 }
 
 PollReport DeviceStateMachine::on_response(Result<FetchResponse> response, std::int64_t timestamp_ms) {
+  return respond(std::move(response), timestamp_ms);
+}
+
+PollReport DeviceStateMachine::on_response(Result<ModbusResponse> response, std::int64_t timestamp_ms) {
+  return respond(std::move(response), timestamp_ms);
+}
+
+template <class Response>
+PollReport DeviceStateMachine::respond(Result<Response> response, std::int64_t timestamp_ms) {
   in_flight_ = false;
   PollReport report;
   if (!response) {
@@ -51,7 +60,7 @@ PollReport DeviceStateMachine::on_response(Result<FetchResponse> response, std::
     failed(*report.error);
     return report;
   }
-  auto decoded = decoder_.decode(response->body);
+  auto decoded = decoder_.decode(*response);
   if (!decoded) {
     ++counters_.decode_errors;
     report.error = decoded.take_error();

@@ -48,7 +48,7 @@ pollers::DeviceReadings poll_of(const std::string& device) {
 }
 
 struct Node {
-  Node() { register_subsystem_metrics(*metrics, {counters, pipeline, writer, kafka}); }
+  Node() { register_subsystem_metrics(*metrics, {counters, pipeline, writer, kafka, modbus}); }
   // A writer on its own database file (a restarted writer opens the same file).
   std::shared_ptr<storage::BatchWriter> start_writer() {
     storage::StoreConfig config;
@@ -68,6 +68,7 @@ struct Node {
   std::shared_ptr<storage::WriterHandle> writer = std::make_shared<storage::WriterHandle>();
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer, 2);
   std::shared_ptr<ProducerCounters> kafka = std::make_shared<ProducerCounters>();
+  std::shared_ptr<pollers::ModbusTransportStats> modbus = std::make_shared<pollers::ModbusTransportStats>();
 };
 
 TEST(SubsystemMetrics, EverySubsystemsCountersAppearAsFamiliesWithTheirValues) {
@@ -148,10 +149,22 @@ TEST(SubsystemMetrics, ARestartedWriterCountsOnFromTheTotalsOfTheOldOne) {
   EXPECT_EQ(value(node.metrics->render(), "edgepoll_store_committed_total"), 4);
 }
 
+TEST(SubsystemMetrics, ModbusGatewayCountersAppearWithTheirGrowth) {
+  Node node;
+  node.modbus->connects = 3;
+  node.modbus->timeouts = 7;
+  auto text = node.metrics->render();
+  EXPECT_EQ(value(text, "edgepoll_modbus_connects_total"), 3);
+  EXPECT_EQ(value(text, "edgepoll_modbus_timeouts_total"), 7);
+  EXPECT_EQ(value(text, "edgepoll_modbus_stray_answers_total"), 0);
+  node.modbus->timeouts = 9;
+  EXPECT_EQ(value(node.metrics->render(), "edgepoll_modbus_timeouts_total"), 9);
+}
+
 TEST(SubsystemMetrics, NoKafkaSectionNoKafkaFamilies) {
   auto metrics = std::make_shared<Metrics>();
   register_subsystem_metrics(
-      *metrics, {std::make_shared<pollers::PollerCounters>(), nullptr, nullptr, nullptr});
+      *metrics, {std::make_shared<pollers::PollerCounters>(), nullptr, nullptr, nullptr, nullptr});
   const auto text = metrics->render();
   EXPECT_EQ(value(text, "edgepoll_polls_total"), 0);
   EXPECT_EQ(text.find("edgepoll_kafka_"), std::string::npos) << text;

@@ -37,6 +37,33 @@ class ScriptedTransport final : public Transport {
   RequestId next_ = 0;
 };
 
+// The Modbus side: answers each read on the next turn of the loop, per unit id
+// with registers, an exception, or a timeout error.
+class ScriptedModbusTransport final : public ModbusTransport {
+ public:
+  explicit ScriptedModbusTransport(boost::asio::io_context& io) : io_(io) {}
+  enum class Mode { good, exception, timeout };
+  std::map<std::uint8_t, Mode> modes;  // by unit id; default good
+  std::map<std::uint8_t, int> reads;
+
+  GatewayId gateway(const std::string&, std::uint16_t, unsigned) override { return 0; }
+  ModbusRequestId read(GatewayId, const ModbusRead& read, ModbusCallback done) override {
+    reads[read.unit]++;
+    const Mode mode = modes.count(read.unit) ? modes[read.unit] : Mode::good;
+    boost::asio::post(io_, [mode, count = read.count, done = std::move(done)] {
+      if (mode == Mode::exception) return done(make_error("pollers.modbus.illegal_data_address", "exception 2"));
+      if (mode == Mode::timeout) return done(make_error("pollers.modbus.timeout", "no answer", true));
+      done(ModbusReply{std::vector<std::uint16_t>(count, 215), 3ms});
+    });
+    return ++next_;
+  }
+  void cancel(ModbusRequestId) override {}
+
+ private:
+  boost::asio::io_context& io_;
+  ModbusRequestId next_ = 0;
+};
+
 class CountingSink final : public ReadingSink {
  public:
   void submit(DeviceReadings r) override { polls[r.device_id]++; }
@@ -64,5 +91,23 @@ inline DeviceConfig device(const std::string& id, Duration interval = 1s) {
   return c;
 }
 
+inline DeviceConfig modbus_device(const std::string& id, std::uint8_t unit, Duration interval = 1s) {
+  DeviceConfig c;
+  c.id = id;
+  c.protocol = Protocol::modbus;
+  c.interval = interval;
+  c.timeout = 500ms;
+  ModbusDeviceConfig m;
+  m.host = "127.0.0.1";
+  m.port = 1502;
+  m.unit_id = unit;
+  ModbusField f;
+  f.name = "temp";
+  f.scale = 0.1;
+  f.unit = "degC";
+  m.fields = {f};
+  c.modbus = m;
+  return c;
+}
 
 }  // namespace edgepoll::pollers

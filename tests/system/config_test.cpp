@@ -7,13 +7,41 @@
 #include <map>
 #include <thread>
 
-#include "support/daemon_support.hpp"
+#include "system_support.hpp"
 
 namespace edgepoll {
 namespace {
 using namespace std::chrono_literals;
-using namespace testing;
+using namespace system_test;
 namespace fs = std::filesystem;
+
+// The health endpoint's port from the daemon's log after `nth` restarts of it (0: the first start).
+unsigned short nth_health_port(ChildProcess& daemon, std::size_t nth) {
+  static const std::regex re("listening on http://127\\.0\\.0\\.1:(\\d+)/");
+  std::size_t seen = 0;
+  auto line = daemon.wait_for_line(
+      [&](const std::string& l) { return std::regex_search(l, re) && seen++ == nth; }, 20s);
+  if (!line) return 0;
+  std::smatch m;
+  std::regex_search(*line, m, re);
+  return static_cast<unsigned short>(std::stoi(m[1]));
+}
+
+// A free TCP port on loopback (bound and released: good enough for the daemon's next bind).
+unsigned short free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+bool produce_lines(const std::string& bootstrap, const std::string& topic,
+                   const std::vector<std::string>& lines) {
+  const std::string cmd = "kcat -P -b '" + bootstrap + "' -t " + topic + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "w");
+  if (!p) return false;
+  for (const auto& l : lines) fprintf(p, "%s\n", l.c_str());
+  return pclose(p) == 0;
+}
 
 std::string device_tables(const std::string& sim, const std::vector<std::string>& ids,
                           const std::string& extra = "") {
@@ -64,7 +92,7 @@ std::map<std::string, std::int64_t> device_pids(unsigned short port) {
   std::map<std::string, std::int64_t> out;
   const auto tree = get_json(port, "/tree");
   const auto* pollers =
-      tree_child(tree_child(tree, "edge") ? *tree_child(tree, "edge") : tree, "pollers");
+      child(child(tree, "edge") ? *child(tree, "edge") : tree, "pollers");
   if (!pollers) return out;
   for (const auto& c : (*pollers)["children"]) {
     const std::string id = c.value("id", "");
@@ -182,7 +210,7 @@ TEST(ConfigReload, ABadFileKeepsTheRunningConfigAndAHealthPortChangeMovesOnlyThe
   node.write_main("[health]\nport = " + std::to_string(moved) + "\n");
   daemon.send_signal(SIGHUP);
   ASSERT_TRUE(logged(daemon, "[health] restarted"));
-  EXPECT_EQ(health_port(daemon, 1), moved);
+  EXPECT_EQ(nth_health_port(daemon, 1), moved);
   EXPECT_EQ(device_pids(moved), before);
   EXPECT_EQ(http_get("127.0.0.1", port, "/health").status, 0) << "the old port still answers";
   for (const auto& l : daemon.lines()) {
@@ -304,7 +332,7 @@ TEST(ConfigCache, InvalidFilesAtBootRunTheWholeLastGoodConfigAndSayWhy) {
   EXPECT_NE(said->find("colour"), std::string::npos) << *said;
   EXPECT_EQ(ids_of(wait_for_devices(port, {"g-1", "g-2"})), (std::set<std::string>{"g-1", "g-2"}));
   const auto tree = get_json(port, "/tree");
-  const auto* cache = tree_child(*tree_child(tree, "edge"), "config_cache");
+  const auto* cache = child(*child(tree, "edge"), "config_cache");
   ASSERT_TRUE(cache);
   EXPECT_EQ((*cache)["source"], "last_good_cache") << cache->dump();
 
@@ -313,7 +341,7 @@ TEST(ConfigCache, InvalidFilesAtBootRunTheWholeLastGoodConfigAndSayWhy) {
   daemon.send_signal(SIGHUP);
   ASSERT_TRUE(logged(daemon, "nothing changed, nothing restarted"));
   const auto after = get_json(port, "/tree");
-  EXPECT_EQ((*tree_child(*tree_child(after, "edge"), "config_cache"))["source"], "files");
+  EXPECT_EQ((*child(*child(after, "edge"), "config_cache"))["source"], "files");
   EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
 }
 

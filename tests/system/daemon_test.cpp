@@ -12,58 +12,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/daemon_support.hpp"
+#include "support/child_process.hpp"
+#include "support/http_get.hpp"
+#include "system_support.hpp"
 
 namespace edgepoll {
 namespace {
 using namespace std::chrono_literals;
-using namespace testing;
-namespace fs = std::filesystem;
-
-// One series' value from /metrics ("name" or "name{labels}"); -1 when absent.
-double metric(unsigned short port, const std::string& series) {
-  const auto text = http_get("127.0.0.1", port, "/metrics").body;
-  const auto at = text.find("\n" + series + " ");
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
-}
-
-// Rows of a query against the store, read while the daemon runs (WAL allows it);
-// each row as its columns' text.
-std::vector<std::vector<std::string>> query(const fs::path& db, const std::string& sql) {
-  std::vector<std::vector<std::string>> rows;
-  sqlite3* h = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(h, 2000);
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
-      while (sqlite3_step(st) == SQLITE_ROW) {
-        std::vector<std::string> row;
-        for (int i = 0; i < sqlite3_column_count(st); ++i) {
-          const auto* text = sqlite3_column_text(st, i);
-          row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
-        }
-        rows.push_back(std::move(row));
-      }
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(h);
-  return rows;
-}
-
-std::int64_t query_count(const fs::path& db, const std::string& sql) {
-  auto rows = query(db, sql);
-  return rows.empty() ? -1 : std::stoll(rows[0][0]);
-}
-
-// Devices with at least `min` readings in the outbox.
-std::set<std::string> devices_with_readings(const fs::path& db, int min) {
-  std::set<std::string> out;
-  for (const auto& row : query(db, "SELECT device_id FROM outbox GROUP BY device_id HAVING count(*) >= " + std::to_string(min))) {
-    out.insert(row[0]);
-  }
-  return out;
-}
+using namespace system_test;
 
 void write_config(const fs::path& file, const fs::path& db, const std::string& sim, const std::vector<std::string>& ids) {
   std::ofstream out(file);
@@ -93,19 +49,19 @@ TEST(Daemon, TwoHundredDevicesTenBadTheGoodOnesReportTheBadOnesAreQuarantinedAlo
   const auto port = health_port(daemon);
   ASSERT_NE(port, 0) << "the daemon did not start its health endpoint";
   const auto first = get_json(port, "/tree");
-  const auto* edge = tree_child(first, "edge");
+  const auto* edge = child(first, "edge");
   ASSERT_TRUE(edge);
-  const auto pollers_pid = (*tree_child(*edge, "pollers"))["pid"];
+  const auto pollers_pid = (*child(*edge, "pollers"))["pid"];
 
   // The bad devices exhaust their own intensity and are quarantined, one by one.
   nlohmann::json tree;
   const auto deadline = std::chrono::steady_clock::now() + 90s;
   while (std::chrono::steady_clock::now() < deadline) {
     tree = get_json(port, "/tree");
-    const auto* manager = tree_child(*tree_child(tree, "edge"), "config_manager");
+    const auto* manager = child(*child(tree, "edge"), "config_manager");
     if (manager && (*manager)["devices_quarantined"] == 10) break;
   }
-  const auto* manager = tree_child(*tree_child(tree, "edge"), "config_manager");
+  const auto* manager = child(*child(tree, "edge"), "config_manager");
   ASSERT_TRUE(manager);
   EXPECT_EQ((*manager)["devices_quarantined"], 10) << tree.dump(1);
   EXPECT_EQ((*manager)["devices_running"], 190);
@@ -120,10 +76,10 @@ TEST(Daemon, TwoHundredDevicesTenBadTheGoodOnesReportTheBadOnesAreQuarantinedAlo
   for (const auto& id : reporting) EXPECT_EQ(id.rfind("good-", 0), 0u) << id;
 
   // pollers never restarted; neither did edge nor the root.
-  const auto* pollers = tree_child(*tree_child(tree, "edge"), "pollers");
+  const auto* pollers = child(*child(tree, "edge"), "pollers");
   EXPECT_EQ((*pollers)["pid"], pollers_pid);
   EXPECT_EQ((*pollers)["restarts_in_window"], 0);
-  EXPECT_EQ((*tree_child(tree, "edge"))["restarts_in_window"], 0);
+  EXPECT_EQ((*child(tree, "edge"))["restarts_in_window"], 0);
   EXPECT_EQ(tree["restarts_in_window"], 0);
   EXPECT_TRUE(sim.running());
 
@@ -296,6 +252,14 @@ TEST(Daemon, KillNineWhileDrainingLosesNothingAndDuplicatesKeepTheirReadingId) {
   EXPECT_LE(duplicates, 3u * 10000u);  // at most the in-flight window per kill
 }
 
+void produce_lines(const std::string& bootstrap, const std::string& topic, const std::vector<std::string>& lines) {
+  const std::string cmd = "kcat -P -b '" + bootstrap + "' -t " + topic + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "w");
+  ASSERT_TRUE(p);
+  for (const auto& l : lines) fprintf(p, "%s\n", l.c_str());
+  ASSERT_EQ(pclose(p), 0);
+}
+
 TEST(Daemon, CommandsFromKafkaReachTheConfigManagerAndPoisonOnesAreDeadLettered) {
   TempDir dir;
   ChildProcess kafka(KAFKA_SANDBOX_BIN, {"--brokers", "1", "--topic", "edgepoll.readings:1", "--topic",
@@ -315,16 +279,16 @@ TEST(Daemon, CommandsFromKafkaReachTheConfigManagerAndPoisonOnesAreDeadLettered)
 
   const std::string add = R"({"id":"add-1","type":"add_device","device":"c-9","config":{"url":"http://)" + address +
                           R"(/devices/c-9","interval":"1s","metrics":[{"pointer":"/temperature","name":"t","type":"float"}]}})";
-  ASSERT_TRUE(produce_lines(bootstrap, "edgepoll.commands",
+  produce_lines(bootstrap, "edgepoll.commands",
                 {R"({"id":"off-1","type":"disable_device","device":"c-1"})", "this is { not a command",
-                 R"({"id":"ghost-1","type":"poll_now","device":"nobody"})", add}));
+                 R"({"id":"ghost-1","type":"poll_now","device":"nobody"})", add});
 
   // Both good commands were applied: c-1 disabled, c-9 added and polling.
   nlohmann::json tree;
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   auto running = [&](const std::string& id) {
-    const auto* pollers = tree_child(*tree_child(tree, "edge"), "pollers");
-    return pollers && tree_child(*pollers, "device:" + id) != nullptr;
+    const auto* pollers = child(*child(tree, "edge"), "pollers");
+    return pollers && child(*pollers, "device:" + id) != nullptr;
   };
   while (std::chrono::steady_clock::now() < deadline) {
     tree = get_json(port, "/tree");

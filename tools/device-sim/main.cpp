@@ -1,4 +1,4 @@
-// device-sim: thousands of simulated HTTP/JSON devices in one process, each with
+// device-sim: thousands of simulated HTTP/JSON devices (or Modbus TCP units) in one process, each with
 // a scripted behaviour. Used by tests (as a child process), the demo and the
 // benchmarks. The first stdout line is `listening=<host:port>`.
 #include <fstream>
@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "behaviour.hpp"
+#include "modbus_server.hpp"
 #include "server.hpp"
 
 using namespace edgepoll::devicesim;
@@ -56,7 +57,7 @@ void load_config(const std::string& path, std::string& fallback, std::vector<Rul
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"device-sim: simulated HTTP/JSON devices at /devices/<id> on one port"};
+  CLI::App app{"device-sim: simulated HTTP/JSON devices at /devices/<id> on one port, or Modbus TCP gateways (--modbus)"};
   std::string listen_at = "127.0.0.1:0";
   unsigned listeners = 1;
   unsigned threads = 1;
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> device_specs;
   std::string config_file;
   unsigned idle_timeout = 120;
+  bool modbus = false;
+  unsigned units = 1;
+  std::vector<std::string> unit_specs;
   app.add_option("--listen", listen_at, "HOST:PORT to listen on; port 0 picks a free port")
       ->capture_default_str();
   app.add_option("--listeners", listeners,
@@ -78,7 +82,10 @@ int main(int argc, char** argv) {
                  R"(JSON file {"default":"normal","devices":{"ID":"SPEC",...}})");
   app.add_option("--idle-timeout", idle_timeout, "seconds an idle keep-alive connection stays")
       ->capture_default_str();
-  app.footer(behaviour_help() + R"(
+  app.add_flag("--modbus", modbus, "Modbus TCP mode: each listener is a gateway (see below)");
+  app.add_option("--units", units, "Modbus: unit ids 1..N served on each listener")->capture_default_str();
+  app.add_option("--unit", unit_specs, "Modbus: [L/]U[-V]=SPEC (repeatable), e.g. 7=hang, 0/3-5=exception:2");
+  app.footer(behaviour_help() + "\n" + modbus_behaviour_help() + R"(
 Examples:
   device-sim --listen 127.0.0.1:8080 --device 'bad-*=garbage' --device slow-1=slow:3s
   device-sim --default flap:5s
@@ -86,6 +93,16 @@ Examples:
   curl -d status:500 http://127.0.0.1:8080/control/d1)");
   CLI11_PARSE(app, argc, argv);
 
+  ModbusSimulator modbus_sim;
+  modbus_sim.units = units;
+  for (const auto& s : unit_specs) {
+    auto rule = ModbusRule::parse(s);
+    if (!rule) {
+      std::cerr << "device-sim: " << rule.error().describe() << '\n';
+      return 2;
+    }
+    modbus_sim.rules.push_back(*rule);
+  }
   std::vector<Rule> rules;
   if (!config_file.empty()) load_config(config_file, fallback, rules);
   for (const auto& s : device_specs) {
@@ -109,7 +126,8 @@ Examples:
     const auto port = static_cast<unsigned short>(std::stoi(listen_at.substr(colon + 1)));
     for (unsigned i = 0; i < std::max(1u, listeners); ++i) {
       const unsigned short p = port == 0 ? 0 : static_cast<unsigned short>(port + i);
-      const auto bound = listen(io, {address, p}, simulator, {std::chrono::seconds(idle_timeout)});
+      const auto bound = modbus ? listen_modbus(io, {address, p}, modbus_sim, i)
+                                : listen(io, {address, p}, simulator, {std::chrono::seconds(idle_timeout)});
       std::cout << "listening=" << bound.address().to_string() << ':' << bound.port() << '\n';
     }
     std::cout.flush();
@@ -120,6 +138,13 @@ Examples:
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+  asio::signal_set usr1(io, SIGUSR1);
+  std::function<void(const boost::system::error_code&, int)> on_usr1 = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    std::cout << "modbus_requests=" << modbus_sim.requests.load() << std::endl;
+    usr1.async_wait(on_usr1);
+  };
+  usr1.async_wait(on_usr1);
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
   io.run();

@@ -34,6 +34,7 @@ struct NodeParts {
   std::shared_ptr<storage::WriterHandle> writer = std::make_shared<storage::WriterHandle>();
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer);
   std::shared_ptr<pollers::Transport> transport;
+  std::shared_ptr<pollers::ModbusTransport> modbus;  // one connection per Modbus gateway, shared by its devices
   pollers::PollerContext poller_context;
   std::shared_ptr<ProducerCounters> kafka_counters = std::make_shared<ProducerCounters>();
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();

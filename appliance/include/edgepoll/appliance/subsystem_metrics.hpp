@@ -1,6 +1,6 @@
 #pragma once
-// The subsystems' own counters (pollers, reading pipeline, storage writer, Kafka
-// producer) as Prometheus families. Their libraries keep plain atomics and know
+// The subsystems' own counters (pollers, Modbus gateways, reading pipeline,
+// storage writer, Kafka producer) as Prometheus families. Their libraries keep plain atomics and know
 // nothing of Prometheus; this copies them in before each /metrics render.
 //
 // Totals (*_total) are Prometheus counters incremented by what changed since the
@@ -24,6 +24,7 @@ struct SubsystemSources {
   // not seen (storage restarts are rare; the pipeline's totals span them).
   std::shared_ptr<const storage::WriterHandle> writer;
   std::shared_ptr<const ProducerCounters> kafka;  // null: no [kafka], no kafka families
+  std::shared_ptr<const pollers::ModbusTransportStats> modbus;  // the Modbus gateways' connections
 };
 
 // Registers the families in `metrics` and a collector that keeps them current.

@@ -13,8 +13,12 @@
 //   breaker = { failures = 5, open_for = "30s", slow_latency = "1s", slow_count = 3 }
 //   metrics = [ { pointer = "/temp", name = "boiler.temp", type = "float", unit = "degC" } ]
 //
+// `protocol = "modbus"` devices have no url/auth/metrics keys; their protocol
+// table is [device.modbus] (see modbus/modbus_config.hpp).
+//
 // Unknown keys are rejected by name (with the device id): a typo must not
 // silently fall back to a default.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +26,8 @@
 
 #include "edgepoll/pollers/circuit_breaker.hpp"
 #include "edgepoll/pollers/decoder.hpp"
+#include "edgepoll/pollers/modbus/modbus_config.hpp"
+#include "edgepoll/pollers/protocol.hpp"
 #include "edgepoll/supervision/result.hpp"
 
 namespace edgepoll::pollers {
@@ -65,6 +71,8 @@ struct DeviceConfig {
   Intensity intensity;
   BreakerConfig breaker;
   std::vector<MetricMapping> metrics;
+  Protocol protocol = Protocol::http;    // the fields above from url on are HTTP's
+  std::optional<ModbusDeviceConfig> modbus;  // set when protocol == modbus
 
   static Result<DeviceConfig> parse(const toml::table& table);
   // Equal configs need no restart of the device (the config manager compares).

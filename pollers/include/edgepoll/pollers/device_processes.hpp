@@ -47,7 +47,8 @@ class DeviceFsm final : public supervision::Behaviour {
     supervision::TimePoint at;
   };
   void poll(supervision::Process& self);
-  void on_result(supervision::Process& self, PollResult& result);
+  template <class Response>
+  void on_result(supervision::Process& self, Result<Response>& response);
   // Logs state changes once (not once per poll) and refreshes what describe() shows.
   void after_event(DeviceStateMachine::State before, const std::optional<Error>& error);
 
@@ -90,5 +91,7 @@ supervision::SupervisorSpec device_subtree(std::shared_ptr<const DeviceConfig> c
 
 // Registry name of a device's connection, so the FSM finds the current one.
 std::string connection_name(const std::string& device_path);
+// The same for a process of the subtree (fsm or connection), from its own path.
+std::string sibling_connection_name(const std::string& process_path);
 
 }  // namespace edgepoll::pollers

@@ -17,6 +17,7 @@
 
 #include "edgepoll/pollers/circuit_breaker.hpp"
 #include "edgepoll/pollers/decoder.hpp"
+#include "edgepoll/pollers/device_decoder.hpp"
 #include "edgepoll/pollers/device_config.hpp"
 #include "edgepoll/pollers/http_fetcher.hpp"
 
@@ -62,6 +63,7 @@ class DeviceStateMachine {
   // A schedule tick: true when a poll should go out now.
   bool begin_poll();
   PollReport on_response(Result<FetchResponse> response, std::int64_t timestamp_ms);
+  PollReport on_response(Result<ModbusResponse> response, std::int64_t timestamp_ms);
   // The connection process died: the poll in flight is gone; state is kept.
   void on_connection_lost();
 
@@ -75,9 +77,11 @@ class DeviceStateMachine {
 
  private:
   void failed(const Error& error);
+  template <class Response>
+  PollReport respond(Result<Response> response, std::int64_t timestamp_ms);
 
   const Clock& clock_;
-  Decoder decoder_;
+  DeviceDecoder decoder_;  // of the device's protocol
   CircuitBreaker breaker_;
   State state_ = State::connecting;
   DeviceCounters counters_;

@@ -11,6 +11,7 @@
 
 #include "edgepoll/pollers/decoder.hpp"
 #include "edgepoll/pollers/http_fetcher.hpp"
+#include "edgepoll/pollers/modbus/modbus_transport.hpp"
 #include "edgepoll/supervision/clock.hpp"
 
 namespace edgepoll::pollers {
@@ -67,6 +68,7 @@ struct PollerCounters {
 
 struct PollerContext {
   Transport* transport = nullptr;
+  ModbusTransport* modbus = nullptr;  // devices with protocol = "modbus"
   ReadingSink* sink = nullptr;
   std::shared_ptr<PollerCounters> counters = std::make_shared<PollerCounters>();
   // Consecutive failed polls (transport) or undecodable bodies after which the

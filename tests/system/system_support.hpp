@@ -1,0 +1,115 @@
+#pragma once
+// What the system tests share: a temp dir, starting the simulator, finding the
+// daemon's health port, reading /tree, /metrics and the SQLite store while the
+// daemon runs.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <regex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/child_process.hpp"
+#include "support/http_get.hpp"
+
+namespace edgepoll::system_test {
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+using testing::http_get;
+namespace fs = std::filesystem;
+
+struct TempDir {
+  TempDir() {
+    char tmpl[] = "/tmp/edgepoll-system-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  fs::path path;
+};
+
+inline std::string start_sim(ChildProcess& sim) {
+  auto line = sim.wait_for_line([](const std::string& l) { return l.rfind("listening=", 0) == 0; }, 10s);
+  if (!line) throw std::runtime_error("device-sim did not start");
+  return line->substr(10);
+}
+
+inline std::string start_kafka(ChildProcess& kafka) {
+  auto line = kafka.wait_for_line([](const std::string& l) { return l.rfind("bootstrap=", 0) == 0; }, 20s);
+  if (!line) throw std::runtime_error("kafka-sandbox did not start");
+  return line->substr(10);
+}
+
+inline unsigned short health_port(ChildProcess& daemon) {
+  static const std::regex re("listening on http://127\\.0\\.0\\.1:(\\d+)/");
+  std::smatch m;
+  auto line = daemon.wait_for_line([&](const std::string& l) { return std::regex_search(l, m, re); }, 20s);
+  if (!line) return 0;
+  std::regex_search(*line, m, re);
+  return static_cast<unsigned short>(std::stoi(m[1]));
+}
+
+inline nlohmann::json get_json(unsigned short port, const std::string& target) {
+  auto r = http_get("127.0.0.1", port, target);
+  return r.status == 200 ? nlohmann::json::parse(r.body, nullptr, false) : nlohmann::json();
+}
+
+// One series' value from /metrics ("name" or "name{labels}"); -1 when absent.
+inline double metric(unsigned short port, const std::string& series) {
+  const auto text = http_get("127.0.0.1", port, "/metrics").body;
+  const auto at = text.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
+}
+
+inline const nlohmann::json* child(const nlohmann::json& node, const std::string& id) {
+  if (!node.contains("children")) return nullptr;
+  for (const auto& c : node["children"]) {
+    if (c.value("id", "") == id) return &c;
+  }
+  return nullptr;
+}
+
+// Rows of a query against the store, read while the daemon runs (WAL allows it);
+// each row as its columns' text.
+inline std::vector<std::vector<std::string>> query(const fs::path& db, const std::string& sql) {
+  std::vector<std::vector<std::string>> rows;
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(h, 2000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        std::vector<std::string> row;
+        for (int i = 0; i < sqlite3_column_count(st); ++i) {
+          const auto* text = sqlite3_column_text(st, i);
+          row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
+        }
+        rows.push_back(std::move(row));
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(h);
+  return rows;
+}
+
+inline std::int64_t query_count(const fs::path& db, const std::string& sql) {
+  auto rows = query(db, sql);
+  return rows.empty() ? -1 : std::stoll(rows[0][0]);
+}
+
+// Devices with at least `min` readings in the outbox.
+inline std::set<std::string> devices_with_readings(const fs::path& db, int min) {
+  std::set<std::string> out;
+  for (const auto& row : query(db, "SELECT device_id FROM outbox GROUP BY device_id HAVING count(*) >= " + std::to_string(min))) {
+    out.insert(row[0]);
+  }
+  return out;
+}
+
+}  // namespace edgepoll::system_test
