@@ -186,7 +186,7 @@ std::string section_as_text(const toml::table& root, const char* name) {
 Result<AppConfig> parse_main(const toml::table& root, const std::string& source) {
   if (auto s = reject_unknown_keys(root, "top level",
                                    std::initializer_list<std::string_view>{"node", "storage", "health", "pollers",
-                                                                           "device", "kafka"});
+                                                                           "device", "kafka", "registration"});
       !s.ok()) {
     return in_file(source, s.take_error());
   }
@@ -201,7 +201,7 @@ Result<AppConfig> parse_main(const toml::table& root, const std::string& source)
     }
     return n.as_table();
   };
-  for (const char* name : {"node", "storage", "kafka", "health", "pollers"}) {
+  for (const char* name : {"node", "storage", "kafka", "health", "registration", "pollers"}) {
     c.section_text[name] = section_as_text(root, name);
     auto t = section(name);
     if (!t.ok()) return t.take_error();
@@ -218,6 +218,7 @@ Result<AppConfig> parse_main(const toml::table& root, const std::string& source)
   if (auto s = run("storage", storage::StoreConfig::parse, c.storage); !s.ok()) return s.take_error();
   if (auto s = run("kafka", kafka::KafkaConfig::parse, c.kafka); !s.ok()) return s.take_error();
   if (auto s = run("health", HealthConfig::parse, c.health); !s.ok()) return s.take_error();
+  if (auto s = run("registration", RegistrationConfig::parse, c.registration); !s.ok()) return s.take_error();
   if (auto s = run("pollers", PollersConfig::parse, c.pollers); !s.ok()) return s.take_error();
   return c;
 }

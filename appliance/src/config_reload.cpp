@@ -44,11 +44,9 @@ std::vector<Restart> restarts_for(const AppConfig& old, const AppConfig& fresh, 
   } else if (changed("kafka") || changed("node")) {
     out.push_back(kafka_restart(changed("kafka") ? "[kafka]" : "[node] (kafka_pool)"));
   }
-  if (changed("health") || changed("node")) {
-    out.push_back({"root",
-                   {"health"},
-                   {health_spec(fresh, parts)},
-                   changed("health") ? "[health]" : "[node] (health)"});
+  if (changed("health") || changed("registration") || changed("node")) {
+    const char* says = changed("health") ? "[health]" : changed("registration") ? "[registration] (health)" : "[node] (health)";
+    out.push_back({"root", {"health"}, {health_spec(fresh, parts, rt)}, says});
   }
   const auto& a = old.pollers;
   const auto& b = fresh.pollers;

@@ -2,11 +2,13 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
+#include "edgepoll/appliance/registration_metrics.hpp"
 #include "edgepoll/appliance/subsystem_metrics.hpp"
 #include "edgepoll/pollers/pollers_tree.hpp"
 #include "edgepoll/storage/database.hpp"
@@ -77,6 +79,43 @@ class Watchdog final : public Behaviour {
   Duration interval_{};
 };
 
+// Until the readiness evaluator of the health side is in NodeParts, the node is
+// ready by /ready's own rule: every [health] ready_requires path runs.
+ReadinessProbe tree_paths_probe(Runtime& runtime, std::vector<std::string> paths) {
+  return [&runtime, paths = std::move(paths)] {
+    const auto root = runtime.registry().whereis("root");
+    std::string missing;
+    for (const auto& p : paths)
+      if (!root || !find_in_tree(*root, p)) missing += (missing.empty() ? "" : ", ") + p;
+    return ReadinessVerdict{missing.empty(), missing.empty() ? "" : "not running: " + missing};
+  };
+}
+
+// What the key says about this node, read from the running tree: the health
+// endpoint's bound port (config port 0 picks one) and the devices polling now.
+RegistrationSources registration_sources(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
+  RegistrationSources s;
+  s.node_id = config.node.id;
+  s.readiness = tree_paths_probe(runtime, config.health.ready_requires);
+  s.status = parts.registration_status;
+  s.counters = parts.registration_counters;
+  s.advertise = [&runtime, address = config.health.address]() -> std::string {
+    const auto root = runtime.registry().whereis("root");
+    const Pid endpoint = root ? find_in_tree(*root, "root/health/http_endpoint") : Pid{};
+    const auto b = endpoint ? endpoint.get()->behaviour() : nullptr;
+    if (!b) return {};
+    nlohmann::json d = nlohmann::json::object();
+    b->describe(d);
+    const auto port = d.value("port", 0);
+    return port == 0 ? std::string() : address + ":" + std::to_string(port);
+  };
+  s.device_count = [&runtime]() -> std::size_t {
+    const auto root = runtime.registry().whereis("root");
+    return root ? count_children(find_in_tree(*root, "root/edge/pollers")).active : 0;
+  };
+  return s;
+}
+
 template <class B, class... Args>
 ChildFactory make(Args... args) {
   return [args...](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
@@ -100,6 +139,7 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, 
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
                               config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats()});
+  if (config.registration) register_registration_metrics(*parts.metrics, parts.registration_counters);
   return parts;
 }
 
@@ -111,10 +151,13 @@ ChildSpec kafka_pool_spec(const AppConfig& config, NodeParts& parts, Runtime& ru
   return kafka_pool_child(parts.writer, *config.kafka, runtime, parts.kafka_counters);
 }
 
-ChildSpec health_spec(const AppConfig& config, NodeParts& parts) {
-  return supervisor_child("health", SupervisorSpec{{Strategy::one_for_one, 5, 30},
-                                                   {worker_child("http_endpoint", make<HealthEndpoint>(config.health, parts.metrics)),
-                                                    worker_child("watchdog", make<Watchdog>())}});
+ChildSpec health_spec(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
+  SupervisorSpec health{{Strategy::one_for_one, 5, 30},
+                        {worker_child("http_endpoint", make<HealthEndpoint>(config.health, parts.metrics)),
+                         worker_child("watchdog", make<Watchdog>())}};
+  if (config.registration)
+    health.children.push_back(registration_child(*config.registration, registration_sources(config, parts, runtime)));
+  return supervisor_child("health", health);
 }
 
 ChildSpec pollers_spec(const AppConfig& config, NodeParts& parts) {
@@ -148,7 +191,7 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
                        config_manager_spec(config, parts)}};
   return SupervisorSpec{{Strategy::one_for_one, 3, 60},
                         {worker_child("prerequisites", make<Prerequisites>(config.storage), Restart::transient),
-                         supervisor_child("deps", deps), supervisor_child("edge", edge), health_spec(config, parts)}};
+                         supervisor_child("deps", deps), supervisor_child("edge", edge), health_spec(config, parts, runtime)}};
 }
 
 }  // namespace edgepoll::appliance

@@ -47,9 +47,10 @@ Kind classify(CURLcode code) {
 }  // namespace
 
 Error transfer_error(const TransferOutcome& o) {
+  const char* method = o.post ? "POST" : "GET";
   const std::string who =
-      o.device_id.empty() ? fmt::format("GET {}", o.url)
-                          : fmt::format("device \"{}\": GET {}", o.device_id, o.url);
+      o.device_id.empty() ? fmt::format("{} {}", method, o.url)
+                          : fmt::format("device \"{}\": {} {}", o.device_id, method, o.url);
   if (o.body_too_large || o.code == CURLE_FILESIZE_EXCEEDED)
     return make_error("pollers.http.too_large",
                       fmt::format("{}: response body exceeds max_body of {} bytes", who,

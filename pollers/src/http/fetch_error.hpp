@@ -16,6 +16,7 @@ struct TransferOutcome {
   std::string curl_message;     // CURLOPT_ERRORBUFFER, may be empty
   std::string device_id;
   std::string url;
+  bool post = false;
 };
 
 // An Error for a failed transfer (code != OK, or HTTP status >= 400).

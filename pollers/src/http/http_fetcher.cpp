@@ -34,6 +34,7 @@ struct Transfer {
   bool too_large = false;
   std::string device_id;
   std::string url;
+  bool post = false;
   char errbuf[CURL_ERROR_SIZE] = {};
 };
 
@@ -323,7 +324,7 @@ struct HttpFetcher::Impl {
     if (code != CURLE_OK || status >= 400 || t.too_large) {
       ++stats.failed;
       return detail::transfer_error(detail::TransferOutcome{code, status, t.too_large, t.max_body,
-                                                            t.errbuf, t.device_id, t.url});
+                                                            t.errbuf, t.device_id, t.url, t.post});
     }
     curl_off_t total_us = 0;
     curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME_T, &total_us);
@@ -370,6 +371,10 @@ struct HttpFetcher::Impl {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
     if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+    if (r.post_body) {  // COPYPOSTFIELDS: libcurl keeps its own copy for the transfer's life
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.post_body->size()));
+      curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, r.post_body->c_str());
+    }
     curl_easy_setopt(e, CURLOPT_USERAGENT, "edgepoll/0.1");
     curl_easy_setopt(
         e, CURLOPT_MAXAGE_CONN,
@@ -398,6 +403,7 @@ struct HttpFetcher::Impl {
     t->max_body = r.max_body;
     t->device_id = r.device_id;
     t->url = r.url;
+    t->post = r.post_body.has_value();
     t->pool = &pool_for(r.url);
     t->easy = take_easy();
     ++stats.started;

@@ -9,6 +9,7 @@
 //   [storage]   -> storage::StoreConfig
 //   [health]    -> HealthConfig
 //   [kafka]     -> kafka::KafkaConfig (absent: readings stay in the outbox)
+//   [registration] -> RegistrationConfig (absent: no registration worker)
 //   [pollers]   backoff_base, backoff_cap, stable_after, max_consecutive_failures,
 //               devices_dir (default "devices.d", relative to the main file's directory)
 //   [pollers.defaults]  device keys every [[device]] gets unless it sets them
@@ -20,6 +21,7 @@
 
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/node_config.hpp"
+#include "edgepoll/appliance/registration_config.hpp"
 #include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/pollers/config_manager.hpp"
 #include "edgepoll/pollers/device_config.hpp"
@@ -63,6 +65,7 @@ struct AppConfig {
   storage::StoreConfig storage;
   std::optional<kafka::KafkaConfig> kafka;
   HealthConfig health;
+  std::optional<RegistrationConfig> registration;
   PollersConfig pollers;
   std::vector<pollers::DeviceConfig> devices;  // in file order
 

@@ -12,7 +12,8 @@
 // │   └── config_manager         adopts running devices, restarts dead ones after jittered backoff
 // └── health  one_for_one        (right side: starts last, reports the truth)
 //     ├── http_endpoint          /health /ready /metrics /tree
-//     └── watchdog               sd_notify READY / WATCHDOG / STOPPING
+//     ├── watchdog               sd_notify READY / WATCHDOG / STOPPING
+//     └── registration           <prefix>/nodes/<id> in etcd while fit ([registration])
 #include <memory>
 
 #include "edgepoll/appliance/app_config.hpp"
@@ -21,6 +22,7 @@
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
+#include "edgepoll/appliance/registration.hpp"
 #include "edgepoll/appliance/registration_status.hpp"
 #include "edgepoll/pollers/poller_context.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
@@ -42,6 +44,7 @@ struct NodeParts {
   std::shared_ptr<pollers::StartedDevices> started_devices = std::make_shared<pollers::StartedDevices>();
   // Filled by the registration worker when [registration] is configured; "disabled" otherwise.
   std::shared_ptr<RegistrationStatus> registration_status = std::make_shared<RegistrationStatus>();
+  std::shared_ptr<RegistrationCounters> registration_counters = std::make_shared<RegistrationCounters>();
 };
 
 // Makes the parts and registers their counters with parts.metrics.
@@ -54,7 +57,7 @@ supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts,
 // with specs built here again (one place for both).
 supervision::ChildSpec storage_pool_spec(const AppConfig& config, NodeParts& parts);
 supervision::ChildSpec kafka_pool_spec(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
-supervision::ChildSpec health_spec(const AppConfig& config, NodeParts& parts);
+supervision::ChildSpec health_spec(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
 supervision::ChildSpec pollers_spec(const AppConfig& config, NodeParts& parts);
 supervision::ChildSpec config_manager_spec(const AppConfig& config, NodeParts& parts);
 

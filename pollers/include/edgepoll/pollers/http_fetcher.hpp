@@ -1,5 +1,5 @@
 #pragma once
-// HTTP(S) GETs for many devices on one Asio io_context: libcurl's multi-socket
+// HTTP(S) GETs (and the odd POST) for many devices on one Asio io_context: libcurl's multi-socket
 // API with its sockets watched by Asio and its timers Asio timers. No thread per
 // device and no blocking call anywhere.
 //
@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "edgepoll/pollers/device_config.hpp"
@@ -37,6 +38,8 @@ struct FetchRequest {
   std::string ca_file;  // "" = system store
   Auth auth;
   std::string device_id;  // names the device in errors; may be empty
+  // A POST with this body instead of a GET (etcd's JSON gateway takes POSTs).
+  std::optional<std::string> post_body;
 
   // The request a device's config asks for (auth must be loaded already).
   static FetchRequest for_device(const DeviceConfig& config, Auth auth);
