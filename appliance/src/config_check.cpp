@@ -24,7 +24,7 @@ void print_request_plans(const std::vector<pollers::DeviceConfig>& devices, std:
 
 ConfigCheck check_config(const std::string& path) {
   auto config = AppConfig::load(path);
-  if (!config.ok()) return {false, config.error().describe()};
+  if (!config.ok()) return {false, false, config.error().describe()};
   std::ostringstream report;
   report << path << ": ok, " << config->devices.size() << " devices";
   for (const auto& [file, n] : config->devices_per_file) {
@@ -38,7 +38,7 @@ ConfigCheck check_config(const std::string& path) {
   std::string checks = prerequisites.str();
   while (!checks.empty() && checks.back() == '\n') checks.pop_back();
   if (!checks.empty()) report << "\n" << checks;
-  return {fit, report.str()};
+  return {fit, true, report.str()};
 }
 
 }  // namespace edgepoll::appliance

@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   if (check_only) {  // the files alone, never the cache
     const auto check = appliance::check_config(config_path);
     (check.ok ? std::cout : std::cerr) << (check.ok ? "" : "edgepolld: ") << check.report << "\n";
-    return check.ok ? 0 : 2;
+    return check.ok ? 0 : check.valid ? 1 : 2;  // 1: valid but a prerequisite fails
   }
   auto boot = appliance::load_boot_config(config_path);  // the files, or the last-good cache when they fail
   if (!boot.ok()) {

@@ -36,11 +36,9 @@ struct TimedSink final : ReadingSink {
 
 struct Quarantines final : QuarantineLog {
   std::set<std::string> ids;
-  void quarantined(const std::string& id, std::chrono::system_clock::time_point,
-                   const std::string&) override {
-    ids.insert(id);
-  }
+  void quarantined(const RecordedQuarantine& q) override { ids.insert(q.device_id); }
   void released(const std::string&) override {}
+  void restore(Restored done) override { done(std::vector<RecordedQuarantine>{}); }
 };
 
 DeviceConfig modbus_device(const std::string& id, std::uint16_t port, std::uint8_t unit) {

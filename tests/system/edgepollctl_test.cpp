@@ -126,11 +126,11 @@ Seeded seed_dead_letters(const fs::path& db) {
   wait([&](auto cb) { writer.move_to_dead_letters(ack->outbox_id, "kafka.msg_size_too_large: too large", cb); });
   wait([&](auto cb) {
     writer.add_dead_letter(storage::DeadLetterSource::command, "c-1",
-                           R"({"id": "c-1", "type": "disable_device", "device": "d3"})",
+                           R"({"id": "c-1", "node": "*", "type": "disable_device", "device": "d3"})",
                            "command.unknown_device: no device 'd3' is configured", cb);
   });
   wait([&](auto cb) {
-    writer.add_dead_letter(storage::DeadLetterSource::command, "c-2", R"({"id": "c-2", "type": "poll_now", "device": "gone"})",
+    writer.add_dead_letter(storage::DeadLetterSource::command, "c-2", R"({"id": "c-2", "node": "*", "type": "poll_now", "device": "gone"})",
                            "command.unknown_device: no device 'gone' is configured", cb);
   });
   writer.stop();
@@ -378,7 +378,11 @@ TEST_F(EdgepollctlTest, TheControlSocketRefusesBadRequestsByNameAndKeepsServing)
   // The daemon did not notice: it answers a good request and its probes.
   EXPECT_EQ(control_raw(R"({"op": "device.poll_now", "device": "d1"})" "\n")["ok"], true);
   EXPECT_EQ(http_get("127.0.0.1", port_, "/health").status, 200);
-  EXPECT_EQ(ctl({"status"}).exit, 0);
+  // Ready once every device has polled (the devices check of /ready; their 1 h
+  // interval puts the first tick anywhere in the hour, so poll them now).
+  for (const char* id : {"d2", "d3"}) EXPECT_EQ(ctl({"device", "poll-now", id}).exit, 0);
+  CtlRun status;
+  EXPECT_TRUE(eventually([&] { return (status = ctl({"status"})).exit == 0; }, 15s)) << status.out << status.err;
 }
 
 TEST_F(EdgepollctlTest, AClientWithoutPermissionOnTheSocketGetsNothing) {

@@ -27,6 +27,9 @@ void write_modbus_config(const fs::path& file, const fs::path& db, const std::ve
   for (const auto& u : units) {
     out << "[[device]]\nid = \"" << u.id
         << "\"\nprotocol = \"modbus\"\ninterval = \"1s\"\ntimeout = \"300ms\"\n"
+        // The breaker holds a failing unit; it probes every second, so that
+        // max_consecutive_failures failed probes crash it well inside the test.
+        << "breaker = { open_for = \"1s\", max_open_for = \"1s\" }\n"
         << "[device.modbus]\ngateway = \"" << u.gateway << "\"\nunit_id = " << u.unit
         << "\naddressing = \"zero_based\"\n"
         << "metrics = [ { name = \"power\", address = 0, type = \"int16\", unit = \"W\" },\n"

@@ -18,6 +18,8 @@
 #include "support/child_process.hpp"
 #include "support/http_get.hpp"
 
+#include "daemon_process.hpp"
+
 namespace edgepoll::system_test {
 using namespace std::chrono_literals;
 using testing::ChildProcess;
@@ -76,26 +78,9 @@ inline const nlohmann::json* child(const nlohmann::json& node, const std::string
 
 // Rows of a query against the store, read while the daemon runs (WAL allows it);
 // each row as its columns' text.
+// One SQLite row reader for the system tests (daemon_process.hpp), read-only here.
 inline std::vector<std::vector<std::string>> query(const fs::path& db, const std::string& sql) {
-  std::vector<std::vector<std::string>> rows;
-  sqlite3* h = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(h, 2000);
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
-      while (sqlite3_step(st) == SQLITE_ROW) {
-        std::vector<std::string> row;
-        for (int i = 0; i < sqlite3_column_count(st); ++i) {
-          const auto* text = sqlite3_column_text(st, i);
-          row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
-        }
-        rows.push_back(std::move(row));
-      }
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(h);
-  return rows;
+  return testing::sql_rows(db, sql);
 }
 
 inline std::int64_t query_count(const fs::path& db, const std::string& sql) {

@@ -7,6 +7,7 @@ namespace edgepoll::appliance {
 
 struct ConfigCheck {
   bool ok = false;
+  bool valid = false;  // the files validate (ok is false too when a prerequisite fails)
   std::string report;  // "PATH: ok (N devices)", each Modbus device's request plan and the prerequisite lines, or the error naming file, line and key
 };
 
