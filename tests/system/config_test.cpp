@@ -262,10 +262,10 @@ TEST(ConfigOverlay, AddAndDisableByCommandSurviveAnUnchangedReloadAndAKillNineWi
   ASSERT_TRUE(logged(*daemon, "commands_started"));
 
   const std::string add =
-      R"({"id":"add-1","type":"add_device","device":"c-9","config":{"url":"http://)" + address +
+      R"({"id":"add-1","node":"*","type":"add_device","device":"c-9","config":{"url":"http://)" + address +
       R"(/devices/c-9","interval":"1s","metrics":[{"pointer":"/temperature","name":"t","type":"float"}]}})";
   ASSERT_TRUE(produce_lines(bootstrap, "edgepoll.commands",
-                            {add, R"({"id":"off-1","type":"disable_device","device":"c-0"})"}));
+                            {add, R"({"id":"off-1","node":"*","type":"disable_device","device":"c-0"})"}));
   EXPECT_EQ(ids_of(wait_for_devices(port, {"c-9"})), std::set<std::string>{"c-9"});
 
   // SIGHUP with the files unchanged keeps the overlay: c-9 stays, c-0 stays off.
