@@ -81,9 +81,9 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
   return loop;
 }
 
-// The command consumer's loop: poll without waiting for messages; applying a
-// command waits for the config manager (the appliance's handler) and a dead
-// letter for its copy on the topic, which is why it has a thread.
+// The command consumer's loop: poll without blocking; applying a command waits
+// for the appliance's handler (the config cache) and a dead letter for its copy
+// on the topic, which is why it has a thread.
 Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const KafkaConfig& config,
                            const CommandHandlerFactory& make_handler, const Clock& clock,
                            std::shared_ptr<CommandCounters> counters) {
