@@ -159,10 +159,10 @@ Result<std::vector<OutboxRecord>> Outbox::fetch_oldest_batch(std::size_t n) { re
 Result<std::vector<OutboxRecord>> Outbox::fetch_after(std::int64_t after_id, std::size_t n) {
   auto out = read_after(after_id, n);
   if (!out) return out;
-  // A fetch from below the watermark is a new producer starting over: it holds
-  // nothing yet but what it takes now.
-  if (after_id < handed_out_) handed_out_ = after_id;
-  if (!out->empty()) handed_out_ = out->back().outbox_id;
+  // The producer holds (or is done with) every row up to its cursor. A fetch
+  // from below the watermark is a new producer starting over; one from above it
+  // is a producer that outlived a restart of this writer.
+  handed_out_ = out->empty() ? after_id : out->back().outbox_id;
   return out;
 }
 
