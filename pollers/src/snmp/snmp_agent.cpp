@@ -131,7 +131,7 @@ struct SnmpAgent::Impl : std::enable_shared_from_this<Impl> {
   std::string device_id;
   bool v3 = false;
   bool engine_known = false;
-  bool v2_unanswered_hint = false;
+  std::string unanswered_hint;  // why an agent may stay silent, for timeout messages
   long timeout_us = 0;
   int retries = 0;
   sockaddr_storage peer{};
@@ -163,7 +163,10 @@ struct SnmpAgent::Impl : std::enable_shared_from_this<Impl> {
   // net-snmp's callback: runs inside snmp_sess_read2 / snmp_sess_timeout.
   // Returns 1 when the PDU is taken (net-snmp forgets the request), 0 to keep waiting.
   int received(int op, int id, netsnmp_pdu* pdu) {
-    if (id != reqid || outcome) return 1;  // a cancelled request, or the SEC_ERROR after a report
+    // A report about a PDU the agent could not decrypt or authenticate has
+    // request id 0 (net-snmp matched it by message id): it is about ours.
+    const bool ours = id == reqid || (id == 0 && pdu != nullptr && pdu->command == SNMP_MSG_REPORT);
+    if (!ours || reqid == 0 || outcome) return 1;  // a cancelled request, or a report told twice
     switch (op) {
       case NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE:
         if (!from_agent(pdu)) {
@@ -197,7 +200,7 @@ struct SnmpAgent::Impl : std::enable_shared_from_this<Impl> {
         outcome = make_error(
             "pollers.snmp.timeout",
             fmt::format("agent {}: no answer in {} ms ({} retries){}", agent, timeout_us / 1000, retries,
-                        v2_unanswered_hint ? "; agents do not answer a wrong community either" : ""),
+                        unanswered_hint),
             true);
         return 1;
       case NETSNMP_CALLBACK_OP_RESEND:  // net-snmp telling of a retransmission
@@ -340,7 +343,14 @@ struct SnmpAgent::Impl : std::enable_shared_from_this<Impl> {
       probing = false;
       netsnmp_session* s = snmp_sess_session(session);
       if (result.ok() && s->securityEngineIDLen > 0) {
-        // What net-snmp's synchronous probe does next: localise the keys for this engine.
+        // net-snmp keeps one USM user per (engine, name) for the whole process:
+        // a user left by an earlier session (before a passphrase changed, say)
+        // would otherwise keep its keys. Then, as net-snmp's synchronous probe
+        // does next: localise this session's keys for the engine.
+        if (auto* old = usm_get_user(s->securityEngineID, s->securityEngineIDLen, s->securityName)) {
+          usm_remove_user(old);
+          usm_free_user(old);
+        }
         usm_create_user_from_session(s);
         engine_known = true;
         auto r = std::move(*after_probe);
@@ -409,7 +419,7 @@ Result<std::unique_ptr<SnmpAgent>> SnmpTransport::open(const std::string& device
     s.version = c.version == SnmpVersion::v1 ? SNMP_VERSION_1 : SNMP_VERSION_2c;
     s.community = reinterpret_cast<u_char*>(community.data());
     s.community_len = community.size();
-    impl->v2_unanswered_hint = true;
+    impl->unanswered_hint = "; agents do not answer a wrong community either";
   } else {
     impl->v3 = true;
     s.version = SNMP_VERSION_3;
@@ -436,6 +446,7 @@ Result<std::unique_ptr<SnmpAgent>> SnmpTransport::open(const std::string& device
                           false);
     }
     if (c.security_level == SnmpSecurityLevel::auth_priv) {
+      impl->unanswered_hint = "; agents do not answer a wrong priv passphrase either";
       const auto p = priv_proto(c.priv_protocol);
       s.securityPrivProto = const_cast<oid*>(p.id);
       s.securityPrivProtoLen = p.length;
