@@ -134,7 +134,7 @@ TEST(SnmpConfig, RefusesMistakesNamingTheKey) {
 }
 
 TEST(SnmpConfig, SecretsComeFromTheirFiles) {
-  testing::TempDir dir;
+  testing::ScratchDir dir;
   SnmpDeviceConfig c;
   c.version = SnmpVersion::v3;
   c.auth_passphrase_file = dir.write("auth", "long-enough-pass\n");

@@ -16,8 +16,8 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
-#include "edgepoll/pollers/snmp/snmp_agent.hpp"
 #include "support/child_process.hpp"
 
 namespace edgepoll::testing {
@@ -35,14 +35,14 @@ inline std::uint16_t free_udp_port() {
   return ntohs(a.sin_port);
 }
 
-class TempDir {
+class ScratchDir {
  public:
-  TempDir() {
+  ScratchDir() {
     std::random_device rd;
     path_ = std::filesystem::temp_directory_path() / ("edgepoll-snmp-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
-  ~TempDir() {
+  ~ScratchDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
@@ -92,10 +92,10 @@ class Snmpd {
       throw std::runtime_error("snmpd did not start");
   }
   std::uint16_t port() const { return port_; }
-  const TempDir& dir() const { return dir_; }
+  const ScratchDir& dir() const { return dir_; }
 
  private:
-  TempDir dir_;
+  ScratchDir dir_;
   std::uint16_t port_;
   std::unique_ptr<ChildProcess> process_;
 };
