@@ -62,18 +62,18 @@ def recording(data):
         f.write("\n".join(sorted(lines, key=key)) + "\n")
     os.chmod(os.path.join(data, "public.snmprec"), 0o644)
 
-def start_sims(tmp, ports):
+def start_sims(tmp, ports, side):
     procs = []
     for k in range(sims):
         mine = ports[k::sims]
         if not mine:
             continue
-        cache = os.path.join(tmp, f"cache{k}")
+        cache = os.path.join(tmp, f"cache-{side}{k}")
         os.makedirs(cache)
         shutil.chown(cache, "nobody", "nogroup")
         args = ["snmpsimd", f"--data-dir={tmp}/data", f"--cache-dir={cache}", "--process-user=nobody",
                 "--process-group=nogroup"] + [f"--agent-udpv4-endpoint=127.0.0.1:{p}" for p in mine]
-        log = open(os.path.join(tmp, f"sim{k}.log"), "w")
+        log = open(os.path.join(tmp, f"sim-{side}{k}.log"), "w")
         procs.append((subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT), mine[-1], log.name))
     for p, last, log in procs:
         deadline = time.monotonic() + 120
@@ -135,7 +135,7 @@ ports = free_ports(2 * agents)
 e_ports, c_ports = ports[:agents], ports[agents:]
 procs, collectd = [], None
 try:
-    procs = start_sims(tmp, e_ports) + start_sims(tmp, c_ports)
+    procs = start_sims(tmp, e_ports, "edgepoll") + start_sims(tmp, c_ports, "collectd")
     with open(os.path.join(tmp, "agents"), "w") as f:
         f.write("".join(f"127.0.0.1:{p}\n" for p in e_ports))
     collectd = subprocess.Popen(["collectd", "-f", "-C", collectd_config(tmp, c_ports, csv)],
