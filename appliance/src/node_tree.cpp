@@ -62,6 +62,8 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, 
   auto modbus = std::make_shared<pollers::ModbusTcpTransport>(io);
   parts.modbus = modbus;
   parts.poller_context.modbus = modbus.get();
+  parts.snmp = std::make_shared<pollers::SnmpTransport>(io);
+  parts.poller_context.snmp = parts.snmp.get();
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
   register_build_info(*parts.metrics);
@@ -69,7 +71,8 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, 
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
                               config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats(),
-                              config.kafka ? parts.command_counters : nullptr, parts.quarantine_log});
+                              config.kafka ? parts.command_counters : nullptr, parts.quarantine_log,
+                              parts.snmp->shared_stats()});
   if (config.registration) register_registration_metrics(*parts.metrics, parts.registration_counters);
   parts.node_gauges = NodeGauges::register_in(*parts.metrics);
   return parts;

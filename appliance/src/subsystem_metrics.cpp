@@ -95,6 +95,7 @@ struct Collector {
   Totals<pollers::ModbusTransportStats> modbus;
   Totals<kafka::CommandCounters> commands;
   Totals<StoreQuarantineLog::Stats> quarantine_log;
+  Totals<pollers::SnmpTransportStats> snmp;
 
   void collect() {
     if (sources.pollers) pollers.sample(*sources.pollers);
@@ -110,6 +111,7 @@ struct Collector {
     }
     if (sources.commands) commands.sample(*sources.commands);
     if (sources.quarantine_log) quarantine_log.sample(sources.quarantine_log->stats());
+    if (sources.snmp) snmp.sample(*sources.snmp);
   }
 
   void collect_writer() {
@@ -257,6 +259,23 @@ void add_modbus(Registrar& r, Collector& c) {
         &M::stray);
 }
 
+void add_snmp(Registrar& r, Collector& c) {
+  using S = pollers::SnmpTransportStats;
+  auto& t = c.snmp;
+  t.add(r.counter("edgepoll_snmp_requests_total",
+                  "SNMP PDUs sent (engine discovery probes included, retransmissions not)."),
+        &S::requests);
+  t.add(r.counter("edgepoll_snmp_answers_total", "SNMP answers matched to their request."), &S::answers);
+  t.add(r.counter("edgepoll_snmp_timeouts_total", "SNMP requests unanswered after their retries."),
+        &S::timeouts);
+  t.add(r.counter("edgepoll_snmp_reports_total",
+                  "SNMPv3 requests refused by a USM report (unknown user, wrong digest, decryption)."),
+        &S::reports);
+  t.add(r.counter("edgepoll_snmp_stray_answers_total",
+                  "SNMP answers from another address or port than the agent's, dropped."),
+        &S::stray);
+}
+
 void add_commands(Registrar& r, Collector& c) {
   using C = kafka::CommandCounters;
   auto& t = c.commands;
@@ -291,6 +310,7 @@ void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
   if (sources.modbus) add_modbus(r, *c);
   if (sources.commands) add_commands(r, *c);
   if (sources.quarantine_log) add_quarantine_log(r, *c);
+  if (sources.snmp) add_snmp(r, *c);
   c->sources = std::move(sources);
   metrics.on_collect([c] { c->collect(); });
 }

@@ -42,6 +42,7 @@ from bench_support import cpu_seconds, rss_bytes
 
 build, devices, seconds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 per_gateway, c_devices, sim_threads, outstanding = int(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8]
+FIELDS = [(0, "Int16"), (1, "Float"), (3, "Uint32"), (5, "Int16"), (6, "Float"), (8, "Uint16"), (9, "Int16")]
 
 def start_sim(n):
     gateways = math.ceil(n / per_gateway)

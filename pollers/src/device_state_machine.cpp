@@ -57,6 +57,10 @@ PollReport DeviceStateMachine::on_response(Result<ModbusResponse> response, std:
   return respond(std::move(response), timestamp_ms);
 }
 
+PollReport DeviceStateMachine::on_response(Result<SnmpResponse> response, std::int64_t timestamp_ms) {
+  return respond(std::move(response), timestamp_ms);
+}
+
 template <class Response>
 PollReport DeviceStateMachine::respond(Result<Response> response, std::int64_t timestamp_ms) {
   in_flight_ = false;

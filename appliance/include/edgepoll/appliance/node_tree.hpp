@@ -42,6 +42,7 @@ struct NodeParts {
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer);
   std::shared_ptr<pollers::Transport> transport;
   std::shared_ptr<pollers::ModbusTransport> modbus;  // one connection per Modbus gateway, shared by its devices
+  std::shared_ptr<pollers::SnmpTransport> snmp;      // a net-snmp session per SNMP device, on the loop
   pollers::PollerContext poller_context;
   std::shared_ptr<kafka::ProducerCounters> kafka_counters = std::make_shared<kafka::ProducerCounters>();
   std::shared_ptr<kafka::CommandCounters> command_counters = std::make_shared<kafka::CommandCounters>();

@@ -28,6 +28,7 @@ struct SubsystemSources {
   std::shared_ptr<const pollers::ModbusTransportStats> modbus;  // the Modbus gateways' connections
   std::shared_ptr<const kafka::CommandCounters> commands;  // null: no [kafka]
   std::shared_ptr<const StoreQuarantineLog> quarantine_log;
+  std::shared_ptr<const pollers::SnmpTransportStats> snmp{};  // the SNMP agents' sessions
 };
 
 // Registers the families in `metrics` and a collector that keeps them current.

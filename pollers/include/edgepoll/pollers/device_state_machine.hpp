@@ -83,6 +83,7 @@ class DeviceStateMachine {
   bool begin_poll();
   PollReport on_response(Result<FetchResponse> response, std::int64_t timestamp_ms);
   PollReport on_response(Result<ModbusResponse> response, std::int64_t timestamp_ms);
+  PollReport on_response(Result<SnmpResponse> response, std::int64_t timestamp_ms);
   // The poll never reached the device (the connection died, was busy or backing
   // off): no outcome is recorded, the state is kept.
   void on_connection_lost();
