@@ -99,7 +99,7 @@ ChildSpec health_spec(const AppConfig& config, NodeParts& parts, Runtime& runtim
       {worker_child("http_endpoint",
                     make<HealthEndpoint>(config.health, std::shared_ptr<const MetricsBoard>(parts.metrics),
                                          std::shared_ptr<const Readiness>(parts.readiness))),
-       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer))}};
+       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer, std::shared_ptr<const ConfigView>(parts.config_view)))}};
   if (config.registration)
     health.children.push_back(registration_child(*config.registration, registration_sources(config, parts, runtime)));
   // The watchdog stays last: its init says READY=1 once everything before it runs.
