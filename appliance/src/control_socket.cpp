@@ -9,11 +9,12 @@ namespace edgepoll::appliance {
 
 using namespace supervision;
 
-ControlSocket::ControlSocket(ControlConfig config, std::shared_ptr<storage::WriterHandle> writer, std::string root_name)
-    : config_(std::move(config)), writer_(std::move(writer)), root_name_(std::move(root_name)) {}
+ControlSocket::ControlSocket(ControlConfig config, std::shared_ptr<storage::WriterHandle> writer,
+                             std::shared_ptr<const ConfigView> view, std::string root_name)
+    : config_(std::move(config)), writer_(std::move(writer)), view_(std::move(view)), root_name_(std::move(root_name)) {}
 
 InitResult ControlSocket::init(Process& self) {
-  operations_ = std::make_shared<ControlOperations>(self.runtime(), writer_, root_name_);
+  operations_ = std::make_shared<ControlOperations>(self.runtime(), writer_, view_, root_name_);
   server_ = std::make_unique<ControlSocketServer>(
       self.runtime().io(),
       [ops = operations_](const std::string& line, ControlAnswer answer) {

@@ -66,15 +66,8 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, 
   parts.poller_context.snmp = parts.snmp.get();
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
-  register_build_info(*parts.metrics);
+  parts.modbus_stats = modbus->shared_stats();
   parts.config_view = std::make_shared<ConfigView>(config, source, std::move(source_detail));
-  register_subsystem_metrics(*parts.metrics,
-                             {parts.poller_context.counters, parts.pipeline, parts.writer,
-                              config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats(),
-                              config.kafka ? parts.command_counters : nullptr, parts.quarantine_log,
-                              parts.snmp->shared_stats()});
-  if (config.registration) register_registration_metrics(*parts.metrics, parts.registration_counters);
-  parts.node_gauges = NodeGauges::register_in(*parts.metrics);
   return parts;
 }
 
@@ -91,10 +84,17 @@ ChildSpec kafka_pool_spec(const AppConfig& config, NodeParts& parts, Runtime& ru
 }
 
 ChildSpec metrics_spec(const AppConfig& config, NodeParts& parts) {
-  return worker_child("metrics", make<MetricsWorker>(MetricsWorkerSources{
-                                     parts.readers, parts.storage_sample, parts.poller_context.activity,
-                                     config.health.readiness.devices_intervals, parts.registration_status,
-                                     parts.node_gauges}));
+  // The worker owns the registry: it registers these sources' families in its init.
+  return worker_child(
+      "metrics",
+      make<MetricsWorker>(MetricsWorkerSources{
+          parts.metrics,
+          {parts.poller_context.counters, parts.pipeline, parts.writer, config.kafka ? parts.kafka_counters : nullptr,
+           parts.modbus_stats, config.kafka ? parts.command_counters : nullptr, parts.quarantine_log,
+           parts.snmp->shared_stats()},
+          parts.supervision_events, config.registration ? parts.registration_counters : nullptr, parts.readers,
+          parts.storage_sample, parts.poller_context.activity, config.health.readiness.devices_intervals,
+          parts.registration_status}));
 }
 
 // parts.readiness is made by node_tree before this is first called.
@@ -102,8 +102,9 @@ ChildSpec health_spec(const AppConfig& config, NodeParts& parts, Runtime& runtim
   SupervisorSpec health{
       {Strategy::one_for_one, 5, 30},
       {worker_child("http_endpoint",
-                    make<HealthEndpoint>(config.health, parts.metrics, std::shared_ptr<const Readiness>(parts.readiness))),
-       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer))}};
+                    make<HealthEndpoint>(config.health, std::shared_ptr<const MetricsBoard>(parts.metrics),
+                                         std::shared_ptr<const Readiness>(parts.readiness))),
+       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer, std::shared_ptr<const ConfigView>(parts.config_view)))}};
   if (config.registration)
     health.children.push_back(registration_child(*config.registration, registration_sources(config, parts, runtime)));
   // The watchdog stays last: its init says READY=1 once everything before it runs.

@@ -37,11 +37,15 @@ namespace edgepoll::appliance {
 
 // Long-lived objects the tree's processes share; they outlive the tree.
 struct NodeParts {
-  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+  // The metrics worker's registry while it runs (/metrics renders it), and the
+  // supervision reports counted from boot (main adds it to the runtime).
+  std::shared_ptr<MetricsBoard> metrics = std::make_shared<MetricsBoard>();
+  std::shared_ptr<SupervisionEventCounts> supervision_events = std::make_shared<SupervisionEventCounts>();
   std::shared_ptr<storage::WriterHandle> writer = std::make_shared<storage::WriterHandle>();
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer);
   std::shared_ptr<pollers::Transport> transport;
   std::shared_ptr<pollers::ModbusTransport> modbus;  // one connection per Modbus gateway, shared by its devices
+  std::shared_ptr<const pollers::ModbusTransportStats> modbus_stats;  // its counters, for the metrics worker
   std::shared_ptr<pollers::SnmpTransport> snmp;      // a net-snmp session per SNMP device, on the loop
   pollers::PollerContext poller_context;
   std::shared_ptr<kafka::ProducerCounters> kafka_counters = std::make_shared<kafka::ProducerCounters>();
@@ -56,14 +60,13 @@ struct NodeParts {
   std::shared_ptr<storage::ReaderPool> readers = std::make_shared<storage::ReaderPool>();
   std::shared_ptr<StorageSampleBoard> storage_sample = std::make_shared<StorageSampleBoard>();
   std::shared_ptr<supervision::Heartbeats> heartbeats = std::make_shared<supervision::Heartbeats>();
-  NodeGauges node_gauges;  // registered in parts.metrics by make_node_parts
   // Made by node_tree (it needs the runtime): /ready's checks, and the probe
   // the registration worker and STATUS= use.
   std::shared_ptr<Readiness> readiness;
   ReadinessProbe readiness_probe;
 };
 
-// Makes the parts and registers their counters with parts.metrics.
+// Makes the parts (the metrics worker registers their counters in its registry).
 NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config,
                           ConfigSource source = ConfigSource::files, std::string source_detail = {});
 supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
