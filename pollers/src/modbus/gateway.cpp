@@ -24,8 +24,7 @@ long long ms(Duration d) {
 ModbusGateway::ModbusGateway(asio::io_context& io, std::string host, std::uint16_t port,
                              ModbusTransportOptions options,
                              std::shared_ptr<ModbusTransportStats> stats)
-    : io_(io),
-      host_(std::move(host)),
+    : host_(std::move(host)),
       port_(port),
       name_(host_ + ":" + std::to_string(port_)),
       options_(options),
