@@ -19,12 +19,15 @@ using namespace edgepoll;
 using pollers::MetricMapping;
 using pollers::MetricType;
 
-const std::vector<MetricMapping> kEveryType = {
-    {"/temperature", "temperature", MetricType::number, "degC"},
-    {"/seq", "seq", MetricType::integer, ""},
-    {"/online", "online", MetricType::boolean, ""},
-    {"/status", "status", MetricType::text, ""},
-    {"/sensors/1/v", "second", MetricType::number, "V"}};
+// The mapping of device-sim's normal body, every type once.
+std::vector<MetricMapping> every_type() {
+  return {
+      {"/temperature", "temperature", MetricType::number, "degC"},
+      {"/seq", "seq", MetricType::integer, ""},
+      {"/online", "online", MetricType::boolean, ""},
+      {"/status", "status", MetricType::text, ""},
+      {"/sensors/1/v", "second", MetricType::number, "V"}};
+}
 
 // "pointer type" lines; nullopt when a line is not one (then the input is a body).
 std::optional<std::vector<MetricMapping>> mapping_of(std::string_view lines) {
@@ -57,7 +60,7 @@ bool has_type(const pollers::ReadingValue& value, MetricType type) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto input = fuzz::text(data, size);
-  std::vector<MetricMapping> mapping = kEveryType;
+  std::vector<MetricMapping> mapping = every_type();
   std::string_view body = input;
   if (const auto blank = input.find("\n\n"); blank != std::string_view::npos) {
     if (auto m = mapping_of(input.substr(0, blank)); m && !m->empty()) {
