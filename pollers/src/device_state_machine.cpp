@@ -16,8 +16,7 @@ std::string_view DeviceStateMachine::state_name(State state) {
 
 DeviceStateMachine::DeviceStateMachine(const Clock& clock, const DeviceConfig& config,
                                        unsigned max_consecutive_failures)
-    : clock_(clock),
-      decoder_(config),
+    : decoder_(config),
       breaker_(clock, config.breaker),
       max_consecutive_failures_(std::max(1u, max_consecutive_failures)) {}
 

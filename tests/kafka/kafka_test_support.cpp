@@ -30,21 +30,53 @@ KafkaConfig test_config(const std::string& bootstrap) {
   return c;
 }
 
+namespace {
+
+// The partitions of `topic` from the cluster's metadata (any broker answers).
+std::vector<std::int32_t> partitions_of(RdKafka::KafkaConsumer& consumer, const std::string& topic,
+                                        std::chrono::steady_clock::time_point deadline) {
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(&consumer, topic, nullptr, err));
+  while (handle && std::chrono::steady_clock::now() < deadline) {
+    RdKafka::Metadata* raw = nullptr;
+    if (consumer.metadata(false, handle.get(), &raw, 1000) == RdKafka::ERR_NO_ERROR) {
+      std::unique_ptr<RdKafka::Metadata> metadata(raw);
+      std::vector<std::int32_t> out;
+      for (const auto* t : *metadata->topics())
+        if (t->topic() == topic && t->err() == RdKafka::ERR_NO_ERROR)
+          for (const auto* p : *t->partitions()) out.push_back(p->id());
+      if (!out.empty()) return out;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the topic is not known yet
+  }
+  return {};
+}
+
+}  // namespace
+
 std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::string& topic,
                                        std::size_t count, std::chrono::milliseconds timeout) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
-  conf->set("group.id", "reader-" + topic, err);
-  conf->set("auto.offset.reset", "earliest", err);
+  conf->set("group.id", "reader-" + topic, err);  // required by KafkaConsumer, never joined
   conf->set("enable.auto.commit", "false", err);
   for (const auto& [k, v] : fast_reconnect()) conf->set(k, v, err);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
   EXPECT_TRUE(consumer) << err;
   if (!consumer) return {};
-  consumer->subscribe({topic});
-  std::vector<ConsumedRecord> out;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Every partition assigned from its beginning rather than subscribed: no
+  // consumer group to join, so the read does not wait on the mock's group
+  // coordinator (on a busy machine its requests time out after 25 s, and a
+  // group reader then found an empty topic that had its records).
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (auto p : partitions_of(*consumer, topic, deadline))
+    assignment.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  EXPECT_FALSE(assignment.empty()) << "no metadata for topic " << topic;
+  consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  std::vector<ConsumedRecord> out;
   while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;

@@ -99,7 +99,6 @@ class DeviceStateMachine {
   template <class Response>
   PollReport respond(Result<Response> response, std::int64_t timestamp_ms);
 
-  const Clock& clock_;
   DeviceDecoder decoder_;  // of the device's protocol
   CircuitBreaker breaker_;
   State state_ = State::connecting;

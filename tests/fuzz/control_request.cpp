@@ -1,0 +1,34 @@
+// A line from the operator's control socket through ControlRequest::parse,
+// and the answer line the server would write for it. Beyond not crashing: a
+// request that parsed has what its op needs (a device, or a key or all), and
+// every answer serialises to one line of JSON.
+#include <nlohmann/json.hpp>
+
+#include "edgepoll/appliance/control_request.hpp"
+#include "fuzz_support.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace edgepoll;
+  using appliance::ControlOp;
+  auto request = appliance::ControlRequest::parse(fuzz::text(data, size));
+  if (!request) {
+    fuzz::require_readable(request.error());
+    // The error echoes the client's bytes back: it must still be one line of JSON.
+    const auto line = appliance::control_error(request.error()).dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    fuzz::require(line.find('\n') == std::string::npos, "an answer is one line");
+    return 0;
+  }
+  switch (request->op) {
+    case ControlOp::device_enable:
+    case ControlOp::device_disable:
+    case ControlOp::device_poll_now:
+      fuzz::require(!request->device.empty(), "a device op names its device");
+      break;
+    case ControlOp::dlq_replay:
+    case ControlOp::dlq_drop:
+      fuzz::require(request->all != !request->key.empty(), "a dlq op has a key or all, not both");
+      break;
+  }
+  return 0;
+}
