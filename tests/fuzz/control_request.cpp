@@ -29,6 +29,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case ControlOp::dlq_drop:
       fuzz::require(request->all != !request->key.empty(), "a dlq op has a key or all, not both");
       break;
+    case ControlOp::config_show:
+      fuzz::require(!request->all, "config.show names one device or none");
+      break;
+    case ControlOp::config_overlay_clear:
+      fuzz::require(request->all != !request->device.empty(), "an overlay clear has a device or all, not both");
+      break;
   }
   return 0;
 }
