@@ -288,7 +288,9 @@ Status Outbox::drop_oldest(std::size_t n, std::int64_t older_than_ms, RetentionR
   if (ids.empty()) return ok_status();
   report.dropped += ids.size();
   ++report.batches;
-  for (auto& [device, r] : ranges) {
+  for (auto& entry : ranges) {  // not a structured binding: clang 14 (the fuzz build) cannot capture one
+    const auto& device = entry.first;
+    auto& r = entry.second;
     auto it = std::find_if(report.devices.begin(), report.devices.end(),
                            [&](const DroppedRange& d) { return d.device_id == device; });
     if (it == report.devices.end()) {
