@@ -50,7 +50,9 @@ Result<toml::array> to_array(const nlohmann::json& a) {
 Result<toml::table> json_to_toml(const nlohmann::json& object) {
   if (!object.is_object()) return make_error("command.invalid", "config: expected an object");
   toml::table out;
-  for (const auto& [key, v] : object.items()) {
+  for (const auto& item : object.items()) {  // no structured binding: clang 14 cannot capture one
+    const std::string& key = item.key();
+    const auto& v = item.value();
     auto s = add_value<toml::table>(v, "config." + key,
                                     [&out, &key](auto&& x) { out.insert(key, std::forward<decltype(x)>(x)); });
     if (!s.ok()) return s.take_error();
