@@ -15,6 +15,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
 
 #include "edgepoll/pollers/decoder.hpp"
 #include "edgepoll/pollers/http_fetcher.hpp"
@@ -378,9 +379,29 @@ TEST_F(HttpFetcherTest, DestroyingTheFetcherWithRequestsInFlightIsSafe) {
     bool called = false;
     for (int i = 0; i < 20; ++i)
       fetcher->fetch(request("hang-d" + std::to_string(i), 5s), [&](auto) { called = true; });
-    io.run_for(200ms);
+    // Every request reached its (hanging) device: the fetcher dies with 20 in flight.
+    auto reached = [&] {
+      FetchRequest stats;
+      stats.url = "http://" + sim_->address() + "/stats";
+      auto r = fetch(stats);
+      if (!r.ok()) return false;
+      const auto served = nlohmann::json::parse(r->body).at("devices");
+      for (int i = 0; i < 20; ++i)
+        if (served.value("hang-d" + std::to_string(i), 0) < 1) return false;
+      return true;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!reached() && std::chrono::steady_clock::now() < deadline) {
+      io.run_for(10ms);
+      if (io.stopped()) io.restart();
+    }
+    ASSERT_TRUE(reached()) << "the requests never reached the device simulator";
     fetcher.reset();
-    io.run_for(100ms);  // late handlers of the dead fetcher must do nothing
+    // The dead fetcher's late handlers run (and must do nothing) until the loop
+    // has no work left; a handler left behind would keep it from stopping.
+    io.restart();
+    io.run_for(10s);
+    EXPECT_TRUE(io.stopped());
     EXPECT_FALSE(called);
   }
   EXPECT_TRUE(fetch(request("n3")).ok());
