@@ -1,10 +1,13 @@
 include(GoogleTest)
 
-# edgepoll_gtest(<subsystem> <name> SOURCES ... LIBS ... [LABELS ...])
+# edgepoll_gtest(<subsystem> <name> SOURCES ... LIBS ... [LABELS ...] [TIMEOUT seconds, default 300])
 # Builds one test binary and registers its cases as "<subsystem>.<Suite>.<Case>",
 # so that `ctest -R <subsystem>` runs exactly one subsystem.
 function(edgepoll_gtest subsystem name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
   set(target ${subsystem}_${name})
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
@@ -18,5 +21,5 @@ function(edgepoll_gtest subsystem name)
   gtest_discover_tests(${target}
     TEST_PREFIX "${subsystem}."
     DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${labels}" TIMEOUT 300)
+    PROPERTIES LABELS "${labels}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()

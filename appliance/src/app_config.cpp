@@ -61,7 +61,7 @@ Result<AppConfig> AppConfig::parse(std::string_view text, const std::string& sou
                           std::to_string(e.source().begin.column) + ": " + std::string(e.description()),
                       false, "fix the TOML syntax at that line");
   }
-  if (auto s = reject_unknown_keys(root, "top level", std::initializer_list<std::string_view>{"node", "storage", "health", "pollers", "device", "kafka", "registration", "control"}); !s.ok()) {
+  if (auto s = reject_unknown_keys(root, "top level", std::initializer_list<std::string_view>{"node", "storage", "health", "pollers", "device", "kafka", "registration", "control", "chaos"}); !s.ok()) {
     return in_file(source, s.take_error());
   }
   AppConfig c;
@@ -96,6 +96,11 @@ Result<AppConfig> AppConfig::parse(std::string_view text, const std::string& sou
     auto r = RegistrationConfig::parse(*t);
     if (!r.ok()) return in_file(source, r.take_error());
     c.registration = std::move(r.value());
+  }
+  if (const auto* t = section("chaos")) {
+    auto k = ChaosConfig::parse(*t);
+    if (!k.ok()) return in_file(source, k.take_error());
+    c.chaos = k.value();
   }
   if (const auto* t = section("pollers")) {
     auto p = PollersConfig::parse(*t);

@@ -7,6 +7,7 @@
 #include <future>
 #include <set>
 
+#include "edgepoll/kafka/fault_injecting_sink.hpp"
 #include "edgepoll/kafka/outbox_drainer.hpp"
 #include "edgepoll/kafka/producer.hpp"
 #include "edgepoll/appliance/command_bridge.hpp"
@@ -105,11 +106,13 @@ void publish(const kafka::DrainerStats& now, kafka::DrainerStats& last, Producer
 // sent again after a restart.
 Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
                            const kafka::KafkaConfig& config, Clock& clock,
-                           std::shared_ptr<ProducerCounters> counters) {
+                           std::shared_ptr<ProducerCounters> counters,
+                           std::shared_ptr<const FaultSwitch> faults) {
   struct Parts {
     explicit Parts(std::shared_ptr<storage::WriterHandle> w) : source(std::move(w)) {}
     WriterOutboxSource source;
     std::unique_ptr<kafka::Producer> producer;
+    std::unique_ptr<kafka::FaultInjectingSink> faulty;  // [chaos] only
     std::unique_ptr<kafka::OutboxDrainer> drainer;
     std::atomic<std::uint64_t> delivered{0}, dead_lettered{0}, in_flight{0};
     std::atomic<bool> caught_up{false};
@@ -119,7 +122,9 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
   auto producer = kafka::Producer::create(config);
   if (!producer.ok()) return producer.take_error();
   p->producer = std::move(producer.value());
-  p->drainer = std::make_unique<kafka::OutboxDrainer>(p->source, *p->producer, clock, kafka::DrainerOptions::from(config));
+  if (faults) p->faulty = std::make_unique<kafka::FaultInjectingSink>(*p->producer, std::move(faults));
+  kafka::RecordSink& sink = p->faulty ? static_cast<kafka::RecordSink&>(*p->faulty) : *p->producer;
+  p->drainer = std::make_unique<kafka::OutboxDrainer>(p->source, sink, clock, kafka::DrainerOptions::from(config));
   spdlog::info("kafka event=producer_started bootstrap={} topic={}", config.bootstrap_servers, config.default_topic);
   Loop loop;
   loop.step = [p, counters]() -> Result<Duration> {
@@ -199,11 +204,14 @@ Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const 
 
 ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka,
                            Runtime& runtime, std::shared_ptr<ProducerCounters> counters,
-                           std::shared_ptr<CommandCounters> command_counters, std::shared_ptr<Heartbeats> heartbeats) {
-  ChildFactory producer = [writer, kafka, counters,
-                           heartbeats](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+                           std::shared_ptr<CommandCounters> command_counters, std::shared_ptr<Heartbeats> heartbeats,
+                           std::shared_ptr<const FaultSwitch> faults) {
+  ChildFactory producer = [writer, kafka, counters, heartbeats,
+                           faults](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(std::make_shared<LoopProcess>(
-        [writer, kafka, counters](Process& self) { return producer_loop(writer, kafka, self.clock(), counters); },
+        [writer, kafka, counters, faults](Process& self) {
+          return producer_loop(writer, kafka, self.clock(), counters, faults);
+        },
         std::string{}, heartbeats));
   };
   ChildFactory commands = [writer, kafka, &runtime, command_counters,

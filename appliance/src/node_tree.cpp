@@ -11,6 +11,7 @@
 #include "edgepoll/appliance/registration_metrics.hpp"
 #include "edgepoll/appliance/subsystem_metrics.hpp"
 #include "edgepoll/appliance/watchdog.hpp"
+#include "edgepoll/pollers/fault_injecting_transport.hpp"
 #include "edgepoll/pollers/pollers_tree.hpp"
 
 namespace edgepoll::appliance {
@@ -56,6 +57,11 @@ ChildFactory make(Args... args) {
 NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) {
   NodeParts parts;
   parts.transport = std::make_shared<pollers::HttpTransport>(io);
+  if (config.chaos.enabled) {
+    parts.faults = std::make_shared<FaultSwitch>();
+    parts.writer->use_faults(parts.faults);
+    parts.transport = std::make_shared<pollers::FaultInjectingTransport>(io, parts.transport, parts.faults);
+  }
   parts.poller_context.transport = parts.transport.get();
   auto modbus = std::make_shared<pollers::ModbusTcpTransport>(io);
   parts.modbus = modbus;
@@ -86,7 +92,7 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
     kafka::KafkaConfig kafka = *config.kafka;
     kafka.node_id = config.node.id;  // its own commands group, and the commands addressed to it
     deps.children.push_back(kafka_pool_child(parts.writer, std::move(kafka), runtime, parts.kafka_counters,
-                                             parts.command_counters, parts.heartbeats));
+                                             parts.command_counters, parts.heartbeats, parts.faults));
   }
   deps.children.push_back(worker_child(
       "metrics", make<MetricsWorker>(MetricsWorkerSources{parts.readers, parts.storage_sample,
@@ -104,7 +110,7 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
       {Strategy::one_for_one, 5, 30},
       {worker_child("http_endpoint",
                     make<HealthEndpoint>(config.health, parts.metrics, std::shared_ptr<const Readiness>(parts.readiness))),
-       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer))}};
+       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer, std::string("root"), parts.faults))}};
   if (config.registration)
     health.children.push_back(registration_child(*config.registration, registration_sources(config, parts, runtime)));
   health.children.push_back(

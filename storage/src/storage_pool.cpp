@@ -16,7 +16,7 @@ StoreWriterProcess::StoreWriterProcess(StoreConfig config, std::shared_ptr<Write
 InitResult StoreWriterProcess::init(Process&) {
   auto db = Database::open(config_);
   if (!db.ok()) return InitResult::error(db.error());
-  writer_ = std::make_shared<BatchWriter>(std::move(db.value()), config_);
+  writer_ = std::make_shared<BatchWriter>(std::move(db.value()), config_, handle_->faults());
   handle_->set(writer_);
   spdlog::info("storage event=writer_started file={}", config_.path);
   return InitResult::ok();

@@ -9,12 +9,14 @@
 //   [kafka]     -> kafka::KafkaConfig (absent: readings stay in the outbox)
 //   [control]   -> ControlConfig (the operator's control socket)
 //   [registration] -> RegistrationConfig (absent: no registration worker)
+//   [chaos]     -> ChaosConfig (the chaos hook for test rigs; off by default)
 //   [pollers]   backoff_base = "10s", backoff_cap = "1h", max_consecutive_failures = 3
 //   [[device]]  -> pollers::DeviceConfig (one table per device)
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "edgepoll/appliance/chaos_config.hpp"
 #include "edgepoll/appliance/control_config.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/node_config.hpp"
@@ -41,6 +43,7 @@ struct AppConfig {
   ControlConfig control;
   std::optional<RegistrationConfig> registration;
   PollersConfig pollers;
+  ChaosConfig chaos;
   std::vector<pollers::DeviceConfig> devices;
 
   static Result<AppConfig> load(const std::string& path);

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 
+#include "edgepoll/appliance/chaos.hpp"
 #include "edgepoll/appliance/control_config.hpp"
 #include "edgepoll/appliance/control_request.hpp"
 #include "edgepoll/appliance/control_socket_server.hpp"
@@ -24,10 +25,12 @@ namespace edgepoll::appliance {
 // Executes parsed requests; answers on any thread, exactly once (control.timeout
 // after 10 s when the config manager or the writer does not answer). Held by
 // shared_ptr: answers still in flight keep it alive after its process ended.
+// chaos.* requests go to `chaos`; without it ([chaos] not enabled) they are
+// refused with chaos.disabled.
 class ControlOperations : public std::enable_shared_from_this<ControlOperations> {
  public:
   ControlOperations(supervision::Runtime& runtime, std::shared_ptr<storage::WriterHandle> writer,
-                    std::string root_name = "root");
+                    std::string root_name = "root", std::shared_ptr<Chaos> chaos = nullptr);
   void execute(const ControlRequest& request, ControlAnswer answer);
 
  private:
@@ -37,6 +40,7 @@ class ControlOperations : public std::enable_shared_from_this<ControlOperations>
   supervision::Runtime& runtime_;
   std::shared_ptr<storage::WriterHandle> writer_;
   std::string root_name_;
+  std::shared_ptr<Chaos> chaos_;
 };
 
 // A socket that cannot be bound (no runtime directory outside systemd, another
@@ -44,7 +48,9 @@ class ControlOperations : public std::enable_shared_from_this<ControlOperations>
 // on without operator writes, and /tree says "listening": false with the error.
 class ControlSocket final : public supervision::Behaviour {
  public:
-  ControlSocket(ControlConfig config, std::shared_ptr<storage::WriterHandle> writer, std::string root_name = "root");
+  // `faults` (only with [chaos] enabled) turns the chaos.* requests on.
+  ControlSocket(ControlConfig config, std::shared_ptr<storage::WriterHandle> writer, std::string root_name = "root",
+                std::shared_ptr<supervision::FaultSwitch> faults = nullptr);
   supervision::InitResult init(supervision::Process& self) override;
   void handle(supervision::Process& self, supervision::Message& message) override;
   void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
@@ -57,6 +63,7 @@ class ControlSocket final : public supervision::Behaviour {
   ControlConfig config_;
   std::shared_ptr<storage::WriterHandle> writer_;
   std::string root_name_;
+  std::shared_ptr<supervision::FaultSwitch> faults_;
   std::shared_ptr<ControlOperations> operations_;
   std::unique_ptr<ControlSocketServer> server_;
   mutable std::mutex describe_mutex_;

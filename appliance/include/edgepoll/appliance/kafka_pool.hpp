@@ -16,6 +16,7 @@
 #include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
 #include "edgepoll/supervision/child_spec.hpp"
+#include "edgepoll/supervision/fault_switch.hpp"
 #include "edgepoll/supervision/runtime.hpp"
 
 namespace edgepoll::appliance {
@@ -42,10 +43,13 @@ struct CommandCounters {
 };
 
 // `kafka.node_id` names this appliance: its commands group and the commands it applies.
+// With `faults` (only under [chaos] enabled) the producer's records pass a
+// FaultInjectingSink: chaos.fail kafka.broker_error fails them there.
 supervision::ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer,
                                         kafka::KafkaConfig kafka, supervision::Runtime& runtime,
                                         std::shared_ptr<ProducerCounters> counters,
                                         std::shared_ptr<CommandCounters> command_counters,
-                                        std::shared_ptr<Heartbeats> heartbeats);
+                                        std::shared_ptr<Heartbeats> heartbeats,
+                                        std::shared_ptr<const supervision::FaultSwitch> faults = nullptr);
 
 }  // namespace edgepoll::appliance

@@ -11,11 +11,23 @@
 #include "edgepoll/storage/reader_pool.hpp"
 #include "edgepoll/storage/store_config.hpp"
 #include "edgepoll/supervision/child_spec.hpp"
+#include "edgepoll/supervision/fault_switch.hpp"
 
 namespace edgepoll::storage {
 
 class WriterHandle {
  public:
+  // Faults for the writers started after this (chaos.fail storage.*; set
+  // before the tree starts, only with [chaos] enabled).
+  void use_faults(std::shared_ptr<const supervision::FaultSwitch> faults) {
+    std::lock_guard lock(mutex_);
+    faults_ = std::move(faults);
+  }
+  std::shared_ptr<const supervision::FaultSwitch> faults() const {
+    std::lock_guard lock(mutex_);
+    return faults_;
+  }
+
   std::shared_ptr<BatchWriter> get() const {
     std::lock_guard lock(mutex_);
     return writer_;
@@ -28,6 +40,7 @@ class WriterHandle {
  private:
   mutable std::mutex mutex_;
   std::shared_ptr<BatchWriter> writer_;
+  std::shared_ptr<const supervision::FaultSwitch> faults_;
 };
 
 // Opens the database (checks, migrations) and runs the BatchWriter thread; its
