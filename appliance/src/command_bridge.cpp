@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgepoll/appliance/config_cache.hpp"
 #include "edgepoll/pollers/config_manager.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 
@@ -57,7 +58,7 @@ Result<toml::table> json_to_toml(const nlohmann::json& object) {
   return out;
 }
 
-ConfigManagerCommands::ConfigManagerCommands(Runtime& runtime, std::string root_name)
+ConfigCommands::ConfigCommands(Runtime& runtime, std::string root_name)
     : runtime_(runtime), root_name_(std::move(root_name)) {}
 
 Pid config_manager_pid(Runtime& runtime, const std::string& root_name) {
@@ -99,18 +100,37 @@ Result<pollers::DeviceCommand> to_device_command(const kafka::Command& c) {
   return cmd;
 }
 
-Status ConfigManagerCommands::apply(const kafka::Command& c) {
-  auto converted = to_device_command(c);
-  if (!converted.ok()) return converted.take_error();
-  pollers::DeviceCommand cmd = std::move(converted.value());
-  const Pid manager = config_manager_pid(runtime_, root_name_);
-  if (!manager) return make_error("command.unavailable", "the config manager is not running", /*retryable=*/true);
+Status send_command(Runtime& runtime, const std::string& root_name, const kafka::Command& c,
+                    std::function<void(Status)> reply) {
+  const auto root = runtime.registry().whereis(root_name);
+  if (c.type == kafka::CommandType::poll_now) {
+    // Not a config change: straight to the config manager, which runs the device.
+    const Pid manager = config_manager_pid(runtime, root_name);
+    if (!manager) return make_error("command.unavailable", "the config manager is not running", /*retryable=*/true);
+    pollers::DeviceCommand cmd;
+    cmd.kind = pollers::DeviceCommand::Kind::poll_now;
+    cmd.device = c.device;
+    cmd.reply = std::move(reply);
+    runtime.send(manager, std::move(cmd));
+    return ok_status();
+  }
+  // Every config change goes through the config cache's overlay: recorded
+  // with its origin and written to disk before the devices see it.
+  const Pid cache = root ? find_in_tree(*root, root->path() + "/edge/config_cache") : Pid{};
+  if (!cache) return make_error("command.unavailable", "the config cache is not running", /*retryable=*/true);
+  runtime.send(cache, OverlayChange{c, std::move(reply)});
+  return ok_status();
+}
+
+Status ConfigCommands::apply(const kafka::Command& c) {
   auto promise = std::make_shared<std::promise<Status>>();
   auto answer = promise->get_future();
-  cmd.reply = [promise](Status s) { promise->set_value(std::move(s)); };
-  runtime_.send(manager, std::move(cmd));
+  if (auto sent = send_command(runtime_, root_name_, c, [promise](Status s) { promise->set_value(std::move(s)); });
+      !sent.ok()) {
+    return sent;
+  }
   if (answer.wait_for(kAnswerTimeout) != std::future_status::ready) {
-    return make_error("command.timeout", "the config manager did not answer in 10 s", /*retryable=*/true);
+    return make_error("command.timeout", "the config cache did not answer in 10 s", /*retryable=*/true);
   }
   return answer.get();
 }

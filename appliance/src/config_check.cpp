@@ -26,7 +26,12 @@ ConfigCheck check_config(const std::string& path) {
   auto config = AppConfig::load(path);
   if (!config.ok()) return {false, false, config.error().describe()};
   std::ostringstream report;
-  report << path << ": ok (" << config->devices.size() << " devices)";
+  const auto total = config->devices.size();
+  report << path << ": ok, " << total << (total == 1 ? " device" : " devices");
+  for (const auto& [file, n] : config->devices_per_file) {
+    report << "\n  " << file << ": " << n << (n == 1 ? " device" : " devices");
+  }
+  if (!config->files.devices_note.empty()) report << "\n  " << config->files.devices_note;
   print_request_plans(config->devices, report);
   // The boot checks that need no lock on the store (state dir, free space).
   std::ostringstream prerequisites;

@@ -70,11 +70,9 @@ void replay_one(Runtime& runtime, std::shared_ptr<storage::BatchWriter> writer, 
   }
   auto command = kafka::Command::parse(letter.record);
   if (!command.ok()) return done(command.take_error());
-  auto message = to_device_command(command.value());
-  if (!message.ok()) return done(message.take_error());
-  const Pid manager = config_manager_pid(runtime, root);
-  if (!manager) return done(make_error("command.unavailable", "the config manager is not running", true));
-  message->reply = [writer, letter, done](Status applied) {
+  // The path a Kafka command takes: config changes through the config cache's overlay.
+  command->source = "dlq/" + std::to_string(letter.id);
+  auto reply = [writer, letter, done](Status applied) {
     if (!applied.ok()) return done(applied.take_error());
     writer->drop_dead_letter(std::to_string(letter.id), [letter, done](Result<storage::DeadLetter> r) {
       if (!r.ok()) return done(r.take_error());
@@ -82,7 +80,7 @@ void replay_one(Runtime& runtime, std::shared_ptr<storage::BatchWriter> writer, 
       done(ok_status());
     });
   };
-  runtime.send(manager, std::move(message.value()));
+  if (auto sent = send_command(runtime, root, command.value(), std::move(reply)); !sent.ok()) done(sent.take_error());
 }
 
 void drop_one(std::shared_ptr<storage::BatchWriter> writer, const storage::DeadLetter& letter,
@@ -155,22 +153,24 @@ void ControlOperations::execute(const ControlRequest& request, ControlAnswer ans
 }
 
 void ControlOperations::device(const ControlRequest& request, ControlAnswer answer) {
-  using Kind = pollers::DeviceCommand::Kind;
-  pollers::DeviceCommand cmd;
+  // As the same command from Kafka would: enable/disable change the config
+  // (the overlay, so that a reload or a restart keeps them), poll_now does not.
+  kafka::Command cmd;
+  cmd.id = "control";
+  cmd.node = std::string(kafka::kEveryNode);
   cmd.device = request.device;
-  cmd.kind = request.op == ControlOp::device_enable    ? Kind::enable
-             : request.op == ControlOp::device_disable ? Kind::disable
-                                                       : Kind::poll_now;
-  const Pid manager = config_manager_pid(runtime_, root_name_);
-  if (!manager) {
-    return answer(control_error(make_error("command.unavailable", "the config manager is not running", true)));
-  }
-  cmd.reply = [answer, op = std::string(to_string(request.op)), device = request.device](Status s) {
+  cmd.type = request.op == ControlOp::device_enable    ? kafka::CommandType::enable_device
+             : request.op == ControlOp::device_disable ? kafka::CommandType::disable_device
+                                                       : kafka::CommandType::poll_now;
+  cmd.source = "control socket";
+  auto reply = [answer, op = std::string(to_string(request.op)), device = request.device](Status s) {
     if (!s.ok()) return answer(control_error(s.error()));
     spdlog::info("device={} event=control op={}", device, op);
     answer(control_ok());
   };
-  runtime_.send(manager, std::move(cmd));
+  if (auto sent = send_command(runtime_, root_name_, cmd, std::move(reply)); !sent.ok()) {
+    answer(control_error(sent.error()));
+  }
 }
 
 void ControlOperations::dead_letters(const ControlRequest& request, ControlAnswer answer) {

@@ -157,14 +157,13 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
   return loop;
 }
 
-// The command consumer's loop: poll without waiting for messages; applying a
-// command waits for the config manager (ConfigManagerCommands) and a dead
-// letter for its copy on the topic, which is why it has a thread.
+// The command consumer's loop: poll without blocking; applying a command waits
+// for the config cache (ConfigCommands), which is why it has a thread.
 Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const kafka::KafkaConfig& config,
                            Runtime& runtime, const Clock& clock, std::shared_ptr<CommandCounters> counters) {
   struct Parts {
     Parts(Runtime& rt, std::shared_ptr<storage::WriterHandle> w) : handler(rt), dead_letters(std::move(w)) {}
-    ConfigManagerCommands handler;
+    ConfigCommands handler;
     StoreDeadLetters dead_letters;
     std::unique_ptr<kafka::CommandConsumer> consumer;
     kafka::CommandStats published;  // loop thread only

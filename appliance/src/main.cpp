@@ -5,7 +5,9 @@
 #include <iostream>
 #include <spdlog/spdlog.h>
 
+#include "edgepoll/appliance/config_cache_file.hpp"
 #include "edgepoll/appliance/config_check.hpp"
+#include "edgepoll/appliance/config_reload.hpp"
 #include "edgepoll/appliance/logging.hpp"
 #include "edgepoll/appliance/node_tree.hpp"
 #include "edgepoll/appliance/test_hooks.hpp"
@@ -21,8 +23,8 @@ int main(int argc, char** argv) {
   bool check_only = false;
   std::string log_format = "text";
   app.set_version_flag("--version", std::string("edgepolld ") + kVersion);
-  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
-  app.add_flag("--check-config", check_only, "validate the configuration and exit");
+  app.add_option("-c,--config", config_path, "main configuration file (devices.d/ beside it)")->capture_default_str();
+  app.add_flag("--check-config", check_only, "validate the main file and devices.d, print devices per file, exit");
   app.add_option("--log-format", log_format,
                  "console log lines: text or json (under systemd the journal gets native entries either way)")
       ->check(CLI::IsMember({"text", "json"}))
@@ -30,17 +32,18 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   appliance::setup_logging(appliance::parse_log_format(log_format).value(), "edgepolld");
 
-  if (check_only) {
+  if (check_only) {  // the files alone, never the cache
     const auto check = appliance::check_config(config_path);
     (check.ok ? std::cout : std::cerr) << (check.ok ? "" : "edgepolld: ") << check.report << "\n";
     return check.ok ? 0 : check.valid ? 1 : 2;  // 1: valid but a prerequisite fails
   }
-  auto config = appliance::AppConfig::load(config_path);
-  if (!config.ok()) {
-    std::cerr << "edgepolld: " << config.error().describe() << "\n";
+  auto boot = appliance::load_boot_config(config_path);  // the files, or the last-good cache when they fail
+  if (!boot.ok()) {
+    std::cerr << "edgepolld: " << boot.error().describe() << "\n";
     return 2;
   }
-  if (config->chaos.enabled) {
+  const appliance::AppConfig& config = boot->config;
+  if (config.chaos.enabled) {
     auto allowed = appliance::fault_injection_allowed("chaos.refused", config_path + ": [chaos] enabled = true",
                                                       "remove the [chaos] section from the config");
     if (!allowed.ok()) {
@@ -59,16 +62,18 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;  // one event-loop thread: handlers never block
   SteadyClock clock(io);
   Runtime runtime(io, clock);
-  appliance::NodeParts parts = appliance::make_node_parts(io, *config);
+  appliance::NodeParts parts = appliance::make_node_parts(io, config, boot->source, boot->detail);
   runtime.add_observer(parts.metrics->supervision_observer());
 
-  auto root = runtime.spawn(std::make_shared<Supervisor>(appliance::node_tree(*config, parts, runtime)), "root");
+  auto root = runtime.spawn(std::make_shared<Supervisor>(appliance::node_tree(config, parts, runtime)), "root");
   if (!root.ok()) {
     spdlog::critical("edgepoll did not start: {}", root.error().describe());
     return 1;
   }
   (void)runtime.registry().register_name("root", root.value());
-  spdlog::info("edgepoll running: {} devices, config {}", config->devices.size(), config_path);
+  spdlog::info("edgepoll running: {} devices from the {}, config {}", config.devices.size(),
+               boot->source == appliance::ConfigSource::files ? "files" : "last-good cache", config_path);
+  if (!config.files.devices_note.empty()) spdlog::info("config: {}", config.files.devices_note);
   std::optional<appliance::TestHooks> hooks;
   if (*hooks_file) hooks.emplace(**hooks_file, io, runtime, root.value(), parts);
 
@@ -78,18 +83,13 @@ int main(int argc, char** argv) {
     spdlog::info("edgepoll stopped: {}", reason.to_string());
     io.stop();
   });
+  appliance::ConfigReloader reloader(runtime, root.value(), parts, config_path);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
       appliance::notify_reloading();
-      auto fresh = appliance::AppConfig::load(config_path);
-      if (!fresh.ok()) {
-        spdlog::error("reload refused, keeping the running config: {}", fresh.error().describe());
-      } else {
-        runtime.send(find_in_tree(root.value(), "root/edge/config_manager"), pollers::ApplyDevices{fresh->devices});
-        spdlog::info("reloaded {}: {} devices", config_path, fresh->devices.size());
-      }
+      reloader.reload();
       appliance::notify_ready();
       signals.async_wait(on_signal);
       return;

@@ -54,7 +54,8 @@ ChildFactory make(Args... args) {
 
 }  // namespace
 
-NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) {
+NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, ConfigSource source,
+                          std::string source_detail) {
   NodeParts parts;
   parts.transport = std::make_shared<pollers::HttpTransport>(io);
   if (config.chaos.enabled) {
@@ -69,6 +70,7 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
   register_build_info(*parts.metrics);
+  parts.config_view = std::make_shared<ConfigView>(config, source, std::move(source_detail));
   register_subsystem_metrics(*parts.metrics,
                              {parts.poller_context.counters, parts.pipeline, parts.writer,
                               config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats(),
@@ -78,34 +80,26 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config) 
   return parts;
 }
 
-SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
-  parts.readiness = std::make_shared<Readiness>(
-      config.health.readiness,
-      ReadinessSources{parts.writer, config.storage.queue_capacity, parts.storage_sample, config.kafka.has_value(),
-                       parts.poller_context.activity, parts.config_status, parts.registration_status},
-      runtime);
-  parts.readiness_probe = parts.readiness->probe();
-  // deps: storage and Kafka pools are independent of each other; metrics samples the store through its readers.
-  SupervisorSpec deps{{Strategy::one_for_one, 5, 30},
-                      {storage::storage_pool_child(config.storage, parts.writer, parts.readers)}};
-  if (config.kafka) {
-    kafka::KafkaConfig kafka = *config.kafka;
-    kafka.node_id = config.node.id;  // its own commands group, and the commands addressed to it
-    deps.children.push_back(kafka_pool_child(parts.writer, std::move(kafka), runtime, parts.kafka_counters,
-                                             parts.command_counters, parts.heartbeats, parts.faults));
-  }
-  deps.children.push_back(worker_child(
-      "metrics", make<MetricsWorker>(MetricsWorkerSources{parts.readers, parts.storage_sample,
-                                                          parts.poller_context.activity,
-                                                          config.health.readiness.devices_intervals,
-                                                          parts.registration_status, parts.node_gauges})));
-  // edge: rest_for_one, so that pollers restarting restarts the config manager
-  // after it (which then starts every device again).
-  SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},
-                      {pollers::pollers_child(parts.poller_context),
-                       pollers::config_manager_child(config.devices, parts.poller_context, config.pollers.manager,
-                                                     parts.quarantine_log.get())}};
-  // The watchdog stays last: its init says READY=1 once everything before it runs.
+ChildSpec storage_pool_spec(const AppConfig& config, NodeParts& parts) {
+  return storage::storage_pool_child(config.storage, parts.writer, parts.readers);
+}
+
+ChildSpec kafka_pool_spec(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
+  kafka::KafkaConfig kafka = *config.kafka;
+  kafka.node_id = config.node.id;  // its own commands group, and the commands addressed to it
+  return kafka_pool_child(parts.writer, std::move(kafka), runtime, parts.kafka_counters, parts.command_counters,
+                          parts.heartbeats, parts.faults);
+}
+
+ChildSpec metrics_spec(const AppConfig& config, NodeParts& parts) {
+  return worker_child("metrics", make<MetricsWorker>(MetricsWorkerSources{
+                                     parts.readers, parts.storage_sample, parts.poller_context.activity,
+                                     config.health.readiness.devices_intervals, parts.registration_status,
+                                     parts.node_gauges}));
+}
+
+// parts.readiness is made by node_tree before this is first called.
+ChildSpec health_spec(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
   SupervisorSpec health{
       {Strategy::one_for_one, 5, 30},
       {worker_child("http_endpoint",
@@ -113,12 +107,56 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
        worker_child("control_socket", make<ControlSocket>(config.control, parts.writer, std::string("root"), parts.faults))}};
   if (config.registration)
     health.children.push_back(registration_child(*config.registration, registration_sources(config, parts, runtime)));
+  // The watchdog stays last: its init says READY=1 once everything before it runs.
   health.children.push_back(
       worker_child("watchdog", make<Watchdog>(WatchdogSources{parts.heartbeats, parts.writer, parts.readiness})));
+  return supervisor_child("health", health);
+}
+
+ChildSpec pollers_spec(const AppConfig& config, NodeParts& parts) {
+  pollers::PollerContext context = parts.poller_context;
+  context.max_consecutive_failures = config.pollers.max_consecutive_failures;
+  return pollers::pollers_child(context);
+}
+
+ChildSpec config_manager_spec(const AppConfig& config, NodeParts& parts) {
+  // Every instance asks the config cache's view for the effective devices, so a
+  // restarted config manager runs what the cache holds now, not the boot list.
+  pollers::CurrentDevices current = [view = parts.config_view] {
+    auto effective = view->effective();
+    return effective ? effective->to_apply() : pollers::ApplyDevices{};
+  };
+  return pollers::config_manager_child(current, parts.started_devices, parts.poller_context, config.pollers.manager,
+                                       parts.quarantine_log.get());
+}
+
+void make_readiness(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
+  parts.readiness = std::make_shared<Readiness>(
+      config.health.readiness,
+      ReadinessSources{parts.writer, config.storage.queue_capacity, parts.storage_sample, config.kafka.has_value(),
+                       parts.poller_context.activity, parts.config_status, parts.registration_status},
+      runtime);
+  parts.readiness_probe = parts.readiness->probe();
+}
+
+SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
+  make_readiness(config, parts, runtime);
+  // deps: storage and Kafka pools are independent of each other; metrics samples the store through its readers.
+  SupervisorSpec deps{{Strategy::one_for_one, 5, 30}, {storage_pool_spec(config, parts)}};
+  if (config.kafka) deps.children.push_back(kafka_pool_spec(config, parts, runtime));
+  deps.children.push_back(metrics_spec(config, parts));
+  // edge: rest_for_one [config_cache, pollers, config_manager]. Pollers are
+  // meaningless without a config cache: if the cache restarts, the devices
+  // restart after it from the config it holds (never from a stale copy). If
+  // pollers restarts, the config manager restarts after it and starts every
+  // device again; when the config manager alone restarts, it adopts the
+  // running devices.
+  SupervisorSpec edge{{Strategy::rest_for_one, 5, 30},
+                      {config_cache_child(parts.config_view, parts.config_status), pollers_spec(config, parts),
+                       config_manager_spec(config, parts)}};
   return SupervisorSpec{{Strategy::one_for_one, 3, 60},
                         {worker_child("prerequisites", make<Prerequisites>(config.storage), Restart::transient),
-                         supervisor_child("deps", deps), supervisor_child("edge", edge),
-                         supervisor_child("health", health)}};
+                         supervisor_child("deps", deps), supervisor_child("edge", edge), health_spec(config, parts, runtime)}};
 }
 
 }  // namespace edgepoll::appliance

@@ -138,6 +138,8 @@ Status CommandConsumer::Impl::handle(std::unique_ptr<RdKafka::Message> m) {
     commit(*m);
     return ok_status();
   }
+  // The config overlay records where a change came from.
+  command->source = fmt::format("{}/{}/{}", m->topic_name(), m->partition(), m->offset());
   backoff->reset();
   return attempt(std::move(m), std::move(command.value()), {});
 }

@@ -17,13 +17,20 @@ ChildSpec pollers_child(PollerContext context) {
   return supervisor_child("pollers", SupervisorSpec{{Strategy::simple_one_for_one, 10, 60}, {device_spec}});
 }
 
-ChildSpec config_manager_child(std::vector<DeviceConfig> devices, PollerContext context,
-                               ConfigManagerOptions options, QuarantineLog* quarantine) {
-  auto shared = std::make_shared<std::vector<DeviceConfig>>(std::move(devices));
-  ChildFactory make = [shared, context, options, quarantine](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
-    return std::shared_ptr<Behaviour>(std::make_shared<ConfigManager>(*shared, context, options, quarantine));
+ChildSpec config_manager_child(CurrentDevices current, std::shared_ptr<StartedDevices> started,
+                               PollerContext context, ConfigManagerOptions options, QuarantineLog* quarantine) {
+  ChildFactory make = [current, started, context, options,
+                       quarantine](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+    return std::shared_ptr<Behaviour>(std::make_shared<ConfigManager>(current, started, context, options, quarantine));
   };
   return worker_child("config_manager", make);
+}
+
+ChildSpec config_manager_child(std::vector<DeviceConfig> devices, PollerContext context,
+                               ConfigManagerOptions options, QuarantineLog* quarantine) {
+  auto fixed = std::make_shared<const ApplyDevices>(ApplyDevices{std::move(devices), {}});
+  return config_manager_child([fixed] { return *fixed; }, std::make_shared<StartedDevices>(), context, options,
+                              quarantine);
 }
 
 }  // namespace edgepoll::pollers

@@ -100,6 +100,10 @@ class ChildProcess {
     std::lock_guard lock(mutex_);
     return lines_;
   }
+  // Sends `sig` without waiting (SIGHUP: a reload).
+  void send_signal(int sig) {
+    if (pid_ > 0) kill(pid_, sig);
+  }
   // Sends `sig` and waits up to `limit` for the exit; returns the exit status
   // (or -1 when it had to be killed).
   int signal_and_wait(int sig, std::chrono::milliseconds limit) {

@@ -355,7 +355,7 @@ TEST_F(EdgepollctlTest, BadArgumentsAreUsageErrors) {
 TEST_F(EdgepollctlTest, ConfigCheckRunsTheDaemonsValidation) {
   auto good = ctl({"config", "check"});
   EXPECT_EQ(good.exit, 0);
-  EXPECT_NE(good.out.find("ok (3 devices)"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("ok, 3 devices"), std::string::npos) << good.out;
   const fs::path bad = dir_.path / "bad.toml";
   std::ofstream(bad) << "[control]\nsokcet = \"/tmp/x\"\n";
   auto refused = ctl({"config", "check", bad.string()});

@@ -1,10 +1,10 @@
 #pragma once
 // kafka_pool (one_for_one, under deps):
 //   producer  drains the SQLite outbox into Kafka
-//   commands  consumes the commands topic; applies commands via the config manager
+//   commands  consumes the commands topic; applies commands via the config cache
 // Both are plain librdkafka clients driven by a loop on a thread of their own:
 // the producer works through the storage writer's operations and the consumer
-// waits for the config manager's answer before committing an offset, and
+// waits for the config cache's answer before committing an offset, and
 // waiting is allowed only off the runtime. The broker being unreachable is not
 // a crash (readings stay in the outbox); a storage error or a fatal client
 // error ends the loop, and its process crashes so that its supervisor acts.

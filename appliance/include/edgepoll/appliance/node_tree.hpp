@@ -7,9 +7,10 @@
 // │   ├── storage_pool           writer (batched transactions), reader:1..N (queries)
 // │   ├── kafka_pool             producer draining the outbox + command consumer ([kafka])
 // │   └── metrics                samples the store through a reader, sets the node's gauges
-// ├── edge  rest_for_one         (pollers are meaningless without config)
+// ├── edge  rest_for_one         (pollers are meaningless without a config cache)
+// │   ├── config_cache           effective config = files + Kafka overlay, cached on disk
 // │   ├── pollers                simple_one_for_one of TEMPORARY device subtrees
-// │   └── config_manager         restarts dead devices after jittered backoff
+// │   └── config_manager         adopts running devices, restarts dead ones after jittered backoff
 // └── health  one_for_one        (right side: starts last, reports the truth)
 //     ├── http_endpoint          /health /ready /metrics /tree
 //     ├── watchdog               sd_notify READY / WATCHDOG (from heartbeats) / STATUS / STOPPING
@@ -17,6 +18,7 @@
 #include <memory>
 
 #include "edgepoll/appliance/app_config.hpp"
+#include "edgepoll/appliance/config_cache.hpp"
 #include "edgepoll/appliance/config_status.hpp"
 #include "edgepoll/appliance/kafka_pool.hpp"
 #include "edgepoll/appliance/heartbeats.hpp"
@@ -45,6 +47,8 @@ struct NodeParts {
   std::shared_ptr<CommandCounters> command_counters = std::make_shared<CommandCounters>();
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
   std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
+  std::shared_ptr<ConfigView> config_view;  // the accepted files and the effective config
+  std::shared_ptr<pollers::StartedDevices> started_devices = std::make_shared<pollers::StartedDevices>();
   // Filled by the registration worker when [registration] is configured; "disabled" otherwise.
   std::shared_ptr<RegistrationStatus> registration_status = std::make_shared<RegistrationStatus>();
   std::shared_ptr<RegistrationCounters> registration_counters = std::make_shared<RegistrationCounters>();
@@ -62,7 +66,21 @@ struct NodeParts {
 };
 
 // Makes the parts and registers their counters with parts.metrics.
-NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config);
+NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config,
+                          ConfigSource source = ConfigSource::files, std::string source_detail = {});
 supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
+
+// The children a section of the config owns, built from `config`: the tree is
+// built from them, and a reload that changes a section restarts its children
+// with specs built here again (one place for both).
+supervision::ChildSpec storage_pool_spec(const AppConfig& config, NodeParts& parts);
+supervision::ChildSpec kafka_pool_spec(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
+// /ready's evaluator and its probe (parts.readiness, parts.readiness_probe),
+// made before health_spec: by node_tree, and again by a reload that restarts health.
+void make_readiness(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
+supervision::ChildSpec metrics_spec(const AppConfig& config, NodeParts& parts);
+supervision::ChildSpec health_spec(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
+supervision::ChildSpec pollers_spec(const AppConfig& config, NodeParts& parts);
+supervision::ChildSpec config_manager_spec(const AppConfig& config, NodeParts& parts);
 
 }  // namespace edgepoll::appliance

@@ -39,6 +39,7 @@ struct Command {
   std::string device;
   std::chrono::milliseconds interval{0};  // set_poll_interval
   std::string device_config;              // add/replace_device: the "config" object as JSON
+  std::string source;                     // set by the consumer: "<topic>/<partition>/<offset>"
 
   // Parses and validates one message; errors (code "command.invalid") name the
   // field and what was expected.

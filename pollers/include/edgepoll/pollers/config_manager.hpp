@@ -1,7 +1,8 @@
 #pragma once
 // The config manager: the one place with "smart" retry policy (supervisors stay
 // simple). It keeps the pollers subtree in line with the effective config:
-// starts every configured device, restarts a dead device after full-jitter
+// starts every configured device (adopting the subtrees a previous instance left
+// running), restarts a dead device after full-jitter
 // exponential backoff (10 s -> 1 h by default; no thundering herd when many die
 // at once), records the quarantine, and adds / removes / replaces single devices
 // on config change without touching the others.
@@ -9,6 +10,8 @@
 #include <map>
 #include <optional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +57,31 @@ struct ConfigManagerOptions {
 // Messages the config manager takes (from SIGHUP reloads and Kafka commands).
 struct ApplyDevices {  // the whole device list: diffed, only changes are acted on
   std::vector<DeviceConfig> devices;
+  std::set<std::string> disabled;  // ids of `devices` an operator disabled: kept, not started
+};
+
+// The effective device list, asked for by every fresh config manager in init
+// (the config cache's, in the appliance).
+using CurrentDevices = std::function<ApplyDevices()>;
+
+// What the config managers of one pollers subtree started, kept outside any one
+// of them: a fresh instance after a crash adopts the device subtrees still
+// running under `pollers` and needs the config each was started with (and which
+// ones sat in quarantine, until when) to reconcile them with the effective config.
+class StartedDevices {
+ public:
+  struct Entry {
+    std::shared_ptr<const DeviceConfig> config;
+    std::optional<supervision::TimePoint> quarantined_until;
+  };
+  void started(const std::shared_ptr<const DeviceConfig>& config);
+  void quarantined(const std::string& id, supervision::TimePoint until);
+  void forget(const std::string& id);
+  std::optional<Entry> find(const std::string& id) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
 };
 struct UpsertDevice {  // add, or replace when the config differs
   DeviceConfig device;
@@ -74,8 +102,8 @@ struct DeviceCommand {
 
 class ConfigManager final : public supervision::Behaviour {
  public:
-  ConfigManager(std::vector<DeviceConfig> devices, PollerContext context, ConfigManagerOptions options = {},
-                QuarantineLog* quarantine = nullptr);
+  ConfigManager(CurrentDevices current, std::shared_ptr<StartedDevices> started, PollerContext context,
+                ConfigManagerOptions options = {}, QuarantineLog* quarantine = nullptr);
   supervision::InitResult init(supervision::Process& self) override;
   void handle(supervision::Process& self, supervision::Message& message) override;
   void describe(nlohmann::json& out) const override;
@@ -108,18 +136,24 @@ class ConfigManager final : public supervision::Behaviour {
   supervision::Pid pollers(supervision::Process& self) const;
   void start(supervision::Process& self, Device& device);
   void stop(supervision::Process& self, Device& device);
-  void upsert(supervision::Process& self, const DeviceConfig& config);
+  // Adds or replaces a device; a disabled one is kept but not started.
+  void upsert(supervision::Process& self, const DeviceConfig& config, bool disabled = false);
+  void apply(supervision::Process& self, const ApplyDevices& wanted);
+  // A fresh instance's start: adopts, replaces, stops and starts (see the .cpp);
+  // `recorded` are the quarantine log's entries.
+  void adopt(supervision::Process& self, const ApplyDevices& wanted, const std::vector<RecordedQuarantine>& recorded);
   void remove(supervision::Process& self, const std::string& id);
   void quarantine(supervision::Process& self, Device& device, const std::string& reason);
-  // Starts the initial devices, those recorded as quarantined after their time.
-  void start_initial(supervision::Process& self, const std::vector<RecordedQuarantine>& recorded);
+  // The quarantine log answered (or timed out): adopt, then the deferred messages.
+  void finish_restore(supervision::Process& self, const std::vector<RecordedQuarantine>& recorded);
   Status command(supervision::Process& self, const DeviceCommand& command);
   // Counts for describe().
   void publish();
   // The device's state for PollerContext::activity.
   void show(const Device& device);
 
-  std::vector<DeviceConfig> initial_;
+  CurrentDevices current_;
+  std::shared_ptr<StartedDevices> started_;
   // Until the recorded quarantines are read, no device starts and every other
   // message waits here (replayed in order afterwards).
   bool restoring_ = false;

@@ -10,6 +10,13 @@
 namespace edgepoll::pollers {
 
 supervision::ChildSpec pollers_child(PollerContext context);
+// Every instance (the first and each restarted one) starts from `current` and
+// adopts the device subtrees already running; `started` outlives the spec, so a
+// spec rebuilt with new options (a reload) adopts them too.
+supervision::ChildSpec config_manager_child(CurrentDevices current, std::shared_ptr<StartedDevices> started,
+                                            PollerContext context,
+                                            ConfigManagerOptions options = {}, QuarantineLog* quarantine = nullptr);
+// A fixed device list (tests, tools).
 supervision::ChildSpec config_manager_child(std::vector<DeviceConfig> devices, PollerContext context,
                                             ConfigManagerOptions options = {}, QuarantineLog* quarantine = nullptr);
 
