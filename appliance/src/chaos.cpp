@@ -42,10 +42,17 @@ nlohmann::json Chaos::exit(const std::string& path, ChaosExit how) {
                                     "chaos.list shows the paths"));
   }
   spdlog::warn("chaos event=exit path={} pid={} reason={}", path, pid.id(), to_string(how));
-  switch (how) {
-    case ChaosExit::kill: runtime_.exit(pid, ExitReason::kill()); break;
-    case ChaosExit::shutdown: runtime_.send(pid, SysExit{ExitReason::shutdown()}); break;
-    case ChaosExit::crash: runtime_.send(pid, SysExit{ExitReason::error("chaos: crash injected")}); break;
+  const auto behaviour = pid.get()->behaviour();
+  const bool supervisor = behaviour && behaviour->kind() == "supervisor";
+  const ExitReason reason = how == ChaosExit::shutdown ? ExitReason::shutdown() : ExitReason::error("chaos: crash injected");
+  if (how == ChaosExit::kill) {
+    runtime_.exit(pid, ExitReason::kill());  // untrappable; its children get `killed` through their links
+  } else if (supervisor) {
+    // A supervisor that exits stops its children first (in reverse start
+    // order), so that their replacements never meet them still running.
+    stop_supervisor(runtime_, pid, reason);
+  } else {
+    runtime_.send(pid, SysExit{reason});
   }
   auto out = control_ok();
   out["path"] = path;

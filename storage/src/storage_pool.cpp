@@ -22,6 +22,16 @@ InitResult StoreWriterProcess::init(Process&) {
   return InitResult::ok();
 }
 
+StoreWriterProcess::~StoreWriterProcess() {
+  // Without this a `kill` left the writer published and holding the file's
+  // lock: the restarted writer met "locked by another edgepoll process" at
+  // every retry, storage_pool gave up, then deps, then root (the chaos suite's
+  // first finding).
+  if (!writer_) return;
+  handle_->clear(writer_);
+  writer_->stop();
+}
+
 void StoreWriterProcess::handle(Process& self, Message& message) { unexpected(self, message); }
 
 void StoreWriterProcess::terminate(Process&, const ExitReason&) {

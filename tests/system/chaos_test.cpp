@@ -247,8 +247,10 @@ Outcome run_chaos(const ChaosRun& run) {
       for (const auto& p : snap->order)
         if (p != "root" && !is_bad(p)) candidates.push_back(p);
       kill.path = candidates[rng() % candidates.size()];
-      const char* reasons[] = {"crash", "kill", "shutdown"};
-      kill.reason = reasons[rng() % 3];
+      // A supervisor is not killed outright: its children then end through
+      // their links, after its replacement started (see README, Chaos and soak).
+      const char* reasons[] = {"crash", "shutdown", "kill"};
+      kill.reason = reasons[rng() % (snap->types[kill.path] == "supervisor" ? 2 : 3)];
     }
     if (!snap->pids.count(kill.path)) {
       out.failure = "kill " + std::to_string(out.done.size() + 1) + ": no process at " + kill.path;

@@ -61,7 +61,7 @@ void restart_loops(const nlohmann::json& node, std::vector<std::string>& out) {
     for (const auto& c : node["children"]) restart_loops(c, out);
 }
 
-struct Run {  // one daemon process between two kills
+struct DaemonRun {  // one daemon process between two kills
   std::size_t warm_rss = 0, last_rss = 0, warm_fds = 0, last_fds = 0;
   bool warmed = false;
 };
@@ -93,11 +93,11 @@ TEST(Soak, TwoThousandDevicesBrokerOutagesAndKillNineLoseNothingAndStayFlat) {
   auto next_outage = start + outage_every / 2, next_kill = start + kill_every;
   auto run_started = start;
   std::size_t outages = 0, kills = 0, samples = 0;
-  std::vector<Run> runs(1);
+  std::vector<DaemonRun> runs(1);
   std::vector<std::string> loops;
   while (Clock::now() - start < duration) {
     const auto now = Clock::now();
-    Run& run = runs.back();
+    DaemonRun& run = runs.back();
     const pid_t pid = rig.daemon_pid();
     const auto rss = rss_kib(pid), fds = open_fds(pid);
     if (now - run_started >= warm_up && !run.warmed) {

@@ -36,6 +36,11 @@ class WriterHandle {
     std::lock_guard lock(mutex_);
     writer_ = std::move(writer);
   }
+  // Unpublishes `writer` unless a newer one was published since.
+  void clear(const std::shared_ptr<BatchWriter>& writer) {
+    std::lock_guard lock(mutex_);
+    if (writer_ == writer) writer_.reset();
+  }
 
  private:
   mutable std::mutex mutex_;
@@ -49,6 +54,9 @@ class WriterHandle {
 class StoreWriterProcess final : public supervision::Behaviour {
  public:
   StoreWriterProcess(StoreConfig config, std::shared_ptr<WriterHandle> handle);
+  // A process killed outright runs no terminate(): the writer, and with it the
+  // flock on the file, still goes with the process.
+  ~StoreWriterProcess() override;
   supervision::InitResult init(supervision::Process& self) override;
   void handle(supervision::Process& self, supervision::Message& message) override;
   void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
