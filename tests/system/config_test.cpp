@@ -13,6 +13,7 @@ namespace edgepoll {
 namespace {
 using namespace std::chrono_literals;
 using namespace system_test;
+using testing::produce_lines;
 namespace fs = std::filesystem;
 
 // The health endpoint's port from the daemon's log after `nth` restarts of it (0: the first start).
@@ -32,15 +33,6 @@ unsigned short free_port() {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   return a.local_endpoint().port();
-}
-
-bool produce_lines(const std::string& bootstrap, const std::string& topic,
-                   const std::vector<std::string>& lines) {
-  const std::string cmd = "kcat -P -b '" + bootstrap + "' -t " + topic + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "w");
-  if (!p) return false;
-  for (const auto& l : lines) fprintf(p, "%s\n", l.c_str());
-  return pclose(p) == 0;
 }
 
 std::string device_tables(const std::string& sim, const std::vector<std::string>& ids,
