@@ -40,7 +40,7 @@ struct RigOptions {
   std::string interval = "1s";      // every device's poll interval
 };
 
-// One JSON line over a unix socket, the answer line back (null when none).
+// One JSON line over a unix socket, the answer line back (an empty object when none).
 inline nlohmann::json unix_request(const std::string& socket_path, const std::string& line) {
   const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
@@ -48,7 +48,7 @@ inline nlohmann::json unix_request(const std::string& socket_path, const std::st
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
   if (s < 0 || ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     if (s >= 0) ::close(s);
-    return {};
+    return nlohmann::json::object();
   }
   const std::string bytes = line + "\n";
   (void)!::write(s, bytes.data(), bytes.size());
@@ -58,7 +58,8 @@ inline nlohmann::json unix_request(const std::string& socket_path, const std::st
   char buf[65536];
   for (ssize_t n; answer.find('\n') == std::string::npos && (n = ::read(s, buf, sizeof buf)) > 0;) answer.append(buf, n);
   ::close(s);
-  return nlohmann::json::parse(answer, nullptr, false);
+  auto j = nlohmann::json::parse(answer, nullptr, false);
+  return j.is_object() ? j : nlohmann::json::object();
 }
 
 class Rig {
