@@ -13,6 +13,7 @@ find_package(PkgConfig REQUIRED)
 # librdkafka ships no CMake package; PEERS.md: link rdkafka++ and rdkafka together.
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++ rdkafka)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+pkg_check_modules(NETSNMP REQUIRED IMPORTED_TARGET netsnmp)
 
 # edgepoll::allocator: linked by executables only (the daemon, the pollers
 # benchmark), never by a library. Every poll allocates and frees libcurl's

@@ -50,7 +50,9 @@ Result<toml::array> to_array(const nlohmann::json& a) {
 Result<toml::table> json_to_toml(const nlohmann::json& object) {
   if (!object.is_object()) return make_error("command.invalid", "config: expected an object");
   toml::table out;
-  for (const auto& [key, v] : object.items()) {
+  for (const auto& item : object.items()) {  // no structured binding: clang 14 cannot capture one
+    const std::string& key = item.key();
+    const auto& v = item.value();
     auto s = add_value<toml::table>(v, "config." + key,
                                     [&out, &key](auto&& x) { out.insert(key, std::forward<decltype(x)>(x)); });
     if (!s.ok()) return s.take_error();
@@ -133,18 +135,6 @@ Status ConfigCommands::apply(const kafka::Command& c) {
     return make_error("command.timeout", "the config cache did not answer in 10 s", /*retryable=*/true);
   }
   return answer.get();
-}
-
-Status StoreDeadLetters::record(const kafka::CommandDeadLetter& letter) {
-  auto writer = writer_->get();
-  if (!writer) return make_error("storage.unavailable", "the storage writer is not running", true);
-  auto promise = std::make_shared<std::promise<Result<Ok>>>();
-  auto done = promise->get_future();
-  writer->add_dead_letter(storage::DeadLetterSource::command, letter.key, letter.record, letter.error.describe(),
-                          [promise](Result<Ok> r) { promise->set_value(std::move(r)); });
-  auto r = done.get();
-  if (!r.ok()) return r.take_error();
-  return ok_status();
 }
 
 }  // namespace edgepoll::appliance

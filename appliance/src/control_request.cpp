@@ -15,13 +15,15 @@ struct OpSpec {
   std::initializer_list<std::string_view> fields;  // besides "op"
 };
 
-const std::array<OpSpec, 8>& ops() {
-  static const std::array<OpSpec, 8> all = {{
+const std::array<OpSpec, 10>& ops() {
+  static const std::array<OpSpec, 10> all = {{
       {"device.enable", ControlOp::device_enable, {"device"}},
       {"device.disable", ControlOp::device_disable, {"device"}},
       {"device.poll_now", ControlOp::device_poll_now, {"device"}},
       {"dlq.replay", ControlOp::dlq_replay, {"key", "all"}},
       {"dlq.drop", ControlOp::dlq_drop, {"key", "all", "reason"}},
+      {"config.show", ControlOp::config_show, {"device"}},
+      {"config.overlay_clear", ControlOp::config_overlay_clear, {"device", "all"}},
       {"chaos.list", ControlOp::chaos_list, {}},
       {"chaos.exit", ControlOp::chaos_exit, {"path", "reason"}},
       {"chaos.fail", ControlOp::chaos_fail, {"dependency", "device", "duration"}},
@@ -85,6 +87,7 @@ Result<std::chrono::milliseconds> duration_field(const nlohmann::json& j, std::s
     return bad();
   }
   const std::string unit = text->substr(used);
+  if (n < 0 || n > 3600000) return bad();  // before multiplying: no signed overflow
   long long ms = unit == "ms" ? n : unit == "s" ? n * 1000 : unit == "m" ? n * 60000 : unit == "h" ? n * 3600000 : -1;
   if (n < 0 || ms < 1 || ms > 3600000 || text->front() == '+' || text->front() == ' ') return bad();
   return std::chrono::milliseconds(ms);
@@ -170,14 +173,25 @@ Result<ControlRequest> ControlRequest::parse(std::string_view line) {
     r.device = std::move(*device);
     return r;
   }
+  if (r.op == ControlOp::config_show) {  // the whole config, or one device's
+    if (j.contains("device")) {
+      auto device = text_field(j, "device", op);
+      if (!device) return device.take_error();
+      r.device = std::move(*device);
+    }
+    return r;
+  }
+  // dlq.* name a dead letter by "key", config.overlay_clear a device by "device"; or "all".
+  const char* one = r.op == ControlOp::config_overlay_clear ? "device" : "key";
   if (const auto all = j.find("all"); all != j.end()) {
     if (!all->is_boolean() || !all->get<bool>()) return make_error("control.type", op + ": \"all\" must be true");
-    if (j.contains("key")) return make_error("control.type", op + ": give \"key\" or \"all\", not both");
+    if (j.contains(one))
+      return make_error("control.type", op + ": give \"" + one + "\" or \"all\", not both");
     r.all = true;
   } else {
-    auto key = text_field(j, "key", op);
-    if (!key) return key.take_error();
-    r.key = std::move(*key);
+    auto named = text_field(j, one, op);
+    if (!named) return named.take_error();
+    (r.op == ControlOp::config_overlay_clear ? r.device : r.key) = std::move(*named);
   }
   if (r.op == ControlOp::dlq_drop) {
     auto reason = text_field(j, "reason", op);

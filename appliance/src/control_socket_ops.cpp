@@ -10,6 +10,8 @@
 #include "edgepoll/appliance/command_bridge.hpp"
 #include "edgepoll/appliance/control_socket.hpp"
 #include "edgepoll/kafka/command.hpp"
+#include "edgepoll/pollers/duration.hpp"
+#include "edgepoll/pollers/protocol.hpp"
 #include "edgepoll/supervision/runtime.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 
@@ -46,6 +48,27 @@ nlohmann::json describe_letter(const storage::DeadLetter& d) {
   return {{"id", d.id},
           {"source", storage::to_string(d.source)},
           {"key", d.record_key}};
+}
+
+// The settings of a device that an operator recognizes, as values (where each
+// came from is in "keys").
+nlohmann::json settings_of(const EffectiveDevice& d) {
+  const auto& c = d.config;
+  nlohmann::json s = {{"protocol", std::string(pollers::protocol_name(c.protocol))},
+                      {"enabled", d.enabled},
+                      {"interval", pollers::format_duration(c.interval)},
+                      {"timeout", pollers::format_duration(c.timeout)}};
+  if (c.modbus) {
+    s["gateway"] = c.modbus->gateway();
+    s["unit_id"] = c.modbus->unit_id;
+    s["fields"] = c.modbus->fields.size();
+  } else {
+    s["url"] = c.url;
+    nlohmann::json metrics = nlohmann::json::array();
+    for (const auto& m : c.metrics) metrics.push_back(m.name);
+    s["metrics"] = metrics;
+  }
+  return s;
 }
 
 Error writer_down() {
@@ -130,8 +153,13 @@ struct Sequence : std::enable_shared_from_this<Sequence> {
 }  // namespace
 
 ControlOperations::ControlOperations(Runtime& runtime, std::shared_ptr<storage::WriterHandle> writer,
-                                     std::string root_name, std::shared_ptr<Chaos> chaos)
-    : runtime_(runtime), writer_(std::move(writer)), root_name_(std::move(root_name)), chaos_(std::move(chaos)) {}
+                                     std::shared_ptr<const ConfigView> config, std::string root_name,
+                                     std::shared_ptr<Chaos> chaos)
+    : runtime_(runtime),
+      writer_(std::move(writer)),
+      config_(std::move(config)),
+      root_name_(std::move(root_name)),
+      chaos_(std::move(chaos)) {}
 
 void ControlOperations::execute(const ControlRequest& request, ControlAnswer answer) {
   answer = answer_once(runtime_.io(), std::move(answer));
@@ -141,6 +169,8 @@ void ControlOperations::execute(const ControlRequest& request, ControlAnswer ans
     case ControlOp::device_poll_now: return device(request, std::move(answer));
     case ControlOp::dlq_replay:
     case ControlOp::dlq_drop: return dead_letters(request, std::move(answer));
+    case ControlOp::config_show: return config_show(request, std::move(answer));
+    case ControlOp::config_overlay_clear: return overlay_clear(request, std::move(answer));
     case ControlOp::chaos_list:
     case ControlOp::chaos_exit:
     case ControlOp::chaos_fail:
@@ -208,6 +238,54 @@ void ControlOperations::dead_letters(const ControlRequest& request, ControlAnswe
     seq->letters.push_back(std::move(**found));
     seq->step();
   });
+}
+
+void ControlOperations::config_show(const ControlRequest& request, ControlAnswer answer) {
+  const auto effective = config_ ? config_->effective() : nullptr;
+  if (!effective) {
+    return answer(control_error(make_error("config.unavailable", "the config cache has not started", true,
+                                           "it is the first process of root/edge; try again")));
+  }
+  nlohmann::json devices = nlohmann::json::array();
+  const auto listed = effective->to_json();  // id, enabled, defined_at, keys: in the devices' order
+  for (std::size_t i = 0; i < effective->devices.size(); ++i) {
+    const auto& d = effective->devices[i];
+    if (!request.device.empty() && d.config.id != request.device) continue;
+    nlohmann::json j = listed["devices"][i];
+    j["settings"] = settings_of(d);
+    devices.push_back(std::move(j));
+  }
+  if (!request.device.empty() && devices.empty()) {
+    return answer(control_error(make_error("command.unknown_device",
+                                           "no device '" + request.device + "' in the effective config", false,
+                                           "edgepollctl config show lists them")));
+  }
+  const auto source = config_->source();
+  nlohmann::json out = control_ok();
+  out["source"] = to_string(source.source);
+  if (!source.detail.empty()) out["source_detail"] = source.detail;
+  out["devices"] = std::move(devices);
+  out["notes"] = listed["notes"];
+  answer(std::move(out));
+}
+
+void ControlOperations::overlay_clear(const ControlRequest& request, ControlAnswer answer) {
+  const auto root = runtime_.registry().whereis(root_name_);
+  const Pid cache = root ? find_in_tree(*root, root->path() + "/edge/config_cache") : Pid{};
+  if (!cache) {
+    return answer(control_error(make_error("config.unavailable", "the config cache is not running", true,
+                                           "it restarts under root/edge; try again")));
+  }
+  ClearOverlay clear;
+  if (!request.all) clear.device = request.device;
+  clear.reply = [answer, scope = request.all ? std::string("all") : request.device](Result<std::size_t> r) {
+    if (!r.ok()) return answer(control_error(r.error()));
+    spdlog::info("config event=control op=overlay_clear scope={} cleared={}", scope, r.value());
+    nlohmann::json out = control_ok();
+    out["cleared"] = r.value();
+    answer(std::move(out));
+  };
+  runtime_.send(cache, std::move(clear));
 }
 
 }  // namespace edgepoll::appliance

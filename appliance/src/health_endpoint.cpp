@@ -89,7 +89,7 @@ Result<HealthConfig> HealthConfig::parse(const toml::table& t) {
   return c;
 }
 
-HealthEndpoint::HealthEndpoint(HealthConfig config, std::shared_ptr<Metrics> metrics,
+HealthEndpoint::HealthEndpoint(HealthConfig config, std::shared_ptr<const MetricsBoard> metrics,
                                std::shared_ptr<const Readiness> readiness, std::string root_name)
     : config_(std::move(config)), metrics_(std::move(metrics)), readiness_(std::move(readiness)),
       root_name_(std::move(root_name)) {}
@@ -126,7 +126,13 @@ void HealthEndpoint::serve(Runtime& rt, const std::string& target, HttpRespond r
     const auto report = readiness_->report();
     return respond({report.verdict.ready ? 200 : 503, "application/json", report.body.dump() + "\n"});
   }
-  if (path == "/metrics") return respond({200, "text/plain; version=0.0.4", metrics_ ? metrics_->render() : ""});
+  if (path == "/metrics") {
+    auto metrics = metrics_ ? metrics_->get() : nullptr;
+    if (!metrics)
+      return respond({503, "text/plain; charset=utf-8",
+                      "the metrics worker (root/deps/metrics) is not running; its supervisor restarts it\n"});
+    return respond({200, "text/plain; version=0.0.4", metrics->render()});
+  }
   if (path == "/tree") {
     const auto root = rt.registry().whereis(root_name_);
     if (!root) return respond({503, "application/json", "{\"error\":\"the tree is not running\"}\n"});

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   SteadyClock clock(io);
   Runtime runtime(io, clock);
   appliance::NodeParts parts = appliance::make_node_parts(io, config, boot->source, boot->detail);
-  runtime.add_observer(parts.metrics->supervision_observer());
+  runtime.add_observer(parts.supervision_events);
 
   auto root = runtime.spawn(std::make_shared<Supervisor>(appliance::node_tree(config, parts, runtime)), "root");
   if (!root.ok()) {

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "edgepoll/appliance/build_info.hpp"
+#include "edgepoll/appliance/registration_metrics.hpp"
+
 namespace edgepoll::appliance {
 
 using namespace supervision;
@@ -34,9 +37,35 @@ NodeGauges NodeGauges::register_in(Metrics& metrics) {
   return g;
 }
 
+std::shared_ptr<Metrics> MetricsBoard::get() const {
+  std::lock_guard lock(mutex_);
+  return metrics_;
+}
+
+void MetricsBoard::set(std::shared_ptr<Metrics> metrics) {
+  std::lock_guard lock(mutex_);
+  metrics_ = std::move(metrics);
+}
+
+void MetricsBoard::withdraw(const std::shared_ptr<Metrics>& metrics) {
+  std::lock_guard lock(mutex_);
+  if (metrics_ == metrics) metrics_.reset();
+}
+
 InitResult MetricsWorker::init(Process& self) {
+  metrics_ = std::make_shared<Metrics>();
+  register_build_info(*metrics_);
+  register_subsystem_metrics(*metrics_, sources_.subsystems);
+  if (sources_.supervision) register_supervision_metrics(*metrics_, sources_.supervision);
+  if (sources_.registration_counters) register_registration_metrics(*metrics_, sources_.registration_counters);
+  gauges_ = NodeGauges::register_in(*metrics_);
+  if (sources_.board) sources_.board->set(metrics_);
   self.send(self.self(), Tick{});
   return InitResult::ok();
+}
+
+void MetricsWorker::terminate(Process&, const ExitReason&) {
+  if (sources_.board) sources_.board->withdraw(metrics_);
 }
 
 void MetricsWorker::handle(Process& self, Message& m) {
@@ -50,8 +79,9 @@ void MetricsWorker::sample(Process& self) {
   if (!sources_.readers) return;
   Clock& clock = self.clock();
   auto board = sources_.storage;
-  auto gauges = sources_.gauges;
-  const bool taken = sources_.readers->submit([board, gauges, &clock](storage::Reader* reader) {
+  auto gauges = gauges_;
+  // The reader may answer after this worker stopped: `metrics` keeps the gauges' registry alive until then.
+  const bool taken = sources_.readers->submit([board, gauges, metrics = metrics_, &clock](storage::Reader* reader) {
     if (!reader) return;  // the reader stopped first; the next tick asks again
     auto depth = reader->outbox_depth();
     auto dead = reader->dead_letter_count();
@@ -85,7 +115,7 @@ void MetricsWorker::sample(Process& self) {
 }
 
 void MetricsWorker::set_gauges(TimePoint now) {
-  auto& g = sources_.gauges;
+  auto& g = gauges_;
   if (g.devices && sources_.devices) {
     const auto d = sources_.devices->summary(now, sources_.devices_intervals);
     g.devices->Add({{"state", "enabled"}}).Set(static_cast<double>(d.enabled));

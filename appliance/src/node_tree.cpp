@@ -3,9 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "edgepoll/appliance/build_info.hpp"
+#include "edgepoll/appliance/command_bridge.hpp"
 #include "edgepoll/appliance/control_socket.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
-#include "edgepoll/appliance/kafka_pool.hpp"
+#include "edgepoll/kafka/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics_worker.hpp"
 #include "edgepoll/appliance/prerequisites.hpp"
 #include "edgepoll/appliance/registration_metrics.hpp"
@@ -67,16 +68,12 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, 
   auto modbus = std::make_shared<pollers::ModbusTcpTransport>(io);
   parts.modbus = modbus;
   parts.poller_context.modbus = modbus.get();
+  parts.snmp = std::make_shared<pollers::SnmpTransport>(io);
+  parts.poller_context.snmp = parts.snmp.get();
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
-  register_build_info(*parts.metrics);
+  parts.modbus_stats = modbus->shared_stats();
   parts.config_view = std::make_shared<ConfigView>(config, source, std::move(source_detail));
-  register_subsystem_metrics(*parts.metrics,
-                             {parts.poller_context.counters, parts.pipeline, parts.writer,
-                              config.kafka ? parts.kafka_counters : nullptr, modbus->shared_stats(),
-                              config.kafka ? parts.command_counters : nullptr, parts.quarantine_log});
-  if (config.registration) register_registration_metrics(*parts.metrics, parts.registration_counters);
-  parts.node_gauges = NodeGauges::register_in(*parts.metrics);
   return parts;
 }
 
@@ -87,15 +84,23 @@ ChildSpec storage_pool_spec(const AppConfig& config, NodeParts& parts) {
 ChildSpec kafka_pool_spec(const AppConfig& config, NodeParts& parts, Runtime& runtime) {
   kafka::KafkaConfig kafka = *config.kafka;
   kafka.node_id = config.node.id;  // its own commands group, and the commands addressed to it
-  return kafka_pool_child(parts.writer, std::move(kafka), runtime, parts.kafka_counters, parts.command_counters,
-                          parts.heartbeats, parts.faults);
+  kafka::CommandHandlerFactory commands = [&runtime] { return std::make_unique<ConfigCommands>(runtime); };
+  return kafka::kafka_pool_child(parts.writer, std::move(kafka), std::move(commands), parts.kafka_counters,
+                                 parts.command_counters, parts.heartbeats, parts.faults);
 }
 
 ChildSpec metrics_spec(const AppConfig& config, NodeParts& parts) {
-  return worker_child("metrics", make<MetricsWorker>(MetricsWorkerSources{
-                                     parts.readers, parts.storage_sample, parts.poller_context.activity,
-                                     config.health.readiness.devices_intervals, parts.registration_status,
-                                     parts.node_gauges}));
+  // The worker owns the registry: it registers these sources' families in its init.
+  return worker_child(
+      "metrics",
+      make<MetricsWorker>(MetricsWorkerSources{
+          parts.metrics,
+          {parts.poller_context.counters, parts.pipeline, parts.writer, config.kafka ? parts.kafka_counters : nullptr,
+           parts.modbus_stats, config.kafka ? parts.command_counters : nullptr, parts.quarantine_log,
+           parts.snmp->shared_stats()},
+          parts.supervision_events, config.registration ? parts.registration_counters : nullptr, parts.readers,
+          parts.storage_sample, parts.poller_context.activity, config.health.readiness.devices_intervals,
+          parts.registration_status}));
 }
 
 // parts.readiness is made by node_tree before this is first called.
@@ -103,8 +108,11 @@ ChildSpec health_spec(const AppConfig& config, NodeParts& parts, Runtime& runtim
   SupervisorSpec health{
       {Strategy::one_for_one, 5, 30},
       {worker_child("http_endpoint",
-                    make<HealthEndpoint>(config.health, parts.metrics, std::shared_ptr<const Readiness>(parts.readiness))),
-       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer, std::string("root"), parts.faults))}};
+                    make<HealthEndpoint>(config.health, std::shared_ptr<const MetricsBoard>(parts.metrics),
+                                         std::shared_ptr<const Readiness>(parts.readiness))),
+       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer,
+                                                          std::shared_ptr<const ConfigView>(parts.config_view),
+                                                          std::string("root"), parts.faults))}};
   if (config.registration)
     health.children.push_back(registration_child(*config.registration, registration_sources(config, parts, runtime)));
   // The watchdog stays last: its init says READY=1 once everything before it runs.

@@ -11,6 +11,7 @@ std::string encode_readings(const pollers::DeviceReadings& r) {
     nlohmann::json v = {{"metric", reading.metric}};
     std::visit([&v](const auto& x) { v["value"] = x; }, reading.value);
     if (!reading.unit.empty()) v["unit"] = reading.unit;
+    for (const auto& [tag, value] : reading.tags) v["tags"][tag] = value;
     values.push_back(std::move(v));
   }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.taken_at.time_since_epoch()).count();

@@ -90,11 +90,12 @@ struct Collector {
   Totals<storage::WriterStats> store;
   Levels<storage::WriterStats> store_levels;
   std::weak_ptr<const storage::BatchWriter> writer_seen;  // kept as identity only
-  Totals<ProducerCounters> kafka;
-  Levels<ProducerCounters> kafka_levels;
+  Totals<kafka::ProducerCounters> kafka;
+  Levels<kafka::ProducerCounters> kafka_levels;
   Totals<pollers::ModbusTransportStats> modbus;
-  Totals<CommandCounters> commands;
+  Totals<kafka::CommandCounters> commands;
   Totals<StoreQuarantineLog::Stats> quarantine_log;
+  Totals<pollers::SnmpTransportStats> snmp;
 
   void collect() {
     if (sources.pollers) pollers.sample(*sources.pollers);
@@ -110,6 +111,7 @@ struct Collector {
     }
     if (sources.commands) commands.sample(*sources.commands);
     if (sources.quarantine_log) quarantine_log.sample(sources.quarantine_log->stats());
+    if (sources.snmp) snmp.sample(*sources.snmp);
   }
 
   void collect_writer() {
@@ -210,7 +212,7 @@ void add_store(Registrar& r, Collector& c) {
 }
 
 void add_kafka(Registrar& r, Collector& c) {
-  using K = ProducerCounters;
+  using K = kafka::ProducerCounters;
   auto& t = c.kafka;
   t.add(r.counter("edgepoll_kafka_produced_total", "Outbox records handed to the Kafka producer."),
         &K::produced);
@@ -257,8 +259,25 @@ void add_modbus(Registrar& r, Collector& c) {
         &M::stray);
 }
 
+void add_snmp(Registrar& r, Collector& c) {
+  using S = pollers::SnmpTransportStats;
+  auto& t = c.snmp;
+  t.add(r.counter("edgepoll_snmp_requests_total",
+                  "SNMP PDUs sent (engine discovery probes included, retransmissions not)."),
+        &S::requests);
+  t.add(r.counter("edgepoll_snmp_answers_total", "SNMP answers matched to their request."), &S::answers);
+  t.add(r.counter("edgepoll_snmp_timeouts_total", "SNMP requests unanswered after their retries."),
+        &S::timeouts);
+  t.add(r.counter("edgepoll_snmp_reports_total",
+                  "SNMPv3 requests refused by a USM report (unknown user, wrong digest, decryption)."),
+        &S::reports);
+  t.add(r.counter("edgepoll_snmp_stray_answers_total",
+                  "SNMP answers from another address or port than the agent's, dropped."),
+        &S::stray);
+}
+
 void add_commands(Registrar& r, Collector& c) {
-  using C = CommandCounters;
+  using C = kafka::CommandCounters;
   auto& t = c.commands;
   auto& outcomes = r.counters("edgepoll_kafka_commands_total",
                               "Commands read from the commands topic by outcome: applied, dead_lettered "
@@ -291,6 +310,7 @@ void register_subsystem_metrics(Metrics& metrics, SubsystemSources sources) {
   if (sources.modbus) add_modbus(r, *c);
   if (sources.commands) add_commands(r, *c);
   if (sources.quarantine_log) add_quarantine_log(r, *c);
+  if (sources.snmp) add_snmp(r, *c);
   c->sources = std::move(sources);
   metrics.on_collect([c] { c->collect(); });
 }

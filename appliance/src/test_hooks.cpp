@@ -61,9 +61,34 @@ void TestHooks::run() {
       if (verb == "suspend") runtime_.send(pid, SysSuspend{});
       else runtime_.send(pid, SysResume{});
       spdlog::warn("test hook: {} {}", verb, arg);
+    } else if ((verb == "terminate" || verb == "restart") && in >> arg) {
+      supervise(verb, arg);
     } else {
       spdlog::error("test hook: unknown line starting with '{}'", verb);
     }
+  }
+}
+
+// Through the parent supervisor's own API, as an operator's terminate_child /
+// restart_child would: the child stays down until restarted.
+void TestHooks::supervise(const std::string& verb, const std::string& path) {
+  const auto slash = path.rfind('/');
+  const Pid parent = slash == std::string::npos ? Pid{} : find_in_tree(root_, path.substr(0, slash));
+  if (!parent) {
+    spdlog::error("test hook: no supervisor above {}", path);
+    return;
+  }
+  const std::string id = path.substr(slash + 1);
+  if (verb == "terminate") {
+    terminate_child(runtime_, parent, id, [path](Status s) {
+      if (s.ok()) spdlog::warn("test hook: terminate {}", path);
+      else spdlog::error("test hook: terminate {}: {}", path, s.error().describe());
+    });
+  } else {
+    restart_child(runtime_, parent, id, [path](Result<Pid> p) {
+      if (p.ok()) spdlog::warn("test hook: restart {}", path);
+      else spdlog::error("test hook: restart {}: {}", path, p.error().describe());
+    });
   }
 }
 

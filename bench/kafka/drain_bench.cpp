@@ -1,15 +1,19 @@
 // kafka-drain-bench: the outbox drainer end to end against a Kafka cluster
-// (kafka-sandbox): readings in a real SQLite outbox -> idempotent producer
-// (acks=all, lz4) -> delivery report -> DELETE from the outbox.
+// (kafka-sandbox), through the path production runs: readings submitted to the
+// storage writer (BatchWriter) into a real SQLite outbox -> WriterOutboxSource
+// -> idempotent producer (acks=all, lz4) -> delivery report -> DELETE.
 //   --mode drain:   a backlog of N readings, timed until the outbox is empty;
 //                   writes the same records to --kcat-file for the reference.
-//   --mode latency: readings arrive at --rate/s; poll-to-ack latency (append
-//                   to the outbox -> deleted after Kafka's ack), p50/p99.
+//   --mode latency: readings arrive at --rate/s; poll-to-ack latency (submit
+//                   to the writer -> deleted after Kafka's ack), p50/p99.
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -20,29 +24,32 @@
 
 #include "edgepoll/kafka/outbox_drainer.hpp"
 #include "edgepoll/kafka/producer.hpp"
-#include "edgepoll/kafka/storage_outbox.hpp"
-#include "edgepoll/storage/database.hpp"
+#include "edgepoll/kafka/writer_outbox.hpp"
+#include "edgepoll/storage/batch_writer.hpp"
+#include "edgepoll/storage/storage_pool.hpp"
 
 using namespace edgepoll;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Times each reading from its append to its delete after the ack.
+// Times each reading from its submit to its delete after the ack.
 class TimedOutbox final : public kafka::OutboxSource {
  public:
   explicit TimedOutbox(kafka::OutboxSource& inner) : inner_(inner) {}
-  std::unordered_map<std::int64_t, Clock::time_point> appended;
+  // From the writer's thread (its acks).
+  void appended_at(std::int64_t outbox_id, Clock::time_point t) {
+    std::lock_guard lock(mutex_);
+    appended[outbox_id] = t;
+  }
   std::vector<double> latencies_ms;
   Result<std::vector<kafka::OutboxItem>> fetch_after(std::int64_t a, std::size_t n) override {
     return inner_.fetch_after(a, n);
   }
-  Status mark_in_flight(std::span<const std::int64_t> ids) override {
-    return inner_.mark_in_flight(ids);
-  }
   Status remove(std::span<const std::int64_t> ids) override {
     auto s = inner_.remove(ids);
     const auto now = Clock::now();
+    std::lock_guard lock(mutex_);
     for (auto id : ids)
       if (auto it = appended.find(id); it != appended.end()) {
         latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
@@ -56,6 +63,8 @@ class TimedOutbox final : public kafka::OutboxSource {
 
  private:
   kafka::OutboxSource& inner_;
+  std::mutex mutex_;
+  std::unordered_map<std::int64_t, Clock::time_point> appended;
 };
 
 std::string payload_for(std::int64_t i, std::size_t bytes) {
@@ -64,15 +73,18 @@ std::string payload_for(std::int64_t i, std::size_t bytes) {
   return p + "\"}";
 }
 
-std::vector<storage::Ack> append(storage::Outbox& outbox, std::int64_t from, std::int64_t n,
-                                 int devices, std::size_t bytes) {
-  std::vector<storage::Reading> batch;
-  for (std::int64_t i = from; i < from + n; ++i)
-    batch.push_back({fmt::format("dev-{:04}", i % devices), 1700000000000 + i,
-                     payload_for(i, bytes)});
-  auto acks = outbox.append(batch);
-  if (!acks) throw std::runtime_error(acks.error().describe());
-  return *acks;
+// Submits readings [from, from + n) to the writer as the reading pipeline does;
+// `on_ack` runs on the writer's thread after COMMIT.
+void submit(storage::BatchWriter& writer, std::int64_t from, std::int64_t n, int devices, std::size_t bytes,
+            const std::function<void(const storage::Ack&)>& on_ack) {
+  for (std::int64_t i = from; i < from + n; ++i) {
+    auto accepted = writer.submit({fmt::format("dev-{:04}", i % devices), 1700000000000 + i, payload_for(i, bytes)},
+                                  [on_ack](Result<storage::Ack> a) {
+                                    if (!a) throw std::runtime_error(a.error().describe());
+                                    on_ack(*a);
+                                  });
+    if (!accepted) throw std::runtime_error(accepted.error().describe());
+  }
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -111,8 +123,10 @@ int main(int argc, char** argv) {
   store.path = db_path;
   auto db = storage::Database::open(store);
   if (!db) { fmt::print(stderr, "{}\n", db.error().describe()); return 1; }
-  storage::Outbox outbox(*db);
-  kafka::StorageOutboxSource source(outbox);
+  auto writer = std::make_shared<storage::BatchWriter>(std::move(*db), store);
+  auto handle = std::make_shared<storage::WriterHandle>();
+  handle->set(writer);
+  kafka::WriterOutboxSource source(handle);
   TimedOutbox timed(source);
 
   kafka::KafkaConfig config;
@@ -134,8 +148,12 @@ int main(int argc, char** argv) {
   };
 
   if (mode == "drain") {
-    for (std::int64_t i = 0; i < readings; i += 10000)
-      append(outbox, i, std::min<std::int64_t>(10000, readings - i), devices, bytes);
+    std::atomic<std::int64_t> stored{0};
+    for (std::int64_t i = 0; i < readings; i += 10000) {
+      submit(*writer, i, std::min<std::int64_t>(10000, readings - i), devices, bytes, [&](const storage::Ack&) { ++stored; });
+      while (stored < i) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // within the writer's queue
+    }
+    while (stored < readings) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     if (!kcat_file.empty()) {
       std::ofstream f(kcat_file);
       for (std::int64_t i = 0; i < readings; ++i)
@@ -157,8 +175,7 @@ int main(int argc, char** argv) {
       const auto due = std::min(total, static_cast<std::int64_t>(elapsed * rate));
       if (due > sent) {
         const auto now = Clock::now();
-        for (const auto& ack : append(outbox, sent, due - sent, devices, bytes))
-          timed.appended[ack.outbox_id] = now;
+        submit(*writer, sent, due - sent, devices, bytes, [&timed, now](const storage::Ack& a) { timed.appended_at(a.outbox_id, now); });
         sent = due;
       }
       step();
@@ -168,6 +185,7 @@ int main(int argc, char** argv) {
                percentile(timed.latencies_ms, 0.99), percentile(timed.latencies_ms, 1.0));
   }
   (void)(*producer)->flush(std::chrono::seconds(5));
+  writer->stop();
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
   return 0;
 }

@@ -36,25 +36,13 @@ fi
 command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y collectd-core libmodbus5" >&2; exit 1; }
 [[ -e /usr/lib/collectd/modbus.so ]] || { echo "collectd's modbus plugin is missing (collectd-core)" >&2; exit 1; }
 
-python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$UNITS_PER_GATEWAY" "$COLLECTD_DEVICES" "$SIM_THREADS" "$MAX_OUTSTANDING" <<'PY'
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$repo/bench/support" python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$UNITS_PER_GATEWAY" "$COLLECTD_DEVICES" "$SIM_THREADS" "$MAX_OUTSTANDING" <<'PY'
 import math, os, signal, subprocess, sys, tempfile, time
+from bench_support import cpu_seconds, rss_bytes
 
 build, devices, seconds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 per_gateway, c_devices, sim_threads, outstanding = int(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8]
-tick = os.sysconf("SC_CLK_TCK")
 FIELDS = [(0, "Int16"), (1, "Float"), (3, "Uint32"), (5, "Int16"), (6, "Float"), (8, "Uint16"), (9, "Int16")]
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 def start_sim(n):
     gateways = math.ceil(n / per_gateway)

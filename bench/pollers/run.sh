@@ -31,70 +31,23 @@ command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y c
 # Both pollers keep one connection (or more) per device open to the simulator.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" "$COLLECTD_DEVICES" <<'PY'
-import json, os, subprocess, sys, tempfile, time, urllib.request
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$repo/bench/support" python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" "$COLLECTD_DEVICES" <<'PY'
+import os, subprocess, sys, tempfile, time
+from bench_support import collectd_curl_json, collectd_header, cpu_seconds, rss_bytes, served as served_at, start_device_sim
 
 build, devices, seconds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 ports, c_devices = int(sys.argv[5]), int(sys.argv[6])
-tick = os.sysconf("SC_CLK_TCK")
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-sim = subprocess.Popen([f"{build}/tools/device-sim/device-sim", "--idle-timeout", "600",
-                        "--listeners", str(ports)],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-addresses = [sim.stdout.readline().strip().split("=", 1)[1] for _ in range(ports)]
+sim, addresses = start_device_sim(build, ports)
 address = addresses[0]
 
 def served(prefix):
-    with urllib.request.urlopen(f"http://{address}/stats", timeout=30) as r:
-        stats = json.load(r)
-    return sum(n for d, n in stats["devices"].items() if d.startswith(prefix))
+    return served_at(address, prefix)
 
 def collectd_config(tmp):
     conf = os.path.join(tmp, "collectd.conf")
     with open(conf, "w") as f:
-        f.write(f'''Hostname "bench"
-FQDNLookup false
-BaseDir "{tmp}"
-PIDFile "{tmp}/collectd.pid"
-PluginDir "/usr/lib/collectd"
-TypesDB "/usr/share/collectd/types.db"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel "warning"
-  File "{tmp}/collectd.log"
-</Plugin>
-LoadPlugin curl_json
-<Plugin curl_json>
-''')
-        for i in range(c_devices):
-            f.write(f'''  <URL "http://{addresses[i % ports]}/devices/c-{i}">
-    Instance "c-{i}"
-    Timeout 2000
-    <Key "temperature">
-      Type "temperature"
-    </Key>
-    <Key "humidity">
-      Type "humidity"
-    </Key>
-    <Key "pressure">
-      Type "pressure"
-    </Key>
-  </URL>
-''')
-        f.write("</Plugin>\n")
+        f.write(collectd_header(tmp) + collectd_curl_json(addresses, c_devices))
     return conf
 
 # Both run at the same time over the same window, so that load from anything

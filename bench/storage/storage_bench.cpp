@@ -3,8 +3,8 @@
 //   ingest: submit N readings (100-byte payloads, 100 devices) from one thread,
 //           time until the last acknowledgement (after COMMIT);
 //   bytes on disk per stored reading after a clean close;
-//   drain: fetch_oldest_batch(1000) + mark_in_flight + delete_acknowledged in a
-//          loop until the outbox is empty, as the Kafka producer does.
+//   drain: fetch_after(cursor, 1000) + delete_acknowledged in a loop until the
+//          outbox is empty, as the Kafka producer does.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -73,17 +73,17 @@ double drain(const StoreConfig& cfg, std::size_t n) {
   if (!db) throw std::runtime_error(db.error().describe());
   BatchWriter writer(std::move(*db), cfg);
   std::size_t drained = 0;
+  std::int64_t cursor = 0;
   const auto t0 = Clock::now();
   for (;;) {
     auto batch = await<edgepoll::Result<std::vector<OutboxRecord>>>(
-        [&](auto cb) { writer.fetch_oldest_batch(1000, cb); });
+        [&](auto cb) { writer.fetch_after(cursor, 1000, cb); });
     if (!batch) throw std::runtime_error(batch.error().describe());
     if (batch->empty()) break;
     std::vector<std::int64_t> ids;
     ids.reserve(batch->size());
     for (const auto& r : *batch) ids.push_back(r.outbox_id);
-    if (!await<edgepoll::Status>([&](auto cb) { writer.mark_in_flight(ids, cb); }))
-      throw std::runtime_error("mark_in_flight failed");
+    cursor = ids.back();
     auto deleted = await<edgepoll::Result<std::size_t>>(
         [&](auto cb) { writer.delete_acknowledged(ids, cb); });
     if (!deleted) throw std::runtime_error(deleted.error().describe());

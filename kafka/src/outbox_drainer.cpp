@@ -123,9 +123,8 @@ Result<Duration> OutboxDrainer::pump() {
   if (now < paused_until_) return Duration(paused_until_ - now);
 
   std::size_t budget = this->budget();
-  // Every fetched row is marked, sent or not: the store then never hands it out
-  // again while this drainer holds it (in flight or waiting for a retry).
-  std::vector<std::int64_t> fetched;
+  // What is fetched is held here (in flight or waiting for a retry) until it is
+  // acknowledged or dead-lettered; the cursor keeps it from being fetched twice.
   if (budget > 0 && !retry_.empty()) {
     std::vector<OutboxItem> again;
     while (!retry_.empty() && again.size() < budget) {
@@ -143,12 +142,9 @@ Result<Duration> OutboxDrainer::pump() {
     if (batch->empty()) break;
     cursor_ = batch->back().outbox_id;
     budget -= batch->size();
-    for (const auto& item : *batch) fetched.push_back(item.outbox_id);
     send(*batch);
     if (caught_up_) break;
   }
-  if (!fetched.empty())
-    if (auto s = outbox_.mark_in_flight(fetched); !s) return s.take_error();
   if (!refused_.empty())
     if (auto s = settle(); !s) return s.take_error();
   if (caught_up()) return options_.idle_poll;

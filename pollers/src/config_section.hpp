@@ -1,9 +1,12 @@
 #pragma once
 // Typed reads out of one TOML config table, naming the device and the key in
 // every error; shared by the device table and each protocol's table.
+#include <array>
+#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +18,21 @@
 #include "edgepoll/supervision/result.hpp"
 
 namespace edgepoll::pollers::detail {
+
+// Config words and the enum values they name, e.g. {"holding", ModbusTable::holding}.
+template <class E, std::size_t N>
+std::optional<E> lookup(const std::array<std::pair<std::string_view, E>, N>& names,
+                        std::string_view s) {
+  for (const auto& [n, v] : names)
+    if (n == s) return v;
+  return std::nullopt;
+}
+template <class E, std::size_t N>
+std::string_view name_of(const std::array<std::pair<std::string_view, E>, N>& names, E e) {
+  for (const auto& [n, v] : names)
+    if (v == e) return n;
+  return "?";
+}
 
 // Reads typed keys out of one TOML table, naming the device and the key in every
 // error. `where` is e.g. `device "boiler-1"` or `device "boiler-1" auth`.
@@ -77,6 +95,25 @@ class Section {
     if (!d) return d.take_error();
     if (*d <= Duration::zero()) return wrong(key, "a duration > 0");
     out = *d;
+    return ok_status();
+  }
+
+  // "HOST:PORT" (the port 1-65535), e.g. a Modbus gateway or an SNMP agent.
+  Status host_port(std::string_view key, std::string& host, std::uint16_t& port,
+                   std::string_view example) const {
+    std::string text;
+    if (auto st = string(key, text, true); !st) return st.take_error();
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+      return wrong(key, fmt::format("HOST:PORT, e.g. \"{}\"", example));
+    unsigned p = 0;
+    const char* first = text.data() + colon + 1;
+    const char* last = text.data() + text.size();
+    const auto [end, ec] = std::from_chars(first, last, p);
+    if (ec != std::errc{} || end != last || p < 1 || p > 65535)
+      return wrong(key, "HOST:PORT with a port from 1 to 65535");
+    host = text.substr(0, colon);
+    port = static_cast<std::uint16_t>(p);
     return ok_status();
   }
 

@@ -3,15 +3,14 @@
 #include "edgepoll/supervision/config_keys.hpp"
 
 #include <cctype>
-#include <fstream>
 #include <initializer_list>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "config_section.hpp"
 #include "edgepoll/pollers/duration.hpp"
+#include "edgepoll/pollers/secret_file.hpp"
 
 namespace edgepoll::pollers {
 namespace {
@@ -87,8 +86,20 @@ Status parse_protocol_tables(const Section& s, const toml::table& table, DeviceC
   std::string protocol = "http";
   EP_TRY(s.string("protocol", protocol));
   const auto p = parse_protocol(protocol);
-  if (!p) return s.wrong("protocol", "\"http\" or \"modbus\"");
+  if (!p) return s.wrong("protocol", "\"http\", \"modbus\" or \"snmp\"");
   c.protocol = *p;
+  if (c.protocol == Protocol::snmp) {
+    for (const char* key : {"url", "max_body", "verify_tls", "ca_file", "auth", "metrics", "modbus"})
+      if (s.has(key)) return s.wrong(key, "absent for protocol = \"snmp\" (its metrics go in [device.snmp])");
+    auto t = s.table("snmp");
+    if (!t) return t.take_error();
+    if (*t == nullptr) return s.missing("snmp");
+    auto snmp = SnmpDeviceConfig::parse(**t, s.where());
+    if (!snmp) return snmp.take_error();
+    c.snmp = std::move(snmp.value());
+    return ok_status();
+  }
+  if (s.has("snmp")) return s.wrong("snmp", "absent unless protocol = \"snmp\"");
   if (c.protocol == Protocol::modbus) {
     for (const char* key : {"url", "max_body", "verify_tls", "ca_file", "auth", "metrics"})
       if (s.has(key)) return s.wrong(key, "absent for protocol = \"modbus\" (its metrics go in [device.modbus])");
@@ -123,7 +134,7 @@ Result<DeviceConfig> DeviceConfig::parse(const toml::table& table) {
   }
   Section s(table, fmt::format("device \"{}\"", c.id));
   EP_TRY(s.only({"id", "protocol", "url", "interval", "timeout", "max_body", "verify_tls", "ca_file", "auth",
-                 "intensity", "breaker", "metrics", "modbus"}));
+                 "intensity", "breaker", "metrics", "modbus", "snmp"}));
   EP_TRY(parse_protocol_tables(s, table, c));
   EP_TRY(s.duration("interval", c.interval));
   EP_TRY(s.duration("timeout", c.timeout));
@@ -159,21 +170,9 @@ Result<Auth> load_auth(const AuthConfig& config, const std::string& device_id) {
   if (config.kind == AuthKind::none) return auth;
   const std::string& path =
       config.kind == AuthKind::basic ? config.password_file : config.token_file;
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return make_error("pollers.config.secret_unreadable",
-                      fmt::format("device \"{}\": cannot read secret file \"{}\"", device_id, path),
-                      false, "check the path and that the edgepoll user may read it");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  auth.secret = buf.str();
-  // Files written by `echo` end with a newline that is not part of the secret.
-  while (!auth.secret.empty() && (auth.secret.back() == '\n' || auth.secret.back() == '\r'))
-    auth.secret.pop_back();
-  if (auth.secret.empty())
-    return make_error("pollers.config.secret_empty",
-                      fmt::format("device \"{}\": secret file \"{}\" is empty", device_id, path),
-                      false);
+  auto secret = read_secret_file(path, device_id);
+  if (!secret) return secret.take_error();
+  auth.secret = std::move(secret.value());
   return auth;
 }
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "edgepoll/pollers/modbus/modbus_session.hpp"
+#include "edgepoll/pollers/snmp/snmp_session.hpp"
 #include "edgepoll/supervision/runtime.hpp"
 #include "protocols.hpp"
 
@@ -38,6 +39,7 @@ void DeviceFsm::handle(Process& self, Message& message) {
   if (std::any_cast<Due>(&message) || std::any_cast<PollNow>(&message)) return poll(self);
   if (auto* result = std::any_cast<PollResult>(&message)) return on_result(self, result->response);
   if (auto* result = std::any_cast<ModbusPollResult>(&message)) return on_result(self, result->response);
+  if (auto* result = std::any_cast<SnmpPollResult>(&message)) return on_result(self, result->response);
   if (std::any_cast<PollBusy>(&message)) {
     // The connection refused the request (mid-request or backing off): the
     // poll is off, the machine's state stays.

@@ -16,8 +16,7 @@ std::string_view DeviceStateMachine::state_name(State state) {
 
 DeviceStateMachine::DeviceStateMachine(const Clock& clock, const DeviceConfig& config,
                                        unsigned max_consecutive_failures)
-    : clock_(clock),
-      decoder_(config),
+    : decoder_(config),
       breaker_(clock, config.breaker),
       max_consecutive_failures_(std::max(1u, max_consecutive_failures)) {}
 
@@ -57,6 +56,10 @@ PollReport DeviceStateMachine::on_response(Result<ModbusResponse> response, std:
   return respond(std::move(response), timestamp_ms);
 }
 
+PollReport DeviceStateMachine::on_response(Result<SnmpResponse> response, std::int64_t timestamp_ms) {
+  return respond(std::move(response), timestamp_ms);
+}
+
 template <class Response>
 PollReport DeviceStateMachine::respond(Result<Response> response, std::int64_t timestamp_ms) {
   in_flight_ = false;
@@ -84,7 +87,7 @@ PollReport DeviceStateMachine::respond(Result<Response> response, std::int64_t t
   for (const auto& e : report.field_errors) ++counters_.errors_by_code[e.code];
   report.readings.reserve(decoded->readings.size());
   for (auto& r : decoded->readings)
-    report.readings.push_back(SequencedReading{device_id(), next_seq_++, timestamp_ms, std::move(r)});
+    report.readings.push_back(PolledReading{device_id(), timestamp_ms, std::move(r)});
   const bool healthy = breaker_.state() == BreakerState::closed && report.field_errors.empty();
   state_ = healthy ? State::polling : State::degraded;
   return report;

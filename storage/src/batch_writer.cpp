@@ -141,14 +141,9 @@ void BatchWriter::fetch_oldest_batch(std::size_t n, Callback<std::vector<OutboxR
   run_op<std::vector<OutboxRecord>>([n](Outbox& o) { return o.fetch_oldest_batch(n); },
                                     std::move(done));
 }
-void BatchWriter::mark_in_flight(std::vector<std::int64_t> ids, Callback<Ok> done) {
-  run_op<Ok>([ids = std::move(ids)](Outbox& o) { return o.mark_in_flight(ids); }, std::move(done));
-}
-void BatchWriter::release_in_flight(std::vector<std::int64_t> ids, Callback<Ok> done) {
-  run_op<Ok>([ids = std::move(ids)](Outbox& o) -> Status {
-    o.release_in_flight(ids);
-    return ok_status();
-  }, std::move(done));
+void BatchWriter::fetch_after(std::int64_t after_id, std::size_t n, Callback<std::vector<OutboxRecord>> done) {
+  run_op<std::vector<OutboxRecord>>([after_id, n](Outbox& o) { return o.fetch_after(after_id, n); },
+                                    std::move(done));
 }
 void BatchWriter::delete_acknowledged(std::vector<std::int64_t> ids, Callback<std::size_t> done) {
   run_op<std::size_t>([ids = std::move(ids)](Outbox& o) { return o.delete_acknowledged(ids); },

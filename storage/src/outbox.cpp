@@ -12,7 +12,7 @@ namespace edgepoll::storage {
 
 // Prepared once per writer connection: the hot path binds and steps only.
 struct Outbox::Statements {
-  Statement insert, upsert_seq, last_seq, scan, attempt, delete_range, delete_one, get_one,
+  Statement insert, upsert_seq, last_seq, after, delete_range, delete_one, get_one,
       dead_letter, device_health, quarantine, release, quarantined;
 };
 
@@ -66,8 +66,8 @@ Status Outbox::prepared() {
                 "ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq")
   // device_state is authoritative: it advances in the same transaction as the rows.
   EDGEPOLL_PREP(last, "SELECT last_seq FROM device_state WHERE device_id = ?1")
-  EDGEPOLL_PREP(scan, "SELECT id, device_id, seq, ts_ms, payload, attempts FROM outbox ORDER BY id")
-  EDGEPOLL_PREP(attempt, "UPDATE outbox SET attempts = attempts + 1 WHERE id BETWEEN ?1 AND ?2")
+  // A rowid range: SQLite seeks to ?1 and reads only the rows taken.
+  EDGEPOLL_PREP(after, "SELECT id, device_id, seq, ts_ms, payload FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2")
   EDGEPOLL_PREP(del_range, "DELETE FROM outbox WHERE id BETWEEN ?1 AND ?2")
   EDGEPOLL_PREP(del_one, "DELETE FROM outbox WHERE id = ?1")
   EDGEPOLL_PREP(get_one, "SELECT device_id, seq, ts_ms, payload FROM outbox WHERE id = ?1")
@@ -96,8 +96,8 @@ Status Outbox::prepared() {
                 "coalesce(quarantine_reason, '') FROM device_state "
                 "WHERE quarantine_until_ms IS NOT NULL ORDER BY device_id")
   st_ = std::unique_ptr<Statements>(new Statements{
-      std::move(*insert), std::move(*upsert_seq), std::move(*last), std::move(*scan),
-      std::move(*attempt), std::move(*del_range), std::move(*del_one), std::move(*get_one),
+      std::move(*insert), std::move(*upsert_seq), std::move(*last), std::move(*after),
+      std::move(*del_range), std::move(*del_one), std::move(*get_one),
       std::move(*dead), std::move(*health), std::move(*quarantine), std::move(*release),
       std::move(*quarantined)});
   return ok_status();
@@ -136,43 +136,34 @@ Result<std::vector<Ack>> Outbox::append(std::span<const Reading> batch) {
 }
 
 
-Result<std::vector<OutboxRecord>> Outbox::fetch_oldest_batch(std::size_t n) {
+Result<std::vector<OutboxRecord>> Outbox::read_after(std::int64_t after_id, std::size_t n) {
   if (auto p = prepared(); !p) return p.take_error();
   std::vector<OutboxRecord> out;
-  auto& q = st_->scan.reset();
-  // Stepped lazily: SQLite reads only as far as the rows we take.
-  while (out.size() < n) {
+  const auto limit = static_cast<std::int64_t>(std::min<std::size_t>(n, std::numeric_limits<std::int64_t>::max()));
+  auto& q = st_->after.reset().bind(1, after_id).bind(2, limit);
+  for (;;) {
     auto row = q.step("fetching the oldest readings");
     if (!row) {
       q.reset();
       return row.take_error();
     }
     if (!*row) break;
-    const std::int64_t id = q.int64(0);
-    if (in_flight_.contains(id)) continue;
-    out.push_back(OutboxRecord{id, ReadingId{q.text(1), q.int64(2)}, q.int64(3), q.blob(4),
-                               q.int64(5)});
+    out.push_back(OutboxRecord{q.int64(0), ReadingId{q.text(1), q.int64(2)}, q.int64(3), q.blob(4)});
   }
   q.reset();
   return out;
 }
 
-Status Outbox::mark_in_flight(std::span<const std::int64_t> ids) {
-  if (auto p = prepared(); !p) return p;
-  const auto ranges = id_ranges(ids);
-  auto s = transaction(db_.connection(), "marking readings in flight", [&]() -> Status {
-    for (const auto& [first, last] : ranges) {
-      auto& q = st_->attempt.reset().bind(1, first).bind(2, last);
-      if (auto st = q.run("counting a delivery attempt"); !st) return st;
-    }
-    return ok_status();
-  });
-  if (s) in_flight_.insert(ids.begin(), ids.end());
-  return s;
-}
+Result<std::vector<OutboxRecord>> Outbox::fetch_oldest_batch(std::size_t n) { return read_after(0, n); }
 
-void Outbox::release_in_flight(std::span<const std::int64_t> ids) {
-  for (auto id : ids) in_flight_.erase(id);
+Result<std::vector<OutboxRecord>> Outbox::fetch_after(std::int64_t after_id, std::size_t n) {
+  auto out = read_after(after_id, n);
+  if (!out) return out;
+  // The producer holds (or is done with) every row up to its cursor. A fetch
+  // from below the watermark is a new producer starting over; one from above it
+  // is a producer that outlived a restart of this writer.
+  handed_out_ = out->empty() ? after_id : out->back().outbox_id;
+  return out;
 }
 
 Result<std::size_t> Outbox::delete_acknowledged(std::span<const std::int64_t> ids) {
@@ -188,7 +179,6 @@ Result<std::size_t> Outbox::delete_acknowledged(std::span<const std::int64_t> id
     return ok_status();
   });
   if (!s) return s.take_error();
-  for (auto id : ids) in_flight_.erase(id);
   return deleted;
 }
 
@@ -228,7 +218,6 @@ Status Outbox::move_to_dead_letters(std::int64_t id, std::string_view reason,
       return st;
     return st_->delete_one.reset().bind(1, id).run("deleting a dead-lettered reading");
   });
-  if (s) in_flight_.erase(id);
   return s;
 }
 
@@ -273,15 +262,15 @@ Status Outbox::drop_oldest(std::size_t n, std::int64_t older_than_ms, RetentionR
   std::vector<std::int64_t> ids;
   std::map<std::string, DroppedRange> ranges;
   auto s = transaction(db_.connection(), "dropping the oldest readings", [&]() -> Status {
-    auto& q = st_->scan.reset();
-    // The oldest n rows not in flight, stopping at the first one young enough
-    // to keep: bounded work, and a batch is contiguous in arrival order.
+    // The oldest n rows the producer does not hold (above its watermark),
+    // stopping at the first one young enough to keep: bounded work, and a
+    // batch is contiguous in arrival order.
+    auto& q = st_->after.reset().bind(1, handed_out_).bind(2, static_cast<std::int64_t>(n));
     while (ids.size() < n) {
       auto row = q.step("scanning the oldest readings");
       if (!row) return row.take_error();
       if (!*row) break;
       const std::int64_t id = q.int64(0);
-      if (in_flight_.contains(id)) continue;
       if (q.int64(3) >= older_than_ms) break;
       ids.push_back(id);
       auto& r = ranges[q.text(1)];
@@ -299,7 +288,9 @@ Status Outbox::drop_oldest(std::size_t n, std::int64_t older_than_ms, RetentionR
   if (ids.empty()) return ok_status();
   report.dropped += ids.size();
   ++report.batches;
-  for (auto& [device, r] : ranges) {
+  for (auto& entry : ranges) {  // not a structured binding: clang 14 (the fuzz build) cannot capture one
+    const auto& device = entry.first;
+    auto& r = entry.second;
     auto it = std::find_if(report.devices.begin(), report.devices.end(),
                            [&](const DroppedRange& d) { return d.device_id == device; });
     if (it == report.devices.end()) {

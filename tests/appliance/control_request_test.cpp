@@ -34,6 +34,34 @@ TEST(ControlRequest, DeadLetterOperationsTakeAKeyOrAll) {
   EXPECT_EQ(all->reason, "sensor replaced");
 }
 
+TEST(ControlRequest, ConfigShowTakesAnOptionalDevice) {
+  auto whole = ControlRequest::parse(R"({"op": "config.show"})");
+  ASSERT_TRUE(whole.ok()) << whole.error().describe();
+  EXPECT_EQ(whole->op, ControlOp::config_show);
+  EXPECT_EQ(whole->device, "");
+  auto one = ControlRequest::parse(R"({"op": "config.show", "device": "meter-7"})");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->device, "meter-7");
+  EXPECT_EQ(code_of(R"({"op": "config.show", "device": ""})"), "control.type");
+  EXPECT_EQ(code_of(R"({"op": "config.show", "all": true})"), "control.unknown_field");
+}
+
+TEST(ControlRequest, OverlayClearTakesADeviceOrAllNeverBothNorNeither) {
+  auto one = ControlRequest::parse(R"({"op": "config.overlay_clear", "device": "meter-7"})");
+  ASSERT_TRUE(one.ok()) << one.error().describe();
+  EXPECT_EQ(one->op, ControlOp::config_overlay_clear);
+  EXPECT_EQ(one->device, "meter-7");
+  EXPECT_FALSE(one->all);
+  auto all = ControlRequest::parse(R"({"op": "config.overlay_clear", "all": true})");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->all);
+  EXPECT_EQ(all->device, "");
+  EXPECT_EQ(code_of(R"({"op": "config.overlay_clear"})"), "control.missing_field");
+  EXPECT_EQ(code_of(R"({"op": "config.overlay_clear", "all": true, "device": "a"})"), "control.type");
+  EXPECT_EQ(code_of(R"({"op": "config.overlay_clear", "all": false})"), "control.type");
+  EXPECT_EQ(code_of(R"({"op": "config.overlay_clear", "key": "a"})"), "control.unknown_field");
+}
+
 TEST(ControlRequest, BytesThatAreNotAJsonObjectAreMalformed) {
   EXPECT_EQ(code_of("garbage"), "control.malformed");
   EXPECT_EQ(code_of(""), "control.malformed");

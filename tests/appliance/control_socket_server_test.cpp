@@ -71,6 +71,7 @@ class ControlSocketServerTest : public ::testing::Test {
   ControlSocketServerTest() {
     char tmpl[] = "/tmp/edgepoll-control-XXXXXX";
     dir = mkdtemp(tmpl);
+    path = dir / "control.sock";  // here, not as an initializer: dir is set only now
   }
   ~ControlSocketServerTest() override { fs::remove_all(dir); }
   std::unique_ptr<ControlSocketServer> server(std::size_t max = 256) {
@@ -81,7 +82,7 @@ class ControlSocketServerTest : public ::testing::Test {
   Status start(ControlSocketServer& s) { return loop.on_loop([&] { return s.start(path.string(), "no-such-group-here"); }); }
 
   fs::path dir;
-  fs::path path = dir / "control.sock";
+  fs::path path;
   Loop loop;
 };
 

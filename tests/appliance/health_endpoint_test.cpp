@@ -34,8 +34,11 @@ class Idle final : public Behaviour {
 
 struct Node {
   Node() : clock(io), runtime(io, clock, false), guard(io.get_executor()) {
-    metrics = std::make_shared<Metrics>();
-    runtime.add_observer(metrics->supervision_observer());
+    // What the metrics worker puts on the board (here without the worker).
+    auto registry = std::make_shared<Metrics>();
+    register_supervision_metrics(*registry, supervision);
+    metrics->set(registry);
+    runtime.add_observer(supervision);
     // A real store and writer, so that the storage check measures something.
     char tmpl[] = "/tmp/edgepoll-health-XXXXXX";
     dir = mkdtemp(tmpl);
@@ -74,7 +77,8 @@ struct Node {
   SteadyClock clock;
   Runtime runtime;
   asio::executor_work_guard<asio::io_context::executor_type> guard;
-  std::shared_ptr<Metrics> metrics;
+  std::shared_ptr<SupervisionEventCounts> supervision = std::make_shared<SupervisionEventCounts>();
+  std::shared_ptr<MetricsBoard> metrics = std::make_shared<MetricsBoard>();
   std::filesystem::path dir;
   storage::StoreConfig store;
   std::shared_ptr<storage::WriterHandle> writer = std::make_shared<storage::WriterHandle>();
@@ -106,6 +110,11 @@ TEST(HealthEndpoint, ServesHealthReadyMetricsAndTree) {
     metrics = get(port, "/metrics").body;
   }
   EXPECT_NE(metrics.find("edgepoll_supervision_events_total{event=\"crash\"} 1"), std::string::npos) << metrics;
+  // No registry on the board (its worker stopped): /metrics says so instead of an empty page.
+  node.metrics->set(nullptr);
+  const auto none = get(port, "/metrics");
+  EXPECT_EQ(none.status, 503);
+  EXPECT_NE(none.body.find("root/deps/metrics"), std::string::npos) << none.body;
 
   stop_supervisor(node.runtime, root, ExitReason::shutdown());
 }

@@ -133,7 +133,7 @@ TEST(Readiness, RegistrationIsShownButNeverChangesReady) {
 
 TEST(Watchdog, StaleThreadsAreThoseWithoutProgressWithinTheInterval) {
   const supervision::TimePoint now{100s};
-  std::vector<Heartbeats::Seen> beats{{"event loop", now}, {"storage writer", now - 3s}, {"producer", now - 1s}};
+  std::vector<supervision::Heartbeats::Seen> beats{{"event loop", now}, {"storage writer", now - 3s}, {"producer", now - 1s}};
   EXPECT_EQ(stale_threads(now, 2s, beats), std::vector<std::string>{"storage writer"});
   EXPECT_TRUE(stale_threads(now, 3s, beats).empty());
 }

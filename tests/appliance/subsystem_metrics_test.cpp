@@ -67,9 +67,9 @@ struct Node {
   std::shared_ptr<pollers::PollerCounters> counters = std::make_shared<pollers::PollerCounters>();
   std::shared_ptr<storage::WriterHandle> writer = std::make_shared<storage::WriterHandle>();
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer, 2);
-  std::shared_ptr<ProducerCounters> kafka = std::make_shared<ProducerCounters>();
+  std::shared_ptr<kafka::ProducerCounters> kafka = std::make_shared<kafka::ProducerCounters>();
   std::shared_ptr<pollers::ModbusTransportStats> modbus = std::make_shared<pollers::ModbusTransportStats>();
-  std::shared_ptr<CommandCounters> commands = std::make_shared<CommandCounters>();
+  std::shared_ptr<kafka::CommandCounters> commands = std::make_shared<kafka::CommandCounters>();
   std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
 };
 

@@ -6,6 +6,7 @@
 #include "edgepoll/kafka/command_consumer.hpp"
 
 #include <librdkafka/rdkafkacpp.h>
+#include <thread>
 #include <gtest/gtest.h>
 
 #include "edgepoll/kafka/mock_cluster.hpp"
@@ -18,6 +19,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::fresh_topic;
+
+// How long a test waits for the consumer to have its partition. Joining the
+// group takes the mock's group coordinator: 3 s idle, but on a busy machine
+// one of its requests timed out after 25 s and librdkafka joined again, which
+// the old 20 s deadline did not cover (the consumer had not read the poison
+// message yet: nothing was dead-lettered, the sink was empty).
+constexpr auto kGroupWait = 90s;
 
 struct RecordingHandler final : CommandHandler {
   std::vector<Command> applied;
@@ -79,7 +87,12 @@ class CommandConsumerTest : public ::testing::Test {
     std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
     std::vector<RdKafka::TopicPartition*> parts = {
         RdKafka::TopicPartition::create(config.commands_topic, 0)};
-    c->committed(parts, 5000);
+    // OffsetFetch goes to the group coordinator, whose requests time out on a
+    // busy machine: asked again until it answers.
+    const auto deadline = std::chrono::steady_clock::now() + kGroupWait;
+    while (c->committed(parts, 5000) != RdKafka::ERR_NO_ERROR &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(100ms);
     const auto offset = parts[0]->offset();
     RdKafka::TopicPartition::destroy(parts);
     c->close();
@@ -101,11 +114,14 @@ class CommandConsumerTest : public ::testing::Test {
   // Polls until `done`, advancing the fake clock by `step` between polls.
   bool run(CommandConsumer& consumer, const std::function<bool()>& done,
            supervision::Duration step = supervision::Duration::zero()) {
-    return testing::run_until(done, [&] {
-      EXPECT_TRUE(consumer.poll());
-      clock.advance(step);
-      return 5ms;
-    });
+    return testing::run_until(
+        done,
+        [&] {
+          EXPECT_TRUE(consumer.poll());
+          clock.advance(step);
+          return 5ms;
+        },
+        kGroupWait);
   }
 
   std::unique_ptr<MockCluster> cluster;
@@ -127,7 +143,8 @@ TEST_F(CommandConsumerTest, PoisonBetweenTwoGoodOnesIsDeadLetteredAndTheGoodOnes
         auto n = (*consumer)->poll();
         EXPECT_TRUE(n);
         return 5ms;
-      }));
+      },
+      kGroupWait));
   ASSERT_EQ(handler.applied.size(), 2u);
   EXPECT_EQ(handler.applied[0].id, "good-1");
   EXPECT_EQ(handler.applied[1].id, "good-2");
@@ -162,7 +179,8 @@ TEST_F(CommandConsumerTest, UnknownDeviceAndApplyFailureArePoisonToo) {
                                  [&] {
                                    EXPECT_TRUE((*consumer)->poll());
                                    return 5ms;
-                                 }));
+                                 },
+                                 kGroupWait));
   ASSERT_EQ(sink.letters.size(), 3u);
   EXPECT_EQ(sink.letters[0].error.code, "command.unknown_device");
   EXPECT_EQ(sink.letters[1].error.code, "config.apply_failed");

@@ -30,21 +30,53 @@ KafkaConfig test_config(const std::string& bootstrap) {
   return c;
 }
 
+namespace {
+
+// The partitions of `topic` from the cluster's metadata (any broker answers).
+std::vector<std::int32_t> partitions_of(RdKafka::KafkaConsumer& consumer, const std::string& topic,
+                                        std::chrono::steady_clock::time_point deadline) {
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(&consumer, topic, nullptr, err));
+  while (handle && std::chrono::steady_clock::now() < deadline) {
+    RdKafka::Metadata* raw = nullptr;
+    if (consumer.metadata(false, handle.get(), &raw, 1000) == RdKafka::ERR_NO_ERROR) {
+      std::unique_ptr<RdKafka::Metadata> metadata(raw);
+      std::vector<std::int32_t> out;
+      for (const auto* t : *metadata->topics())
+        if (t->topic() == topic && t->err() == RdKafka::ERR_NO_ERROR)
+          for (const auto* p : *t->partitions()) out.push_back(p->id());
+      if (!out.empty()) return out;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the topic is not known yet
+  }
+  return {};
+}
+
+}  // namespace
+
 std::vector<ConsumedRecord> read_topic(const std::string& bootstrap, const std::string& topic,
                                        std::size_t count, std::chrono::milliseconds timeout) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
-  conf->set("group.id", "reader-" + topic, err);
-  conf->set("auto.offset.reset", "earliest", err);
+  conf->set("group.id", "reader-" + topic, err);  // required by KafkaConsumer, never joined
   conf->set("enable.auto.commit", "false", err);
   for (const auto& [k, v] : fast_reconnect()) conf->set(k, v, err);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
   EXPECT_TRUE(consumer) << err;
   if (!consumer) return {};
-  consumer->subscribe({topic});
-  std::vector<ConsumedRecord> out;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Every partition assigned from its beginning rather than subscribed: no
+  // consumer group to join, so the read does not wait on the mock's group
+  // coordinator (on a busy machine its requests time out after 25 s, and a
+  // group reader then found an empty topic that had its records).
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (auto p : partitions_of(*consumer, topic, deadline))
+    assignment.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  EXPECT_FALSE(assignment.empty()) << "no metadata for topic " << topic;
+  consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  std::vector<ConsumedRecord> out;
   while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
@@ -92,24 +124,20 @@ std::vector<std::pair<OutboxItem, Error>> FakeOutbox::dead_letters() const {
   return dead_;
 }
 
-std::size_t FakeOutbox::attempts(std::int64_t id) const {
+std::size_t FakeOutbox::times_fetched(std::int64_t id) const {
   std::lock_guard lock(mutex_);
-  auto it = attempts_.find(id);
-  return it == attempts_.end() ? 0 : it->second;
+  auto it = fetched_.find(id);
+  return it == fetched_.end() ? 0 : it->second;
 }
 
 Result<std::vector<OutboxItem>> FakeOutbox::fetch_after(std::int64_t after_id, std::size_t limit) {
   std::lock_guard lock(mutex_);
   std::vector<OutboxItem> out;
-  for (auto it = rows_.upper_bound(after_id); it != rows_.end() && out.size() < limit; ++it)
+  for (auto it = rows_.upper_bound(after_id); it != rows_.end() && out.size() < limit; ++it) {
     out.push_back(it->second);
+    ++fetched_[it->first];
+  }
   return out;
-}
-
-Status FakeOutbox::mark_in_flight(std::span<const std::int64_t> ids) {
-  std::lock_guard lock(mutex_);
-  for (auto id : ids) ++attempts_[id];
-  return ok_status();
 }
 
 Status FakeOutbox::remove(std::span<const std::int64_t> ids) {

@@ -50,10 +50,9 @@ class FakeOutbox final : public OutboxSource {
   std::int64_t append(const std::string& device, std::string payload);
   std::size_t size() const;
   std::vector<std::pair<OutboxItem, Error>> dead_letters() const;
-  std::size_t attempts(std::int64_t id) const;
+  std::size_t times_fetched(std::int64_t id) const;
 
   Result<std::vector<OutboxItem>> fetch_after(std::int64_t after_id, std::size_t limit) override;
-  Status mark_in_flight(std::span<const std::int64_t> ids) override;
   Status remove(std::span<const std::int64_t> ids) override;
   Status dead_letter(const OutboxItem& item, const Error& reason) override;
 
@@ -63,7 +62,7 @@ class FakeOutbox final : public OutboxSource {
   std::int64_t next_id_ = 1;
   std::map<std::string, std::int64_t> seq_;
   std::map<std::int64_t, OutboxItem> rows_;
-  std::map<std::int64_t, std::size_t> attempts_;
+  std::map<std::int64_t, std::size_t> fetched_;
   std::vector<std::pair<OutboxItem, Error>> dead_;
 };
 

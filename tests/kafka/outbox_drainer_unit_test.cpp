@@ -142,7 +142,7 @@ TEST_F(DrainerUnit, RetriableFailureBacksOffThenResendsBeforeNewerRecords) {
   sink.ack_all_produced();
   ASSERT_TRUE(d.pump());
   EXPECT_EQ(outbox.size(), 0u);
-  EXPECT_EQ(outbox.attempts(1), 1u);  // marked once: held by the drainer meanwhile
+  EXPECT_EQ(outbox.times_fetched(1), 1u);  // fetched once: held by the drainer meanwhile
   EXPECT_TRUE(d.caught_up());
 }
 

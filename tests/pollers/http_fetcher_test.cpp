@@ -2,6 +2,10 @@
 // test per device behaviour, plus 200 concurrent fetches of good and bad devices.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -222,6 +226,49 @@ TEST_F(HttpFetcherTest, ConnectionRefusedIsARetryableError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "pollers.http.connect_refused");
   EXPECT_TRUE(r.error().retryable);
+}
+
+// libcurl 7.88 closes a socket whose connect failed with a bare close(),
+// skipping the close callback; the next socket gets the same number. The
+// fetcher must neither close that new socket (the poll after a refused one
+// failed to connect) nor, later, whatever else the process opened there.
+unsigned short refused_port(boost::asio::io_context& io) {
+  boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = probe.local_endpoint().port();
+  probe.close();
+  return port;
+}
+
+TEST_F(HttpFetcherTest, APollAfterARefusedOneConnectsOnTheReusedDescriptorNumber) {
+  FetchRequest refused;
+  refused.url = "http://127.0.0.1:" + std::to_string(refused_port(io_)) + "/devices/x";
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_FALSE(fetch(refused).ok());
+    auto good = fetch(request("good-" + std::to_string(i)));
+    ASSERT_TRUE(good.ok()) << "poll " << i << " after a refused one: " << good.error().describe();
+  }
+}
+
+TEST_F(HttpFetcherTest, ADescriptorLibcurlClosedBehindItsBackIsNeverClosedAgain) {
+  std::vector<int> others;  // what the rest of the process opens meanwhile
+  {
+    HttpFetcher fetcher(io_);
+    FetchRequest refused;
+    refused.url = "http://127.0.0.1:" + std::to_string(refused_port(io_)) + "/devices/x";
+    for (int i = 0; i < 5; ++i) {
+      std::optional<Result<FetchResponse>> out;
+      fetcher.fetch(refused, [&](Result<FetchResponse> r) { out.emplace(std::move(r)); });
+      ASSERT_TRUE(run_until([&] { return out.has_value(); }));
+      ASSERT_FALSE(out->ok());
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // takes the freed number
+      ASSERT_GE(fd, 0);
+      others.push_back(fd);
+    }
+  }  // the fetcher and its pools go
+  for (int fd : others) {
+    EXPECT_NE(::fcntl(fd, F_GETFD), -1) << "descriptor " << fd << " was closed by the fetcher";
+    ::close(fd);
+  }
 }
 
 TEST_F(HttpFetcherTest, BearerTokenComesFromItsFile) {

@@ -91,7 +91,7 @@ TEST(ModbusConfig, RefusesMistakesNamingTheKey) {
       {"unit = \"V\"", "unit = \"V\"\nunits = 1", "unknown key \"units\""},
       {"protocol = \"modbus\"", "protocol = \"modbus\"\nurl = \"http://x/\"",
        "key \"url\" must be absent"},
-      {"protocol = \"modbus\"", "protocol = \"modbuss\"", "\"http\" or \"modbus\""},
+      {"protocol = \"modbus\"", "protocol = \"modbuss\"", "\"http\", \"modbus\" or \"snmp\""},
       {"bit = 15", "bit = 15\nscale = 2", "absent for a bool or string field"},
   };
   for (const auto& b : cases) {

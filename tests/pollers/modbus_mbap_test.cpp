@@ -106,5 +106,42 @@ TEST(ModbusFraming, ServerSideRefusesBadRequests) {
   EXPECT_EQ(mbap::parse_read_pdu(std::vector<std::uint8_t>{3, 0}).exception, 3);
 }
 
+// The stream a gateway connection receives: whole frames handed on in order,
+// a frame cut short waits for its rest, and a header that cannot be trusted
+// stops the scan there (naming its unit id) after the frames before it.
+TEST(ModbusFraming, ScanningAStreamHandsOnWholeFramesAndStopsAtABadHeader) {
+  const auto first = mbap::encode_read_response(1, 7, 3, std::vector<std::uint16_t>{0x1234});
+  const auto second = mbap::encode_exception(2, 8, 4, 0x02);
+  std::vector<std::uint8_t> stream = first;
+  stream.insert(stream.end(), second.begin(), second.end());
+  stream.insert(stream.end(), first.begin(), first.begin() + 8);  // a third, cut short
+
+  std::vector<std::pair<std::uint16_t, std::size_t>> seen;  // transaction, body size
+  const auto on_frame = [&](const mbap::Header& h, std::span<const std::uint8_t> body) {
+    seen.emplace_back(h.transaction, body.size());
+  };
+  auto scan = mbap::scan_frames(stream, "gw", on_frame);
+  EXPECT_FALSE(scan.refused);
+  EXPECT_EQ(scan.consumed, first.size() + second.size());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], std::make_pair(std::uint16_t{1}, std::size_t{4}));  // FC, count, 2 bytes
+  EXPECT_EQ(seen[1], std::make_pair(std::uint16_t{2}, std::size_t{2}));  // FC|0x80, code
+
+  seen.clear();
+  std::vector<std::uint8_t> bad = first;
+  const std::vector<std::uint8_t> garbage{0, 3, 0xbe, 0xef, 0, 3, 9, 1, 1};
+  bad.insert(bad.end(), garbage.begin(), garbage.end());
+  bad.insert(bad.end(), second.begin(), second.end());
+  scan = mbap::scan_frames(bad, "gw", on_frame);
+  ASSERT_TRUE(scan.refused);
+  EXPECT_EQ(scan.refused->first.code, "pollers.modbus.bad_protocol_id");
+  EXPECT_EQ(scan.refused->second.unit, 9);
+  EXPECT_EQ(scan.consumed, first.size());
+  EXPECT_EQ(seen.size(), 1u);  // the frame after the bad header is not trusted
+
+  EXPECT_EQ(mbap::scan_frames(std::span<const std::uint8_t>(first).first(6), "gw", on_frame).consumed,
+            0u);  // not even a header yet
+}
+
 }  // namespace
 }  // namespace edgepoll::pollers

@@ -170,13 +170,12 @@ TEST_F(BatchWriterTest, TheProducerDrainsThroughTheWriter) {
   auto w = start();
   submit(*w, 120);
   ASSERT_TRUE(wait_until([&] { return acked() == 120; }));
-  auto batch = await<Result<std::vector<OutboxRecord>>>([&](auto cb) { w->fetch_oldest_batch(100, cb); });
+  auto batch = await<Result<std::vector<OutboxRecord>>>([&](auto cb) { w->fetch_after(0, 100, cb); });
   ASSERT_TRUE(batch.ok());
   ASSERT_EQ(batch->size(), 100u);
   std::vector<std::int64_t> ids;
   for (const auto& r : *batch) ids.push_back(r.outbox_id);
-  ASSERT_TRUE(await<Status>([&](auto cb) { w->mark_in_flight(ids, cb); }).ok());
-  auto next = await<Result<std::vector<OutboxRecord>>>([&](auto cb) { w->fetch_oldest_batch(100, cb); });
+  auto next = await<Result<std::vector<OutboxRecord>>>([&](auto cb) { w->fetch_after(ids.back(), 100, cb); });
   ASSERT_EQ(next->size(), 20u);
   ASSERT_TRUE(await<Status>([&](auto cb) { w->move_to_dead_letters(next->front().outbox_id, "too large", cb); }).ok());
   auto deleted = await<Result<std::size_t>>([&](auto cb) { w->delete_acknowledged(ids, cb); });

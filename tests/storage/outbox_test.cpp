@@ -54,31 +54,80 @@ TEST_F(OutboxTest, SequencesArePerDeviceAndSurviveARestart) {
   EXPECT_EQ((*c)[0].id, (ReadingId{"a", 5}));
 }
 
-TEST_F(OutboxTest, FetchSkipsInFlightAndDeleteRemovesOnlyAcknowledged) {
+TEST_F(OutboxTest, FetchPastTheCursorAndDeleteRemovesOnlyAcknowledged) {
   auto db = Database::open(cfg);
   ASSERT_TRUE(db.ok());
   Outbox outbox(*db);
   ASSERT_TRUE(outbox.append(readings("d", 10)).ok());
-  auto first = outbox.fetch_oldest_batch(4);
+  auto first = outbox.fetch_after(0, 4);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->size(), 4u);
   EXPECT_EQ(first->front().id.seq, 1);
   EXPECT_EQ(first->front().payload, "payload-0");
-  ASSERT_TRUE(outbox.mark_in_flight(ids_of(*first)).ok());
-  auto second = outbox.fetch_oldest_batch(4);
+  EXPECT_EQ(outbox.handed_out(), first->back().outbox_id);
+  auto second = outbox.fetch_after(first->back().outbox_id, 4);
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second->front().id.seq, 5) << "in-flight readings must not be fetched twice";
-  // A retryable producer failure releases them: they are fetched again, oldest first.
-  outbox.release_in_flight(ids_of(*first));
-  auto again = outbox.fetch_oldest_batch(1);
-  EXPECT_EQ(again->front().id.seq, 1);
-  EXPECT_EQ(again->front().attempts, 1);
+  EXPECT_EQ(second->front().id.seq, 5) << "rows up to the cursor are not fetched twice";
+  EXPECT_EQ(outbox.handed_out(), second->back().outbox_id);
   auto deleted = outbox.delete_acknowledged(ids_of(*first));
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(*deleted, 4u);
   auto rest = outbox.fetch_oldest_batch(100);
   ASSERT_EQ(rest->size(), 6u);
   EXPECT_EQ(rest->front().id.seq, 5);
+}
+
+TEST_F(OutboxTest, WhatWasNeverAcknowledgedIsHandedOutAgainAfterAProducerOrStoreRestart) {
+  std::vector<std::int64_t> unacked;
+  {
+    auto db = Database::open(cfg);
+    ASSERT_TRUE(db.ok());
+    Outbox outbox(*db);
+    ASSERT_TRUE(outbox.append(readings("d", 10)).ok());
+    auto held = outbox.fetch_after(0, 10);
+    ASSERT_TRUE(held.ok());
+    ASSERT_EQ(held->size(), 10u);
+    ASSERT_EQ(*outbox.delete_acknowledged(std::vector<std::int64_t>{(*held)[0].outbox_id, (*held)[1].outbox_id,
+                                                                      (*held)[2].outbox_id, (*held)[3].outbox_id}),
+              4u);
+    for (std::size_t i = 4; i < held->size(); ++i) unacked.push_back((*held)[i].outbox_id);
+    // A restarted producer starts from cursor 0: the unacknowledged rows again,
+    // and the watermark follows it down.
+    auto again = outbox.fetch_after(0, 3);
+    ASSERT_TRUE(again.ok());
+    ASSERT_EQ(again->size(), 3u);
+    EXPECT_EQ(again->front().outbox_id, unacked.front());
+    EXPECT_EQ(outbox.handed_out(), unacked[2]);
+  }  // the process dies with rows in flight: nothing but the rows was on disk
+  auto db = Database::open(cfg);
+  ASSERT_TRUE(db.ok());
+  Outbox outbox(*db);
+  EXPECT_EQ(outbox.handed_out(), 0);
+  // A producer that outlived the writer's restart keeps its cursor: the new
+  // writer takes the watermark from it even when nothing new is there.
+  ASSERT_TRUE(outbox.fetch_after(unacked.back(), 10)->empty());
+  EXPECT_EQ(outbox.handed_out(), unacked.back());
+  auto resent = outbox.fetch_after(0, 100);
+  ASSERT_TRUE(resent.ok());
+  EXPECT_EQ(ids_of(*resent), unacked) << "the same outbox ids";
+  EXPECT_EQ(resent->front().id.seq, 5) << "and the same reading ids";
+}
+
+TEST_F(OutboxTest, AcknowledgedIdsAreDeletedByRunsAndNothingElse) {
+  auto db = Database::open(cfg);
+  ASSERT_TRUE(db.ok());
+  Outbox outbox(*db);
+  ASSERT_TRUE(outbox.append(readings("d", 12)).ok());
+  auto all = outbox.fetch_after(0, 100);
+  ASSERT_TRUE(all.ok());
+  const auto id = [&](int i) { return (*all)[static_cast<std::size_t>(i)].outbox_id; };
+  // Three runs, out of order, with a duplicate and an id that was never stored.
+  std::vector<std::int64_t> acked{id(8), id(0), id(1), id(2), id(6), id(7), id(1), id(11) + 1000};
+  auto deleted = outbox.delete_acknowledged(acked);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 6u);
+  auto rest = outbox.fetch_oldest_batch(100);
+  EXPECT_EQ(ids_of(*rest), (std::vector<std::int64_t>{id(3), id(4), id(5), id(9), id(10), id(11)}));
 }
 
 TEST_F(OutboxTest, PermanentFailureMovesToDeadLettersWithReasonAndCount) {
@@ -140,8 +189,8 @@ TEST_F(OutboxTest, RetentionBySizeDropsOldestUntilUnderBudgetButNeverInFlight) {
   std::vector<Reading> big;
   for (int i = 0; i < 2000; ++i) big.push_back(Reading{"dev-" + std::to_string(i % 3), i, std::string(500, 'z')});
   ASSERT_TRUE(outbox.append(big).ok());
-  auto in_flight = outbox.fetch_oldest_batch(50);
-  ASSERT_TRUE(outbox.mark_in_flight(ids_of(*in_flight)).ok());
+  auto in_flight = outbox.fetch_after(0, 50);  // held by the producer
+  ASSERT_TRUE(in_flight.ok());
   auto before = db->used_bytes();
   ASSERT_TRUE(before.ok());
   const std::uint64_t budget = *before / 2;

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/wait_for.hpp"
 #include "edgepoll/storage/store_config.hpp"
 
 namespace edgepoll::storage::testing {
@@ -61,23 +62,13 @@ inline std::uint64_t file_hash(const std::string& path) {
 // condition, never on how long it took.
 inline bool wait_until(const std::function<bool()>& done,
                        std::chrono::milliseconds limit = std::chrono::seconds(20)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
+  return ::edgepoll::testing::wait_for(done, limit);
 }
 
-// Turns a writer's callback API into a blocking call for tests.
+// Turns a writer's callback API into a blocking call for tests (30 s at most).
 template <class T, class Start>
 T await(Start start) {
-  std::promise<T> p;
-  auto f = p.get_future();
-  start([&p](T r) { p.set_value(std::move(r)); });
-  if (f.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-    throw std::runtime_error("writer did not answer within 30 s");
-  return f.get();
+  return ::edgepoll::testing::await_callback<T>(std::move(start));
 }
 
 // A sqlite3 shell (another process) holding a write transaction open on `path`

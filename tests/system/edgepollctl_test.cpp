@@ -281,6 +281,42 @@ TEST_F(EdgepollctlTest, DeviceDisableEnableAndPollNowGoThroughTheControlSocket) 
   EXPECT_EQ(unknown.json()["error"]["code"], "command.unknown_device");
 }
 
+// The overlay here comes from the control socket's own disable (a config
+// change, as Kafka's disable_device is): shown with its origin, then cleared.
+TEST_F(EdgepollctlTest, ConfigShowGivesProvenanceAndOverlayClearLetsTheFilesApplyAgain) {
+  auto whole = ctl({"--json", "config", "show"});
+  ASSERT_EQ(whole.exit, 0) << whole.err;
+  const auto j = whole.json();
+  ASSERT_TRUE(j.is_object()) << whole.out;
+  EXPECT_EQ(j["source"], "files");
+  ASSERT_EQ(j["devices"].size(), 3u) << whole.out;
+  EXPECT_EQ(j["devices"][0]["settings"]["interval"].get<std::string>().empty(), false);
+  EXPECT_NE(j["devices"][0]["defined_at"].get<std::string>().find("edgepoll.toml:"), std::string::npos) << whole.out;
+
+  ASSERT_EQ(ctl({"device", "disable", "d2"}).exit, 0);
+  auto d2 = ctl({"--json", "config", "show", "--device", "d2"}).json();
+  ASSERT_EQ(d2["devices"].size(), 1u) << d2.dump();
+  EXPECT_EQ(d2["devices"][0]["enabled"], false);
+  EXPECT_NE(d2["devices"][0]["keys"]["enabled"].get<std::string>().find("control socket"), std::string::npos)
+      << d2.dump();
+  auto human = ctl({"config", "show", "--device", "d2"});
+  EXPECT_EQ(human.exit, 0);
+  EXPECT_NE(human.out.find("d2  disabled"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("control socket"), std::string::npos) << human.out;
+  EXPECT_EQ(ctl({"config", "show", "--device", "nope"}).exit, 1);
+
+  EXPECT_EQ(ctl({"config", "overlay", "clear"}).exit, 2);
+  EXPECT_EQ(ctl({"config", "overlay", "clear", "--device", "d2", "--all"}).exit, 2);
+  auto cleared = ctl({"--json", "config", "overlay", "clear", "--device", "d2"});
+  ASSERT_EQ(cleared.exit, 0) << cleared.out << cleared.err;
+  EXPECT_EQ(cleared.json()["cleared"], 1);
+  EXPECT_EQ(ctl({"--json", "config", "show", "--device", "d2"}).json()["devices"][0]["enabled"], true);
+  EXPECT_TRUE(eventually([&] { return ids_in("disabled").empty(); })) << ctl({"devices"}).out;
+  auto again = ctl({"config", "overlay", "clear", "--all"});
+  EXPECT_EQ(again.exit, 0);
+  EXPECT_NE(again.out.find("the overlay was empty"), std::string::npos) << again.out;
+}
+
 TEST_F(EdgepollctlTest, DeadLettersAreListedShownReplayedAndDropped) {
   auto all = ctl({"--json", "dlq", "list"});
   ASSERT_EQ(all.exit, 0) << all.err;

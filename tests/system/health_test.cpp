@@ -292,6 +292,88 @@ TEST(Liveness, AStalledProcessIs503NamingItAndAStalledLoopDoesNotAnswerAProbe) {
   EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
 }
 
+TEST(Liveness, ATopLevelSubtreeDownOrTheRootNotAnsweringIs503NamingIt) {
+  TempDir dir;
+  ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
+  const std::string address = start_sim(sim);
+  const fs::path db = dir.path / "edgepoll.db", config = dir.path / "edgepoll.toml", hooks = dir.path / "hooks";
+  write_health_config(config, db, address, ids("t-", 3), "[health]\nport = 0\n");
+  setenv("EDGEPOLL_TEST_HOOKS", hooks.c_str(), 1);
+  ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
+  unsetenv("EDGEPOLL_TEST_HOOKS");
+  const auto port = health_port(daemon);
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(eventually([&] { return http_get_within(port, "/health", 1s).status == 200; }, 20s));
+
+  // deps stopped by its supervisor and left down: not running, named.
+  test_hook(daemon, hooks, "terminate root/deps");
+  HttpResult h;
+  EXPECT_TRUE(eventually([&] {
+    h = http_get_within(port, "/health", 1s);
+    return h.status == 503;
+  }, 10s)) << h.body;
+  auto body = nlohmann::json::parse(h.body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << h.body;
+  EXPECT_EQ(body["alive"], false);
+  EXPECT_EQ(body["not_running"], nlohmann::json::array({"root/deps"})) << h.body;
+  EXPECT_FALSE(body.contains("not_answering")) << h.body;
+  // /ready agrees: deps is one of the subtrees it requires.
+  EXPECT_FALSE(ready(port).check_ok("tree")) << ready(port).body.dump();
+  test_hook(daemon, hooks, "restart root/deps");
+  EXPECT_TRUE(eventually([&] { return http_get_within(port, "/health", 1s).status == 200; }, 10s));
+
+  // The root's own mailbox round trip failing: the root is named.
+  test_hook(daemon, hooks, "suspend root");
+  EXPECT_TRUE(eventually([&] {
+    h = http_get_within(port, "/health", 1s);
+    return h.status == 503;
+  }, 10s)) << h.body;
+  body = nlohmann::json::parse(h.body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << h.body;
+  EXPECT_EQ(body["not_answering"], nlohmann::json::array({"root"})) << h.body;
+  EXPECT_FALSE(body.contains("not_running")) << h.body;
+  test_hook(daemon, hooks, "resume root");
+  EXPECT_TRUE(eventually([&] { return http_get_within(port, "/health", 1s).status == 200; }, 10s));
+  EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
+}
+
+// /metrics is the metrics worker's registry: gone while the worker is down,
+// back when it restarts, its totals carried on from the subsystems' counters.
+TEST(Metrics, AreServedByTheMetricsWorkerAndItsRestartCarriesTheTotalsOn) {
+  TempDir dir;
+  ChildProcess sim(DEVICE_SIM_BIN, {"--listen", "127.0.0.1:0"});
+  const std::string address = start_sim(sim);
+  const fs::path db = dir.path / "edgepoll.db", config = dir.path / "edgepoll.toml", hooks = dir.path / "hooks";
+  write_health_config(config, db, address, ids("m-", 3), "[health]\nport = 0\n");
+  setenv("EDGEPOLL_TEST_HOOKS", hooks.c_str(), 1);
+  ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
+  unsetenv("EDGEPOLL_TEST_HOOKS");
+  const auto port = health_port(daemon);
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(eventually([&] { return metric(port, "edgepoll_polls_total") >= 3; }, 20s));
+
+  test_hook(daemon, hooks, "terminate root/deps/metrics");
+  HttpResult m;
+  EXPECT_TRUE(eventually([&] {
+    m = http_get("127.0.0.1", port, "/metrics");
+    return m.status == 503;
+  }, 10s)) << m.status << " " << m.body.substr(0, 200);
+  EXPECT_NE(m.body.find("root/deps/metrics"), std::string::npos) << m.body;
+  const double polls_before = metric(port, "edgepoll_polls_total");  // -1: no page
+  EXPECT_EQ(polls_before, -1);
+  // Polling goes on without it.
+  const auto rows = query_count(db, "SELECT count(*) FROM outbox");
+  EXPECT_TRUE(eventually([&] { return query_count(db, "SELECT count(*) FROM outbox") > rows; }, 10s));
+
+  test_hook(daemon, hooks, "restart root/deps/metrics");
+  EXPECT_TRUE(eventually([&] { return http_get("127.0.0.1", port, "/metrics").status == 200; }, 10s));
+  // The new registry starts from the counts so far: every poll of the whole run, the supervision events too.
+  EXPECT_GE(metric(port, "edgepoll_polls_total"), static_cast<double>(rows));
+  EXPECT_GE(metric(port, "edgepoll_supervision_events_total{event=\"child_started\"}"), 10);
+  EXPECT_NE(http_get("127.0.0.1", port, "/metrics").body.find("\nedgepoll_build_info{version="), std::string::npos);
+  EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
+}
+
 TEST(TestHooks, AreRefusedUnderSystemd) {
   TempDir dir;
   const fs::path config = dir.path / "edgepoll.toml";

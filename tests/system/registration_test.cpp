@@ -274,5 +274,78 @@ TEST(Registration, AWatchedSubtreeInTroubleDeregistersAtOnceAndRegistersAgainWhe
   EXPECT_EQ(log_count(*daemon, "event=registered"), 2u);
 }
 
+std::size_t outbox_rows(const fs::path& db) {
+  std::size_t n = 0;
+  for (const auto& [device, ts] : reading_times(db)) n += ts.size();
+  return n;
+}
+
+// /ready's status and body.
+std::pair<int, nlohmann::json> ready(unsigned short port) {
+  const auto r = http_get("127.0.0.1", port, "/ready");
+  return {r.status, nlohmann::json::parse(r.body, nullptr, false)};
+}
+
+std::string start_kafka(ChildProcess& kafka) { return first_line_after(kafka, "bootstrap=", 20s); }
+
+// The Kafka outage path of registration: no subtree is in trouble, only
+// readiness fails (its kafka check), and the worker follows readiness.
+TEST(Registration, EveryBrokerDownMakesTheNodeNotReadyAndDeregistersItAndBrokersBackRegisterItAgain) {
+  ChildProcess kafka(KAFKA_SANDBOX_BIN,
+                     {"--brokers", "3", "--topic", "edgepoll.readings:4", "--stdin-commands"},
+                     /*pipe_stdin=*/true);
+  const std::string bootstrap = start_kafka(kafka);
+  RigOptions o;
+  o.devices = 5;
+  o.health = "kafka_unacked_max = \"3s\"\n";
+  o.registration = "deregister_after = \"1s\"\nreregister_after = \"2s\"\n";
+  o.sections = "[kafka]\nbootstrap_servers = \"" + bootstrap +
+               "\"\ndefault_topic = \"edgepoll.readings\"\n"
+               "properties = { \"reconnect.backoff.max.ms\" = \"200\" }\n\n";
+  Rig s(o);
+  auto daemon = s.start_daemon();
+  ASSERT_NE(s.port, 0);
+  ASSERT_TRUE(eventually([&] { return ready(s.port).first == 200 && s.key().has_value(); }, 30s))
+      << ready(s.port).second.dump() << " key: " << s.key().value_or("(none)");
+
+  ASSERT_TRUE(kafka.write_line("down all"));
+  const auto down_at = Clock::now();
+  std::pair<int, nlohmann::json> r;
+  ASSERT_TRUE(eventually(
+      [&] {
+        r = ready(s.port);
+        return r.first == 503 && r.second.is_object() && !r.second["checks"]["kafka"]["ok"].get<bool>();
+      },
+      30s))
+      << r.second.dump();
+  EXPECT_TRUE(r.second["checks"]["devices"]["ok"].get<bool>()) << r.second.dump();  // polling goes on
+  // Not ready for deregister_after (1 s): the key goes, the log and /ready say why.
+  ASSERT_TRUE(eventually([&] { return !s.key(); }, 10s)) << "still registered while Kafka is down";
+  // The threshold (3 s), a storage sample (1 s), deregister_after (1 s), a loaded machine.
+  EXPECT_LE(Clock::now() - down_at, 15s);
+  const auto line = daemon->wait_for_line(
+      [](const std::string& l) {
+        return l.find("event=deregistered") != std::string::npos &&
+               l.find("kafka: oldest unacknowledged reading") != std::string::npos;
+      },
+      5s);
+  EXPECT_TRUE(line) << "no deregistration naming the kafka check";
+  r = ready(s.port);
+  EXPECT_EQ(r.second["registration"]["state"], "deregistered") << r.second.dump();
+  const auto during = outbox_rows(s.db);
+  EXPECT_TRUE(eventually([&] { return outbox_rows(s.db) >= during + 10; }, 20s))
+      << "readings stopped accumulating while Kafka was down";
+  EXPECT_FALSE(s.key()) << "registered again while Kafka is still down";
+
+  ASSERT_TRUE(kafka.write_line("up all"));
+  EXPECT_TRUE(eventually([&] { return ready(s.port).first == 200; }, 60s)) << ready(s.port).second.dump();
+  EXPECT_TRUE(eventually([&] { return s.key().has_value(); }, 20s)) << "not registered again";
+  EXPECT_EQ(log_count(*daemon, "event=registered"), 2u);
+  EXPECT_TRUE(eventually([&] { return outbox_rows(s.db) < 20; }, 60s))
+      << outbox_rows(s.db) << " readings still waiting for Kafka";
+  EXPECT_EQ(ready(s.port).second["registration"]["state"], "registered");
+  EXPECT_EQ(metric(s.port, "edgepoll_registration_changes_total{state=\"deregistered\"}"), 1);
+}
+
 }  // namespace
 }  // namespace edgepoll

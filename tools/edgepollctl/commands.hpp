@@ -37,5 +37,7 @@ int run_dlq_list(const Context& c, const std::string& source, const std::string&
 int run_dlq_show(const Context& c, const std::string& key);
 int run_dlq_replay(const Context& c, const std::string& key, bool all);
 int run_dlq_drop(const Context& c, const std::string& key, bool all, const std::string& reason);
+int run_config_show(const Context& c, const std::string& device);
+int run_config_overlay_clear(const Context& c, const std::string& device, bool all);
 
 }  // namespace edgepoll::ctl

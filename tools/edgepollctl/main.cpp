@@ -64,6 +64,12 @@ int main(int argc, char** argv) {
   auto* config = app.add_subcommand("config", "the configuration")->require_subcommand(1);
   auto* config_check = config->add_subcommand("check", "validate a config file as edgepolld --check-config does");
   config_check->add_option("PATH", check_path, "file to check (default: --config)");
+  auto* config_show = config->add_subcommand("show", "the effective config (files + Kafka overlay) with provenance");
+  config_show->add_option("--device", id, "only this device");
+  auto* overlay = config->add_subcommand("overlay", "the changes Kafka commands made over the files")->require_subcommand(1);
+  auto* overlay_clear = overlay->add_subcommand("clear", "drop a device's overlay, or all of it: the files apply again");
+  overlay_clear->add_option("--device", id, "the device whose overlay entry goes");
+  overlay_clear->add_flag("--all", all, "the whole overlay");
 
   try {
     app.parse(argc, argv);
@@ -83,6 +89,9 @@ int main(int argc, char** argv) {
   if ((dlq_replay->parsed() || dlq_drop->parsed()) && key.empty() == !all) {
     return usage(std::string("dlq ") + (dlq_replay->parsed() ? "replay" : "drop") + ": give a KEY or --all, not both");
   }
+  if (overlay_clear->parsed() && id.empty() == !all) {
+    return usage("config overlay clear: give --device ID or --all, not both");
+  }
   auto context = Context::resolve(g);
   if (!context.ok()) {
     if (context.error().code == "ctl.usage") return usage(context.error().message);
@@ -98,5 +107,7 @@ int main(int argc, char** argv) {
   if (dlq_show->parsed()) return run_dlq_show(c, key);
   if (dlq_replay->parsed()) return run_dlq_replay(c, key, all);
   if (dlq_drop->parsed()) return run_dlq_drop(c, key, all, reason);
+  if (config_show->parsed()) return run_config_show(c, id);
+  if (overlay_clear->parsed()) return run_config_overlay_clear(c, id, all);
   return usage("no command");
 }

@@ -1,6 +1,7 @@
 #include "edgepoll/pollers/http_fetcher.hpp"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,9 +42,24 @@ struct Transfer {
 // One socket libcurl asked us to watch. Handlers hold it by shared_ptr and look
 // at `closed` before anything else: after libcurl said REMOVE (or the fetcher
 // died) a late wakeup must do nothing.
+//
+// A socket opened through on_open is watched through a private duplicate of
+// libcurl's descriptor, never through libcurl's own number: libcurl 7.88 up to
+// 8.1 (Debian 12 ships 7.88) closes a socket cancelled before its connect
+// completed with a bare close(), skipping CURLOPT_CLOSESOCKETFUNCTION (curl
+// issue #11439). Its number is then free for the next socket, accept or open
+// of the process; a watch holding that number would close or deregister
+// whatever has it now (a health endpoint client once received a device's
+// request that way). The duplicate is ours alone, so closing it is always safe.
 struct SocketWatch {
   explicit SocketWatch(asio::io_context& io) : sd(io) {}
-  asio::posix::stream_descriptor sd;
+  // A watch never closes libcurl's own descriptor: only on_close does.
+  ~SocketWatch() {
+    if (!opened_by_us && sd.is_open()) sd.release();
+  }
+  SocketWatch(const SocketWatch&) = delete;
+  SocketWatch& operator=(const SocketWatch&) = delete;
+  asio::posix::stream_descriptor sd;  // on_open's sockets: the private duplicate
   int want = 0;
   bool reading = false;
   bool writing = false;
@@ -104,14 +120,16 @@ struct Pool {
 
   // The fetcher has removed every easy handle before this runs.
   ~Pool() {
-    curl_multi_cleanup(multi);  // may still REMOVE sockets through on_socket
+    curl_multi_cleanup(multi);  // closes its connections through on_close
     for (auto& [fd, w] : sockets) {
+      // What is left was closed by libcurl behind our back (or is libcurl's
+      // own): close only our duplicates, never libcurl's number.
       w->closed = true;
       boost::system::error_code ec;
       if (w->opened_by_us)
         w->sd.close(ec);
       else
-        w->sd.release();  // libcurl's own descriptor: it closes it
+        w->sd.release();
     }
     sockets.clear();
     *alive = false;
@@ -151,27 +169,32 @@ struct Pool {
     if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
     const int fd = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0) return CURL_SOCKET_BAD;
-    auto w = std::make_shared<SocketWatch>(self->io);
-    boost::system::error_code ec;
-    w->sd.assign(fd, ec);
-    if (ec) {
+    // The number is back while we still watch it: libcurl closed the old
+    // socket without on_close (see SocketWatch). Drop that watch first.
+    if (auto stale = self->sockets.find(fd); stale != self->sockets.end()) self->drop(stale);
+    const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) {
       ::close(fd);
       return CURL_SOCKET_BAD;
     }
+    auto w = std::make_shared<SocketWatch>(self->io);
     w->opened_by_us = true;
-    self->sockets[fd] = std::move(w);
+    boost::system::error_code ec;
+    w->sd.assign(own, ec);
+    if (ec) {
+      ::close(own);
+      ::close(fd);
+      return CURL_SOCKET_BAD;
+    }
+    self->sockets.emplace(fd, std::move(w));
     return fd;
   }
 
   static int on_close(void* self_ptr, curl_socket_t fd) {
     auto* self = static_cast<Pool*>(self_ptr);
     auto it = self->sockets.find(fd);
-    if (it == self->sockets.end()) return ::close(fd);
-    it->second->closed = true;
-    boost::system::error_code ec;
-    it->second->sd.close(ec);  // cancels its waits; close() drops the epoll entry
-    self->sockets.erase(it);
-    return 0;
+    if (it != self->sockets.end()) self->drop(it);  // our duplicate first: its epoll entry goes with it
+    return ::close(fd);
   }
 
   static int on_timer(CURLM*, long timeout_ms, void* self_ptr) {
@@ -206,6 +229,16 @@ struct Pool {
   }
 
   // ---- socket watching -----------------------------------------------------
+
+  // A socket of on_open's: closes our duplicate (cancelling its waits) and
+  // forgets it; libcurl's descriptor is libcurl's to close.
+  template <class It>
+  void drop(It it) {
+    it->second->closed = true;
+    boost::system::error_code ec;
+    it->second->sd.close(ec);
+    sockets.erase(it);
+  }
 
   template <class It>
   void forget(It it) {

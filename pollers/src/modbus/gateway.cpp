@@ -24,8 +24,7 @@ long long ms(Duration d) {
 ModbusGateway::ModbusGateway(asio::io_context& io, std::string host, std::uint16_t port,
                              ModbusTransportOptions options,
                              std::shared_ptr<ModbusTransportStats> stats)
-    : io_(io),
-      host_(std::move(host)),
+    : host_(std::move(host)),
       port_(port),
       name_(host_ + ":" + std::to_string(port_)),
       options_(options),
@@ -268,21 +267,14 @@ void ModbusGateway::on_read(const error_code& ec, std::size_t n) {
         std::nullopt);
   }
   have_ += n;
-  std::size_t at = 0;
-  while (have_ - at >= mbap::kHeaderSize) {
-    const auto header = mbap::parse_header(
-        std::span<const std::uint8_t, mbap::kHeaderSize>(in_.data() + at, mbap::kHeaderSize));
-    if (auto ok = mbap::check_header(header, name_); !ok) {
-      // The byte stream has lost its framing: nothing after this can be trusted.
-      return drop_connection(ok.error(), header.unit);
-    }
-    const std::size_t frame = mbap::kHeaderSize - 1 + header.length;
-    if (have_ - at < frame) break;
-    on_frame(header,
-             std::span<const std::uint8_t>(in_.data() + at + mbap::kHeaderSize, header.length - 1));
-    at += frame;
-  }
-  if (at > 0) {
+  const auto scan = mbap::scan_frames(
+      std::span<const std::uint8_t>(in_.data(), have_), name_,
+      [this](const mbap::Header& header, std::span<const std::uint8_t> body) {
+        on_frame(header, body);
+      });
+  // The byte stream has lost its framing: nothing after this can be trusted.
+  if (scan.refused) return drop_connection(scan.refused->first, scan.refused->second.unit);
+  if (const std::size_t at = scan.consumed; at > 0) {
     std::memmove(in_.data(), in_.data() + at, have_ - at);
     have_ -= at;
   }

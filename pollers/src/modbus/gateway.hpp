@@ -59,7 +59,6 @@ class ModbusGateway final : public std::enable_shared_from_this<ModbusGateway> {
   void run_completions();
   std::string where(const ModbusRead& r) const;
 
-  boost::asio::io_context& io_;
   std::string host_;
   std::uint16_t port_;
   std::string name_;

@@ -50,6 +50,25 @@ Status check_header(const Header& h, std::string_view gateway) {
   return ok_status();
 }
 
+FrameScan scan_frames(std::span<const std::uint8_t> stream, std::string_view gateway,
+                      const FrameHandler& on_frame) {
+  FrameScan scan;
+  while (stream.size() - scan.consumed >= kHeaderSize) {
+    const auto at = stream.subspan(scan.consumed);
+    const auto header = parse_header(at.first<kHeaderSize>());
+    if (auto ok = check_header(header, gateway); !ok) {
+      scan.refused.emplace(ok.error(), header);
+      return scan;
+    }
+    // length counts the unit id (the header's last byte) and the PDU.
+    const std::size_t frame = kHeaderSize - 1 + header.length;
+    if (at.size() < frame) break;
+    on_frame(header, at.subspan(kHeaderSize, header.length - 1));
+    scan.consumed += frame;
+  }
+  return scan;
+}
+
 std::array<std::uint8_t, 12> encode_read(const ReadRequest& r) {
   std::array<std::uint8_t, 12> out{};
   put_header(out.data(), Header{r.transaction, 0, 6, r.unit});

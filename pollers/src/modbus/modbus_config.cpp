@@ -2,7 +2,6 @@
 
 #include <array>
 #include <optional>
-#include <stdexcept>
 #include <utility>
 
 #include "../config_section.hpp"
@@ -10,21 +9,9 @@
 namespace edgepoll::pollers {
 namespace {
 
+using detail::lookup;
+using detail::name_of;
 using detail::Section;
-
-template <class E, std::size_t N>
-std::optional<E> lookup(const std::array<std::pair<std::string_view, E>, N>& names,
-                        std::string_view s) {
-  for (const auto& [n, v] : names)
-    if (n == s) return v;
-  return std::nullopt;
-}
-template <class E, std::size_t N>
-std::string_view name_of(const std::array<std::pair<std::string_view, E>, N>& names, E e) {
-  for (const auto& [n, v] : names)
-    if (v == e) return n;
-  return "?";
-}
 
 constexpr std::array<std::pair<std::string_view, ModbusTable>, 4> kTables{{
     {"coil", ModbusTable::coil},
@@ -138,21 +125,7 @@ Result<ModbusDeviceConfig> ModbusDeviceConfig::parse(const toml::table& table,
   Section s(table, where + " modbus");
   EP_TRY(s.only({"gateway", "unit_id", "addressing", "max_gap", "one_request_per_field",
                  "max_outstanding", "metrics"}));
-  std::string gateway;
-  EP_TRY(s.string("gateway", gateway, true));
-  const auto colon = gateway.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == gateway.size())
-    return s.wrong("gateway", "HOST:PORT, e.g. \"10.0.0.20:502\"");
-  c.host = gateway.substr(0, colon);
-  try {
-    std::size_t used = 0;
-    const int port = std::stoi(gateway.substr(colon + 1), &used);
-    if (used != gateway.size() - colon - 1 || port < 1 || port > 65535)
-      throw std::out_of_range("port");
-    c.port = static_cast<std::uint16_t>(port);
-  } catch (const std::exception&) {
-    return s.wrong("gateway", "HOST:PORT with a port from 1 to 65535");
-  }
+  EP_TRY(s.host_port("gateway", c.host, c.port, "10.0.0.20:502"));
   unsigned unit = 1;
   EP_TRY(s.count("unit_id", unit, 0, 255, true));
   c.unit_id = static_cast<std::uint8_t>(unit);

@@ -45,14 +45,4 @@ class ConfigCommands final : public kafka::CommandHandler {
   std::string root_name_;
 };
 
-// Poison commands into the store's dead_letters table, through the writer.
-class StoreDeadLetters final : public kafka::DeadLetterSink {
- public:
-  explicit StoreDeadLetters(std::shared_ptr<storage::WriterHandle> writer) : writer_(std::move(writer)) {}
-  Status record(const kafka::CommandDeadLetter& letter) override;
-
- private:
-  std::shared_ptr<storage::WriterHandle> writer_;
-};
-
 }  // namespace edgepoll::appliance

@@ -6,6 +6,8 @@
 //   {"op": "device.enable" | "device.disable" | "device.poll_now", "device": "meter-7"}
 //   {"op": "dlq.replay", "key": "12"}            or {"op": "dlq.replay", "all": true}
 //   {"op": "dlq.drop", "key": "12", "reason": "sensor replaced"}   ("all": true instead of "key")
+//   {"op": "config.show"}                        or {"op": "config.show", "device": "meter-7"}
+//   {"op": "config.overlay_clear", "device": "meter-7"}   or {"op": "config.overlay_clear", "all": true}
 //
 // The chaos hook (answered only with [chaos] enabled = true, else chaos.disabled):
 //   {"op": "chaos.list"}                       the tree's processes: path, pid, type
@@ -27,7 +29,18 @@
 
 namespace edgepoll::appliance {
 
-enum class ControlOp { device_enable, device_disable, device_poll_now, dlq_replay, dlq_drop, chaos_list, chaos_exit, chaos_fail };
+enum class ControlOp {
+  device_enable,
+  device_disable,
+  device_poll_now,
+  dlq_replay,
+  dlq_drop,
+  config_show,
+  config_overlay_clear,
+  chaos_list,
+  chaos_exit,
+  chaos_fail
+};
 
 // How chaos.exit ends a process: it crashes (an error reason), is killed (the
 // untrappable signal), or exits `shutdown`.
@@ -41,9 +54,9 @@ std::string_view to_string(ControlOp op);
 
 struct ControlRequest {
   ControlOp op = ControlOp::device_poll_now;
-  std::string device;  // device.*
+  std::string device;  // device.*; config.*: one device (config.show: empty for all of them)
   std::string key;     // dlq.*: one dead letter (empty with all)
-  bool all = false;    // dlq.*: every dead letter
+  bool all = false;    // dlq.*: every dead letter; config.overlay_clear: the whole overlay
   std::string reason;  // dlq.drop: why, for the log
   std::string path;    // chaos.exit: the process, e.g. "root/deps/storage_pool"
   ChaosExit exit = ChaosExit::crash;

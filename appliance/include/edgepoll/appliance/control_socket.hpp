@@ -1,6 +1,8 @@
 #pragma once
 // control_socket, a supervised worker under `health`: the operator's write path
-// (edgepollctl device enable|disable|poll-now, dlq replay|drop). Reads go
+// (edgepollctl device enable|disable|poll-now, dlq replay|drop, config overlay
+// clear) and config show, which may carry device settings the TCP port must
+// not show. Other reads go
 // through the health endpoint and the state DB opened read-only; everything
 // that changes state comes here, over a Unix socket (ControlSocketServer).
 //
@@ -14,6 +16,7 @@
 #include <string>
 
 #include "edgepoll/appliance/chaos.hpp"
+#include "edgepoll/appliance/config_cache.hpp"
 #include "edgepoll/appliance/control_config.hpp"
 #include "edgepoll/appliance/control_request.hpp"
 #include "edgepoll/appliance/control_socket_server.hpp"
@@ -29,16 +32,21 @@ namespace edgepoll::appliance {
 // refused with chaos.disabled.
 class ControlOperations : public std::enable_shared_from_this<ControlOperations> {
  public:
+  // `config`: the config cache's view, for config.show (null: config.show is refused).
   ControlOperations(supervision::Runtime& runtime, std::shared_ptr<storage::WriterHandle> writer,
-                    std::string root_name = "root", std::shared_ptr<Chaos> chaos = nullptr);
+                    std::shared_ptr<const ConfigView> config = nullptr, std::string root_name = "root",
+                    std::shared_ptr<Chaos> chaos = nullptr);
   void execute(const ControlRequest& request, ControlAnswer answer);
 
  private:
   void device(const ControlRequest& request, ControlAnswer answer);
   void dead_letters(const ControlRequest& request, ControlAnswer answer);
+  void config_show(const ControlRequest& request, ControlAnswer answer);
+  void overlay_clear(const ControlRequest& request, ControlAnswer answer);
 
   supervision::Runtime& runtime_;
   std::shared_ptr<storage::WriterHandle> writer_;
+  std::shared_ptr<const ConfigView> config_;
   std::string root_name_;
   std::shared_ptr<Chaos> chaos_;
 };
@@ -49,7 +57,8 @@ class ControlOperations : public std::enable_shared_from_this<ControlOperations>
 class ControlSocket final : public supervision::Behaviour {
  public:
   // `faults` (only with [chaos] enabled) turns the chaos.* requests on.
-  ControlSocket(ControlConfig config, std::shared_ptr<storage::WriterHandle> writer, std::string root_name = "root",
+  ControlSocket(ControlConfig config, std::shared_ptr<storage::WriterHandle> writer,
+                std::shared_ptr<const ConfigView> view = nullptr, std::string root_name = "root",
                 std::shared_ptr<supervision::FaultSwitch> faults = nullptr);
   supervision::InitResult init(supervision::Process& self) override;
   void handle(supervision::Process& self, supervision::Message& message) override;
@@ -62,6 +71,7 @@ class ControlSocket final : public supervision::Behaviour {
 
   ControlConfig config_;
   std::shared_ptr<storage::WriterHandle> writer_;
+  std::shared_ptr<const ConfigView> view_;
   std::string root_name_;
   std::shared_ptr<supervision::FaultSwitch> faults_;
   std::shared_ptr<ControlOperations> operations_;

@@ -3,7 +3,7 @@
 //   /health   200 when the root and its top-level children run and answer a
 //             message through their mailboxes within probe_timeout (liveness.hpp)
 //   /ready    200 when every readiness check passes, 503 naming those that fail (readiness.hpp)
-//   /metrics  Prometheus text
+//   /metrics  Prometheus text from the metrics worker's registry (503 while it is not running)
 //   /tree     the supervision tree as JSON (counts per supervisor, states)
 #include <cstdint>
 #include <memory>
@@ -13,7 +13,7 @@
 #include <toml++/toml.h>
 
 #include "edgepoll/appliance/http_server.hpp"
-#include "edgepoll/appliance/metrics.hpp"
+#include "edgepoll/appliance/metrics_worker.hpp"
 #include "edgepoll/appliance/readiness.hpp"
 #include "edgepoll/supervision/process.hpp"
 
@@ -32,8 +32,9 @@ struct HealthConfig {
 class HealthEndpoint final : public supervision::Behaviour {
  public:
   // `root_name`: registry name of the tree's root, for /health and /tree.
-  HealthEndpoint(HealthConfig config, std::shared_ptr<Metrics> metrics, std::shared_ptr<const Readiness> readiness,
-                 std::string root_name = "root");
+  // `metrics`: the board the metrics worker puts its registry on.
+  HealthEndpoint(HealthConfig config, std::shared_ptr<const MetricsBoard> metrics,
+                 std::shared_ptr<const Readiness> readiness, std::string root_name = "root");
   supervision::InitResult init(supervision::Process& self) override;
   void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
   void describe(nlohmann::json& out) const override;
@@ -45,7 +46,7 @@ class HealthEndpoint final : public supervision::Behaviour {
   void serve(supervision::Runtime& runtime, const std::string& target, HttpRespond respond) const;
 
   HealthConfig config_;
-  std::shared_ptr<Metrics> metrics_;
+  std::shared_ptr<const MetricsBoard> metrics_;
   std::shared_ptr<const Readiness> readiness_;
   std::string root_name_;
   std::unique_ptr<HttpServer> server_;

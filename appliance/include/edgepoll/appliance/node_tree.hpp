@@ -20,8 +20,8 @@
 #include "edgepoll/appliance/app_config.hpp"
 #include "edgepoll/appliance/config_cache.hpp"
 #include "edgepoll/appliance/config_status.hpp"
-#include "edgepoll/appliance/kafka_pool.hpp"
-#include "edgepoll/appliance/heartbeats.hpp"
+#include "edgepoll/kafka/kafka_pool.hpp"
+#include "edgepoll/supervision/heartbeats.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/metrics_worker.hpp"
 #include "edgepoll/appliance/readiness.hpp"
@@ -37,14 +37,19 @@ namespace edgepoll::appliance {
 
 // Long-lived objects the tree's processes share; they outlive the tree.
 struct NodeParts {
-  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+  // The metrics worker's registry while it runs (/metrics renders it), and the
+  // supervision reports counted from boot (main adds it to the runtime).
+  std::shared_ptr<MetricsBoard> metrics = std::make_shared<MetricsBoard>();
+  std::shared_ptr<SupervisionEventCounts> supervision_events = std::make_shared<SupervisionEventCounts>();
   std::shared_ptr<storage::WriterHandle> writer = std::make_shared<storage::WriterHandle>();
   std::shared_ptr<ReadingPipeline> pipeline = std::make_shared<ReadingPipeline>(writer);
   std::shared_ptr<pollers::Transport> transport;
   std::shared_ptr<pollers::ModbusTransport> modbus;  // one connection per Modbus gateway, shared by its devices
+  std::shared_ptr<const pollers::ModbusTransportStats> modbus_stats;  // its counters, for the metrics worker
+  std::shared_ptr<pollers::SnmpTransport> snmp;      // a net-snmp session per SNMP device, on the loop
   pollers::PollerContext poller_context;
-  std::shared_ptr<ProducerCounters> kafka_counters = std::make_shared<ProducerCounters>();
-  std::shared_ptr<CommandCounters> command_counters = std::make_shared<CommandCounters>();
+  std::shared_ptr<kafka::ProducerCounters> kafka_counters = std::make_shared<kafka::ProducerCounters>();
+  std::shared_ptr<kafka::CommandCounters> command_counters = std::make_shared<kafka::CommandCounters>();
   std::shared_ptr<ConfigStatus> config_status = std::make_shared<ConfigStatus>();
   std::shared_ptr<StoreQuarantineLog> quarantine_log = std::make_shared<StoreQuarantineLog>(writer);
   std::shared_ptr<ConfigView> config_view;  // the accepted files and the effective config
@@ -54,18 +59,17 @@ struct NodeParts {
   std::shared_ptr<RegistrationCounters> registration_counters = std::make_shared<RegistrationCounters>();
   std::shared_ptr<storage::ReaderPool> readers = std::make_shared<storage::ReaderPool>();
   std::shared_ptr<StorageSampleBoard> storage_sample = std::make_shared<StorageSampleBoard>();
-  std::shared_ptr<Heartbeats> heartbeats = std::make_shared<Heartbeats>();
+  std::shared_ptr<supervision::Heartbeats> heartbeats = std::make_shared<supervision::Heartbeats>();
   // Only with [chaos] enabled: the faults chaos.fail sets, read by the seams
   // (storage writer, producer sink, device transport); null otherwise.
   std::shared_ptr<supervision::FaultSwitch> faults;
-  NodeGauges node_gauges;  // registered in parts.metrics by make_node_parts
   // Made by node_tree (it needs the runtime): /ready's checks, and the probe
   // the registration worker and STATUS= use.
   std::shared_ptr<Readiness> readiness;
   ReadinessProbe readiness_probe;
 };
 
-// Makes the parts and registers their counters with parts.metrics.
+// Makes the parts (the metrics worker registers their counters in its registry).
 NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config,
                           ConfigSource source = ConfigSource::files, std::string source_detail = {});
 supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);

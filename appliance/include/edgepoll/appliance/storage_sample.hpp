@@ -25,7 +25,7 @@ class StorageSampleBoard {
  public:
   void set(StorageSample s) {
     std::lock_guard lock(mutex_);
-    now_ = std::move(s);
+    now_ = s;  // trivially copyable
   }
   StorageSample get() const {
     std::lock_guard lock(mutex_);

@@ -8,7 +8,7 @@
 // current value. Labels are kinds only, never device ids.
 #include <memory>
 
-#include "edgepoll/appliance/kafka_pool.hpp"
+#include "edgepoll/kafka/kafka_pool.hpp"
 #include "edgepoll/appliance/metrics.hpp"
 #include "edgepoll/appliance/reading_pipeline.hpp"
 #include "edgepoll/appliance/store_quarantine_log.hpp"
@@ -24,10 +24,11 @@ struct SubsystemSources {
   // process: what a writer counted after the last render before it stopped is
   // not seen (storage restarts are rare; the pipeline's totals span them).
   std::shared_ptr<const storage::WriterHandle> writer;
-  std::shared_ptr<const ProducerCounters> kafka;  // null: no [kafka], no kafka families
+  std::shared_ptr<const kafka::ProducerCounters> kafka;  // null: no [kafka], no kafka families
   std::shared_ptr<const pollers::ModbusTransportStats> modbus;  // the Modbus gateways' connections
-  std::shared_ptr<const CommandCounters> commands;  // null: no [kafka]
+  std::shared_ptr<const kafka::CommandCounters> commands;  // null: no [kafka]
   std::shared_ptr<const StoreQuarantineLog> quarantine_log;
+  std::shared_ptr<const pollers::SnmpTransportStats> snmp{};  // the SNMP agents' sessions
 };
 
 // Registers the families in `metrics` and a collector that keeps them current.

@@ -4,6 +4,8 @@
 // that file and act on each line:
 //   wedge-writer | unwedge-writer   block / release the storage writer thread
 //   suspend <path> | resume <path>  stop / resume serving a process's mailbox
+//   terminate <path> | restart <path>  stop a child through its supervisor (it
+//                                   stays down) / start it again
 // The package never sets it; a daemon started by systemd (INVOCATION_ID set)
 // refuses to boot with it, loudly. The same gate guards `[chaos] enabled`.
 #include <memory>
@@ -35,6 +37,7 @@ class TestHooks {
  private:
   void wait();
   void run();
+  void supervise(const std::string& verb, const std::string& path);
   std::string file_;
   supervision::Runtime& runtime_;
   supervision::Pid root_;

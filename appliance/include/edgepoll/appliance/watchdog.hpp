@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "edgepoll/appliance/heartbeats.hpp"
+#include "edgepoll/supervision/heartbeats.hpp"
 #include "edgepoll/appliance/readiness.hpp"
 #include "edgepoll/appliance/storage_sample.hpp"
 #include "edgepoll/pollers/device_activity.hpp"
@@ -26,13 +26,13 @@ void notify_reloading();
 
 // Threads whose last heartbeat is older than `within` (names), for the watchdog.
 std::vector<std::string> stale_threads(supervision::TimePoint now, supervision::Duration within,
-                                       const std::vector<Heartbeats::Seen>& beats);
+                                       const std::vector<supervision::Heartbeats::Seen>& beats);
 
 // "polling 188/190 devices, 2 quarantined, outbox 12,034 (oldest 94 s), kafka down"
 std::string status_line(const ReadinessMeasurements& m, const ReadinessReport& report);
 
 struct WatchdogSources {
-  std::shared_ptr<const Heartbeats> heartbeats;
+  std::shared_ptr<const supervision::Heartbeats> heartbeats;
   std::shared_ptr<const storage::WriterHandle> writer;
   std::shared_ptr<const Readiness> readiness;
 };
@@ -47,7 +47,7 @@ class Watchdog final : public supervision::Behaviour {
 
  private:
   struct Tick {};
-  std::vector<Heartbeats::Seen> beats(supervision::TimePoint now) const;
+  std::vector<supervision::Heartbeats::Seen> beats(supervision::TimePoint now) const;
 
   WatchdogSources sources_;
   supervision::Duration interval_{};  // WATCHDOG_USEC; zero when systemd does not watch

@@ -1,7 +1,10 @@
 #pragma once
-// The outbox as the drainer sees it: read oldest first, count attempts, delete
+// The outbox as the drainer sees it: read oldest first past a cursor, delete
 // what Kafka acknowledged, move what it can never accept to dead letters. The
-// SQLite outbox implements it through StorageOutboxSource; tests use a fake.
+// drainer keeps what it fetched in memory until then (the store marks nothing:
+// a restarted drainer starts from cursor 0 and re-sends what is still there).
+// The SQLite outbox implements it through WriterOutboxSource (the storage
+// writer's operations); tests use a fake.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -25,8 +28,6 @@ class OutboxSource {
   // Up to `limit` rows with outbox_id > after_id, oldest first.
   virtual Result<std::vector<OutboxItem>> fetch_after(std::int64_t after_id,
                                                       std::size_t limit) = 0;
-  // Bookkeeping of a delivery attempt; the rows stay in the outbox.
-  virtual Status mark_in_flight(std::span<const std::int64_t> ids) = 0;
   // Kafka acknowledged these rows: they leave the disk.
   virtual Status remove(std::span<const std::int64_t> ids) = 0;
   // Kafka refused this row for good: out of the outbox, into dead_letters.

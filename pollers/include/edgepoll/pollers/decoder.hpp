@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct Reading {
   std::string metric;
   ReadingValue value;
   std::string unit;
+  // Name/value pairs that say which instance the value is of, e.g. an SNMP
+  // table row's {"ifIndex": "3"}, {"ifDescr": "eth0"}; empty for most readings.
+  std::vector<std::pair<std::string, std::string>> tags{};
 };
 
 // Readings that decoded, plus the fields that did not (partial data is still

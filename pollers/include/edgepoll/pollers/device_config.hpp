@@ -14,7 +14,8 @@
 //   metrics = [ { pointer = "/temp", name = "boiler.temp", type = "float", unit = "degC" } ]
 //
 // `protocol = "modbus"` devices have no url/auth/metrics keys; their protocol
-// table is [device.modbus] (see modbus/modbus_config.hpp).
+// table is [device.modbus] (see modbus/modbus_config.hpp); `protocol = "snmp"`
+// devices likewise have [device.snmp] (snmp/snmp_config.hpp).
 //
 // Unknown keys are rejected by name (with the device id): a typo must not
 // silently fall back to a default.
@@ -28,6 +29,7 @@
 #include "edgepoll/pollers/decoder.hpp"
 #include "edgepoll/pollers/modbus/modbus_config.hpp"
 #include "edgepoll/pollers/protocol.hpp"
+#include "edgepoll/pollers/snmp/snmp_config.hpp"
 #include "edgepoll/supervision/result.hpp"
 
 namespace edgepoll::pollers {
@@ -73,6 +75,7 @@ struct DeviceConfig {
   std::vector<MetricMapping> metrics;
   Protocol protocol = Protocol::http;    // the fields above from url on are HTTP's
   std::optional<ModbusDeviceConfig> modbus;  // set when protocol == modbus
+  std::optional<SnmpDeviceConfig> snmp;      // set when protocol == snmp
 
   static Result<DeviceConfig> parse(const toml::table& table);
   // Equal configs need no restart of the device (the config manager compares).

@@ -4,11 +4,14 @@
 //
 //   connecting --ok--> polling --slow / field errors--> degraded
 //       ^                 |  \--breaker trips--> backoff --probe ok--> polling
-//       +-- connection lost (counters and sequence numbers are kept: rest_for_one
-//           restarts the connection, not this state)
+//       +-- connection lost (counters are kept: rest_for_one restarts the
+//           connection, not this state)
 //
-// Readings leave with a per-device monotonic sequence number, the stable id
-// (device, seq) used downstream for idempotence.
+// Readings leave unnumbered. The store is the one sequence authority: it
+// assigns (device, seq), the stable id used downstream for idempotence, in the
+// transaction that makes the reading durable (storage::Outbox::append), so a
+// number can neither repeat after a crash nor be spent on a reading that never
+// reached the disk, which a counter here could not promise.
 //
 // Who handles a failing device (each layer has one job, in this order):
 //   1. the breaker: `breaker.failures` failed polls in a row open it; while it
@@ -40,15 +43,14 @@
 namespace edgepoll::pollers {
 
 
-struct SequencedReading {
+struct PolledReading {
   std::string device_id;
-  std::uint64_t seq = 0;
   std::int64_t timestamp_ms = 0;  // wall clock, given by the caller
   Reading reading;
 };
 
 struct PollReport {
-  std::vector<SequencedReading> readings;
+  std::vector<PolledReading> readings;
   std::optional<Error> error;      // the poll failed (transport or body)
   std::vector<Error> field_errors;  // some mapped fields did not decode
   // N undecodable bodies in a row, or N failed half-open probes in a row (see
@@ -81,6 +83,7 @@ class DeviceStateMachine {
   bool begin_poll();
   PollReport on_response(Result<FetchResponse> response, std::int64_t timestamp_ms);
   PollReport on_response(Result<ModbusResponse> response, std::int64_t timestamp_ms);
+  PollReport on_response(Result<SnmpResponse> response, std::int64_t timestamp_ms);
   // The poll never reached the device (the connection died, was busy or backing
   // off): no outcome is recorded, the state is kept.
   void on_connection_lost();
@@ -88,9 +91,6 @@ class DeviceStateMachine {
   State state() const { return state_; }
   const CircuitBreaker& breaker() const { return breaker_; }
   const DeviceCounters& counters() const { return counters_; }
-  std::uint64_t next_sequence() const { return next_seq_; }
-  // After a node restart, continue from the persisted sequence.
-  void resume_sequence(std::uint64_t next) { next_seq_ = std::max(next_seq_, next); }
   const std::string& device_id() const { return decoder_.device_id(); }
 
  private:
@@ -99,12 +99,10 @@ class DeviceStateMachine {
   template <class Response>
   PollReport respond(Result<Response> response, std::int64_t timestamp_ms);
 
-  const Clock& clock_;
   DeviceDecoder decoder_;  // of the device's protocol
   CircuitBreaker breaker_;
   State state_ = State::connecting;
   DeviceCounters counters_;
-  std::uint64_t next_seq_ = 1;
   bool in_flight_ = false;
   unsigned consecutive_decode_failures_ = 0;
   unsigned consecutive_failed_probes_ = 0;

@@ -13,6 +13,7 @@
 #include "edgepoll/pollers/device_activity.hpp"
 #include "edgepoll/pollers/http_fetcher.hpp"
 #include "edgepoll/pollers/modbus/modbus_transport.hpp"
+#include "edgepoll/pollers/snmp/snmp_agent.hpp"
 #include "edgepoll/supervision/clock.hpp"
 
 namespace edgepoll::pollers {
@@ -70,6 +71,7 @@ struct PollerCounters {
 struct PollerContext {
   Transport* transport = nullptr;
   ModbusTransport* modbus = nullptr;  // devices with protocol = "modbus"
+  SnmpTransport* snmp = nullptr;      // devices with protocol = "snmp"
   ReadingSink* sink = nullptr;
   std::shared_ptr<PollerCounters> counters = std::make_shared<PollerCounters>();
   // Which devices exist and when each last polled well (readiness, gauges).

@@ -7,9 +7,9 @@
 
 namespace edgepoll::pollers {
 
-enum class Protocol { http, modbus };
+enum class Protocol { http, modbus, snmp };
 
-std::optional<Protocol> parse_protocol(std::string_view name);  // "http", "modbus"
+std::optional<Protocol> parse_protocol(std::string_view name);  // "http", "modbus", "snmp"
 std::string_view protocol_name(Protocol protocol);
 
 }  // namespace edgepoll::pollers

@@ -78,8 +78,8 @@ class BatchWriter {
 
   // The Kafka producer's side. Each runs on the writer thread between batches.
   void fetch_oldest_batch(std::size_t n, Callback<std::vector<OutboxRecord>> done);
-  void mark_in_flight(std::vector<std::int64_t> ids, Callback<Ok> done);
-  void release_in_flight(std::vector<std::int64_t> ids, Callback<Ok> done);
+  // Outbox::fetch_after: the producer's read past its cursor.
+  void fetch_after(std::int64_t after_id, std::size_t n, Callback<std::vector<OutboxRecord>> done);
   void delete_acknowledged(std::vector<std::int64_t> ids, Callback<std::size_t> done);
   void move_to_dead_letters(std::int64_t id, std::string reason, Callback<Ok> done);
   void add_dead_letter(DeadLetterSource source, std::string key, std::string record,

@@ -13,7 +13,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "edgepoll/storage/database.hpp"
@@ -55,14 +54,18 @@ class Outbox {
   // nothing stored.
   Result<std::vector<Ack>> append(std::span<const Reading> batch);
 
-  // Oldest first, at most n, skipping those in flight.
+  // The producer's read: at most n rows with outbox_id > after_id, oldest
+  // first. The producer keeps what it fetched in memory (in flight, or waiting
+  // for a retry) until Kafka acknowledges it, so the store keeps no mark per
+  // row: only the watermark, the highest id handed out, below which retention
+  // drops nothing. A fetch from below the watermark (a restarted producer,
+  // whose cursor starts at 0) lowers it: whatever was never acknowledged is
+  // handed out again, with the same outbox id and reading id.
+  Result<std::vector<OutboxRecord>> fetch_after(std::int64_t after_id, std::size_t n);
+  // The oldest n rows, for readers and tests; leaves the watermark alone.
   Result<std::vector<OutboxRecord>> fetch_oldest_batch(std::size_t n);
-  // Handed to the producer: not fetched again until released or deleted;
-  // counts one attempt each.
-  Status mark_in_flight(std::span<const std::int64_t> ids);
-  // The producer gave up on these for now (retryable failure).
-  void release_in_flight(std::span<const std::int64_t> ids);
-  // Kafka acknowledged them: they leave the disk. Returns rows deleted.
+  // Kafka acknowledged them: they leave the disk, one DELETE per run of
+  // consecutive ids. Returns rows deleted.
   Result<std::size_t> delete_acknowledged(std::span<const std::int64_t> ids);
   // A permanent delivery error: out of the outbox into dead_letters, atomically.
   Status move_to_dead_letters(std::int64_t id, std::string_view reason, std::int64_t now_ms);
@@ -85,18 +88,20 @@ class Outbox {
   // Drops the oldest readings in whole batches while a limit is exceeded.
   Result<RetentionReport> enforce_retention(const RetentionLimits& limits, std::int64_t now_ms);
 
-  std::size_t in_flight() const { return in_flight_.size(); }
+  // The highest outbox id handed to the producer (0: none since it started).
+  std::int64_t handed_out() const { return handed_out_; }
 
  private:
   struct Statements;
   Status prepared();  // prepares the statements on first use
   Result<std::int64_t> last_seq(const std::string& device_id);
+  Result<std::vector<OutboxRecord>> read_after(std::int64_t after_id, std::size_t n);
   Status drop_oldest(std::size_t n, std::int64_t older_than_ms, RetentionReport& report);
 
   Database& db_;
   std::unique_ptr<Statements> st_;
   std::unordered_map<std::string, std::int64_t> committed_seq_;  // cache of device_state
-  std::unordered_set<std::int64_t> in_flight_;
+  std::int64_t handed_out_ = 0;
 };
 
 }  // namespace edgepoll::storage

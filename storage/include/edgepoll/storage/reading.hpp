@@ -34,7 +34,6 @@ struct OutboxRecord {
   ReadingId id;
   std::int64_t timestamp_ms = 0;
   std::string payload;
-  std::int64_t attempts = 0;  // times it was marked in flight
 };
 
 struct DeviceState {

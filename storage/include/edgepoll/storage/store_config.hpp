@@ -29,7 +29,7 @@ struct StoreConfig {
   // Retention (0 = no limit): when the database uses more than max_outbox_bytes
   // or holds readings older than max_outbox_age_s, the oldest are dropped.
   std::uint64_t max_outbox_bytes = 1ull << 30;
-  std::uint64_t max_outbox_age_s = 7 * 24 * 3600;
+  std::uint64_t max_outbox_age_s = 7ull * 24 * 3600;
   // Hard ceiling on the database file (PRAGMA max_page_count); 0 = none. Writes
   // past it fail like a full disk, which is also how tests simulate one.
   std::uint64_t max_db_bytes = 0;

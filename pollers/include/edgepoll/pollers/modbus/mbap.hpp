@@ -6,9 +6,12 @@
 // where length counts the unit id and the PDU (so 2..254).
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "edgepoll/pollers/modbus/modbus_config.hpp"
@@ -34,6 +37,19 @@ void put_header(std::uint8_t* out, const Header& header);
 // pollers.modbus.oversized_length (length > 254). Any of them means the byte
 // stream cannot be trusted any more: the connection is closed.
 Status check_header(const Header& header, std::string_view gateway);
+
+// Walks the whole frames at the front of a response stream (what a gateway
+// connection has received so far), calling `on_frame(header, body)` for each;
+// `body` is the PDU after the unit id. Stops at the first frame that has not
+// all arrived, or at a header check_header refuses (then `refused` holds its
+// error and that header, whose unit id names the suspect; the stream is lost).
+struct FrameScan {
+  std::size_t consumed = 0;  // bytes of the whole frames handed to on_frame
+  std::optional<std::pair<Error, Header>> refused;
+};
+using FrameHandler = std::function<void(const Header&, std::span<const std::uint8_t>)>;
+FrameScan scan_frames(std::span<const std::uint8_t> stream, std::string_view gateway,
+                      const FrameHandler& on_frame);
 
 // What a read asked for, to validate its answer against.
 struct ReadRequest {

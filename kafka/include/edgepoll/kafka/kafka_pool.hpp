@@ -10,16 +10,17 @@
 // error ends the loop, and its process crashes so that its supervisor acts.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
-#include "edgepoll/appliance/heartbeats.hpp"
+#include "edgepoll/kafka/command_consumer.hpp"
 #include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
 #include "edgepoll/supervision/child_spec.hpp"
 #include "edgepoll/supervision/fault_switch.hpp"
-#include "edgepoll/supervision/runtime.hpp"
+#include "edgepoll/supervision/heartbeats.hpp"
 
-namespace edgepoll::appliance {
+namespace edgepoll::kafka {
 
 // The producer's drainer counts in plain fields on its loop thread and starts
 // from zero in every producer process; the loop adds what changed after each
@@ -42,14 +43,18 @@ struct CommandCounters {
   std::atomic<std::uint64_t> retries{0};
 };
 
+// Makes what applies a command (the appliance's, through its config manager),
+// once per commands process; called on the process's start, off the loop thread.
+using CommandHandlerFactory = std::function<std::unique_ptr<CommandHandler>()>;
+
 // `kafka.node_id` names this appliance: its commands group and the commands it applies.
 // With `faults` (only under [chaos] enabled) the producer's records pass a
 // FaultInjectingSink: chaos.fail kafka.broker_error fails them there.
 supervision::ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer,
-                                        kafka::KafkaConfig kafka, supervision::Runtime& runtime,
+                                        KafkaConfig kafka, CommandHandlerFactory make_handler,
                                         std::shared_ptr<ProducerCounters> counters,
                                         std::shared_ptr<CommandCounters> command_counters,
-                                        std::shared_ptr<Heartbeats> heartbeats,
+                                        std::shared_ptr<supervision::Heartbeats> heartbeats,
                                         std::shared_ptr<const supervision::FaultSwitch> faults = nullptr);
 
-}  // namespace edgepoll::appliance
+}  // namespace edgepoll::kafka

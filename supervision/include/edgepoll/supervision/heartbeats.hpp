@@ -12,13 +12,13 @@
 
 #include "edgepoll/supervision/clock.hpp"
 
-namespace edgepoll::appliance {
+namespace edgepoll::supervision {
 
 class Heartbeat {
  public:
-  void beat(supervision::TimePoint now) { ns_.store(now.time_since_epoch().count(), std::memory_order_relaxed); }
-  supervision::TimePoint last() const {
-    return supervision::TimePoint(supervision::Duration(ns_.load(std::memory_order_relaxed)));
+  void beat(TimePoint now) { ns_.store(now.time_since_epoch().count(), std::memory_order_relaxed); }
+  TimePoint last() const {
+    return TimePoint(Duration(ns_.load(std::memory_order_relaxed)));
   }
 
  private:
@@ -29,10 +29,10 @@ class Heartbeats {
  public:
   struct Seen {
     std::string name;
-    supervision::TimePoint last;
+    TimePoint last;
   };
   // A thread's heartbeat, listed until removed; starts as beaten at `now`.
-  std::shared_ptr<Heartbeat> add(std::string name, supervision::TimePoint now) {
+  std::shared_ptr<Heartbeat> add(std::string name, TimePoint now) {
     auto h = std::make_shared<Heartbeat>();
     h->beat(now);
     std::lock_guard lock(mutex_);
@@ -59,4 +59,4 @@ class Heartbeats {
   std::vector<Entry> entries_;
 };
 
-}  // namespace edgepoll::appliance
+}  // namespace edgepoll::supervision

@@ -1,98 +1,27 @@
-#include "edgepoll/appliance/kafka_pool.hpp"
+#include "edgepoll/kafka/kafka_pool.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <future>
-#include <set>
 
 #include "edgepoll/kafka/fault_injecting_sink.hpp"
 #include "edgepoll/kafka/outbox_drainer.hpp"
 #include "edgepoll/kafka/producer.hpp"
-#include "edgepoll/appliance/command_bridge.hpp"
-#include "edgepoll/appliance/loop_process.hpp"
+#include "edgepoll/kafka/writer_outbox.hpp"
+#include "edgepoll/supervision/loop_process.hpp"
 #include "edgepoll/supervision/process.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 
-namespace edgepoll::appliance {
+namespace edgepoll::kafka {
 
 using namespace supervision;
 
 namespace {
 
-// The outbox seen through the current storage writer: every call is one of the
-// writer's operations, waited for on the drain thread. Rows this source marked
-// in flight are released when it ends, so that a restarted producer sends them
-// again instead of leaving them marked (the marks live in the writer's memory).
-class WriterOutboxSource final : public kafka::OutboxSource {
- public:
-  explicit WriterOutboxSource(std::shared_ptr<storage::WriterHandle> handle) : handle_(std::move(handle)) {}
-  ~WriterOutboxSource() override {
-    if (marked_.empty()) return;
-    if (auto w = handle_->get()) {
-      // Best effort: a writer that is gone took its marks with it.
-      (void)wait<Ok>([&](auto done) { w->release_in_flight({marked_.begin(), marked_.end()}, done); });
-    }
-  }
-
-  Result<std::vector<kafka::OutboxItem>> fetch_after(std::int64_t after_id, std::size_t limit) override {
-    auto w = handle_->get();
-    if (!w) return std::vector<kafka::OutboxItem>{};  // storage restarting: nothing to send yet
-    auto rows = wait<std::vector<storage::OutboxRecord>>([&](auto done) { w->fetch_oldest_batch(limit, done); });
-    if (!rows.ok()) return rows.take_error();
-    std::vector<kafka::OutboxItem> items;
-    for (auto& r : rows.value()) {
-      if (r.outbox_id <= after_id) continue;  // fetched before and not yet marked
-      items.push_back({r.outbox_id, r.id.device_id, r.id.seq, r.timestamp_ms, std::move(r.payload)});
-    }
-    return items;
-  }
-  Status mark_in_flight(std::span<const std::int64_t> ids) override {
-    auto w = writer();
-    if (!w.ok()) return w.take_error();
-    marked_.insert(ids.begin(), ids.end());
-    return wait<Ok>([&](auto done) { w.value()->mark_in_flight({ids.begin(), ids.end()}, done); });
-  }
-  Status remove(std::span<const std::int64_t> ids) override {
-    auto w = writer();
-    if (!w.ok()) return w.take_error();
-    for (auto id : ids) marked_.erase(id);
-    auto n = wait<std::size_t>([&](auto done) { w.value()->delete_acknowledged({ids.begin(), ids.end()}, done); });
-    if (!n.ok()) return n.take_error();
-    return ok_status();
-  }
-  Status dead_letter(const kafka::OutboxItem& item, const Error& reason) override {
-    auto w = writer();
-    if (!w.ok()) return w.take_error();
-    marked_.erase(item.outbox_id);
-    return wait<Ok>([&](auto done) { w.value()->move_to_dead_letters(item.outbox_id, reason.describe(), done); });
-  }
-
- private:
-  Result<std::shared_ptr<storage::BatchWriter>> writer() const {
-    if (auto w = handle_->get()) return w;
-    return make_error("storage.unavailable", "the storage writer is not running", true);
-  }
-  template <class T, class Call>
-  static Result<T> wait(Call call) {
-    auto promise = std::make_shared<std::promise<Result<T>>>();
-    auto future = promise->get_future();
-    call([promise](Result<T> r) { promise->set_value(std::move(r)); });
-    return future.get();  // the writer answers every operation, also when stopping
-  }
-
-  std::shared_ptr<storage::WriterHandle> handle_;
-  std::set<std::int64_t> marked_;
-};
-
-}  // namespace
-
-namespace {
-
 // Adds what the drainer counted since `last` to the node's totals (on the loop
 // thread, the drainer's only reader).
-void publish(const kafka::DrainerStats& now, kafka::DrainerStats& last, ProducerCounters& to) {
+void publish(const DrainerStats& now, DrainerStats& last, ProducerCounters& to) {
   to.produced += now.produced - last.produced;
   to.delivered += now.delivered - last.delivered;
   to.dead_lettered += now.dead_lettered - last.dead_lettered;
@@ -105,26 +34,26 @@ void publish(const kafka::DrainerStats& now, kafka::DrainerStats& last, Producer
 // few seconds to be acknowledged so their rows are deleted now rather than
 // sent again after a restart.
 Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
-                           const kafka::KafkaConfig& config, Clock& clock,
+                           const KafkaConfig& config, Clock& clock,
                            std::shared_ptr<ProducerCounters> counters,
                            std::shared_ptr<const FaultSwitch> faults) {
   struct Parts {
     explicit Parts(std::shared_ptr<storage::WriterHandle> w) : source(std::move(w)) {}
     WriterOutboxSource source;
-    std::unique_ptr<kafka::Producer> producer;
-    std::unique_ptr<kafka::FaultInjectingSink> faulty;  // [chaos] only
-    std::unique_ptr<kafka::OutboxDrainer> drainer;
+    std::unique_ptr<Producer> producer;
+    std::unique_ptr<FaultInjectingSink> faulty;  // [chaos] only
+    std::unique_ptr<OutboxDrainer> drainer;
     std::atomic<std::uint64_t> delivered{0}, dead_lettered{0}, in_flight{0};
     std::atomic<bool> caught_up{false};
-    kafka::DrainerStats published;  // loop thread only
+    DrainerStats published;  // loop thread only
   };
   auto p = std::make_shared<Parts>(std::move(writer));
-  auto producer = kafka::Producer::create(config);
+  auto producer = Producer::create(config);
   if (!producer.ok()) return producer.take_error();
   p->producer = std::move(producer.value());
-  if (faults) p->faulty = std::make_unique<kafka::FaultInjectingSink>(*p->producer, std::move(faults));
-  kafka::RecordSink& sink = p->faulty ? static_cast<kafka::RecordSink&>(*p->faulty) : *p->producer;
-  p->drainer = std::make_unique<kafka::OutboxDrainer>(p->source, sink, clock, kafka::DrainerOptions::from(config));
+  if (faults) p->faulty = std::make_unique<FaultInjectingSink>(*p->producer, std::move(faults));
+  RecordSink& sink = p->faulty ? static_cast<RecordSink&>(*p->faulty) : *p->producer;
+  p->drainer = std::make_unique<OutboxDrainer>(p->source, sink, clock, DrainerOptions::from(config));
   spdlog::info("kafka event=producer_started bootstrap={} topic={}", config.bootstrap_servers, config.default_topic);
   Loop loop;
   loop.step = [p, counters]() -> Result<Duration> {
@@ -158,18 +87,21 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
 }
 
 // The command consumer's loop: poll without blocking; applying a command waits
-// for the config cache (ConfigCommands), which is why it has a thread.
-Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const kafka::KafkaConfig& config,
-                           Runtime& runtime, const Clock& clock, std::shared_ptr<CommandCounters> counters) {
+// for the appliance's handler (the config cache) and a dead letter for its copy
+// on the topic, which is why it has a thread.
+Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const KafkaConfig& config,
+                           const CommandHandlerFactory& make_handler, const Clock& clock,
+                           std::shared_ptr<CommandCounters> counters) {
   struct Parts {
-    Parts(Runtime& rt, std::shared_ptr<storage::WriterHandle> w) : handler(rt), dead_letters(std::move(w)) {}
-    ConfigCommands handler;
-    StoreDeadLetters dead_letters;
-    std::unique_ptr<kafka::CommandConsumer> consumer;
-    kafka::CommandStats published;  // loop thread only
+    Parts(std::unique_ptr<CommandHandler> h, std::shared_ptr<storage::WriterHandle> w)
+        : handler(std::move(h)), dead_letters(std::move(w)) {}
+    std::unique_ptr<CommandHandler> handler;
+    WriterDeadLetters dead_letters;
+    std::unique_ptr<CommandConsumer> consumer;
+    CommandStats published;  // loop thread only
   };
-  auto p = std::make_shared<Parts>(runtime, std::move(writer));
-  auto consumer = kafka::CommandConsumer::create(config, p->handler, p->dead_letters, clock);
+  auto p = std::make_shared<Parts>(make_handler(), std::move(writer));
+  auto consumer = CommandConsumer::create(config, *p->handler, p->dead_letters, clock);
   if (!consumer.ok()) return consumer.take_error();
   p->consumer = std::move(consumer.value());
   spdlog::info("kafka event=commands_started topic={} group={} node={}", config.commands_topic,
@@ -201,8 +133,8 @@ Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const 
 
 }  // namespace
 
-ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka::KafkaConfig kafka,
-                           Runtime& runtime, std::shared_ptr<ProducerCounters> counters,
+ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, KafkaConfig kafka,
+                           CommandHandlerFactory make_handler, std::shared_ptr<ProducerCounters> counters,
                            std::shared_ptr<CommandCounters> command_counters, std::shared_ptr<Heartbeats> heartbeats,
                            std::shared_ptr<const FaultSwitch> faults) {
   ChildFactory producer = [writer, kafka, counters, heartbeats,
@@ -213,11 +145,11 @@ ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka:
         },
         std::string{}, heartbeats));
   };
-  ChildFactory commands = [writer, kafka, &runtime, command_counters,
+  ChildFactory commands = [writer, kafka, make_handler, command_counters,
                            heartbeats](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(std::make_shared<LoopProcess>(
-        [writer, kafka, &runtime, command_counters](Process& self) {
-          return commands_loop(writer, kafka, runtime, self.clock(), command_counters);
+        [writer, kafka, make_handler, command_counters](Process& self) {
+          return commands_loop(writer, kafka, make_handler, self.clock(), command_counters);
         },
         std::string{}, heartbeats));
   };
@@ -229,4 +161,4 @@ ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, kafka:
                       worker_child("commands", commands, Restart::permanent, Shutdown::timeout(std::chrono::seconds(15)))}});
 }
 
-}  // namespace edgepoll::appliance
+}  // namespace edgepoll::kafka
