@@ -163,7 +163,10 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
                       {config_cache_child(parts.config_view, parts.config_status), pollers_spec(config, parts),
                        config_manager_spec(config, parts)}};
   return SupervisorSpec{{Strategy::one_for_one, 3, 60},
-                        {worker_child("prerequisites", make<Prerequisites>(config.storage), Restart::transient),
+                        {worker_child("prerequisites",
+                                      make<Prerequisites>(config.storage,
+                                                          std::shared_ptr<const storage::WriterHandle>(parts.writer)),
+                                      Restart::transient),
                          supervisor_child("deps", deps), supervisor_child("edge", edge), health_spec(config, parts, runtime)}};
 }
 
