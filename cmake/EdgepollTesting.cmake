@@ -18,6 +18,9 @@ function(edgepoll_gtest subsystem name)
   endif()
   add_dependencies(${subsystem}_tests ${target})
   set(labels ${subsystem} ${ARG_LABELS})
+  # PROPERTIES takes name/value pairs: a bare list would split into "LABELS
+  # system chaos", leaving only the subsystem's label (ctest -L chaos found nothing).
+  string(REPLACE ";" "\\;" labels "${labels}")
   gtest_discover_tests(${target}
     TEST_PREFIX "${subsystem}."
     DISCOVERY_TIMEOUT 60

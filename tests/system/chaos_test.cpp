@@ -14,8 +14,8 @@
 // outbox's device_state reaches Kafka) and duplicates stay within the
 // producer's in-flight window per producer restart.
 //
-// EDGEPOLL_CHAOS_KILLS=N (default 30) and EDGEPOLL_CHAOS_SEED=S (default: from
-// the clock, printed) give the long form. A failing run prints its seed and the
+// EDGEPOLL_CHAOS_KILLS=N (default 30) and EDGEPOLL_CHAOS_SEED=S (default 1,
+// the short form CI runs) give the long form. A failing run prints its seed and the
 // kill sequence, then replays shorter sequences on a fresh rig to find the
 // shortest one that still fails.
 #include <algorithm>
@@ -312,6 +312,9 @@ Outcome run_chaos(const ChaosRun& run) {
       }
     }
     if (!out.failure.empty()) break;
+    // One line per kill: what ran is on record (the long form's numbers).
+    std::cout << "chaos: " << at << now.died.size() << " died, " << now.restarted.size() << " restarted as predicted"
+              << std::endl;
     // /ready's tree check follows the model.
     const bool ready_expected = tree_ready_expected(now);
     auto tree_check = [&] {
@@ -371,8 +374,9 @@ std::size_t env_number(const char* name, std::size_t fallback) {
 TEST(Chaos, RandomKillsUnderLiveTrafficKillExactlyWhatTheModelPredictsAndLoseNothing) {
   ChaosRun run;
   run.kills = env_number("EDGEPOLL_CHAOS_KILLS", 30);
-  run.seed = env_number("EDGEPOLL_CHAOS_SEED",
-                        static_cast<std::size_t>(std::chrono::system_clock::now().time_since_epoch().count()));
+  // The short form (CI) replays one fixed seed, so that it fails only for a
+  // reason; the long form draws new sequences with EDGEPOLL_CHAOS_SEED.
+  run.seed = env_number("EDGEPOLL_CHAOS_SEED", 1);
   std::cout << "chaos: EDGEPOLL_CHAOS_SEED=" << run.seed << " EDGEPOLL_CHAOS_KILLS=" << run.kills << "\n";
   RecordProperty("seed", std::to_string(run.seed));
   const auto outcome = run_chaos(run);
