@@ -306,7 +306,10 @@ Outcome run_chaos(const ChaosRun& run) {
     const bool deaths_seen = testing::eventually(
         [&] {
           const auto t = rig.tree();
-          if (!t.is_object()) return false;
+          if (!t.is_object()) {
+            problem = rig.daemon().running() ? "/tree does not answer" : "the daemon exited";
+            return false;
+          }
           const auto s = snapshot(t);
           problem.clear();
           for (const auto& p : now.died) {
@@ -316,7 +319,8 @@ Outcome run_chaos(const ChaosRun& run) {
             if (now.restarted.count(p) && it == s.pids.end()) problem = p + " was not restarted";
             if (!problem.empty()) return false;
           }
-          return settled(s, options);
+          if (!settled(s, options)) problem = "the tree did not settle (a child restarting, or a good device not running once)";
+          return problem.empty();
         },
         30s);
     if (!deaths_seen) {
