@@ -186,7 +186,7 @@ std::string section_as_text(const toml::table& root, const char* name) {
 Result<AppConfig> parse_main(const toml::table& root, const std::string& source) {
   if (auto s = reject_unknown_keys(root, "top level",
                                    std::initializer_list<std::string_view>{"node", "storage", "health", "pollers",
-                                                                           "device", "kafka", "registration", "control"});
+                                                                           "device", "kafka", "registration", "control", "chaos"});
       !s.ok()) {
     return in_file(source, s.take_error());
   }
@@ -201,7 +201,7 @@ Result<AppConfig> parse_main(const toml::table& root, const std::string& source)
     }
     return n.as_table();
   };
-  for (const char* name : {"node", "storage", "kafka", "health", "control", "registration", "pollers"}) {
+  for (const char* name : {"node", "storage", "kafka", "health", "control", "registration", "pollers", "chaos"}) {
     c.section_text[name] = section_as_text(root, name);
     auto t = section(name);
     if (!t.ok()) return t.take_error();
@@ -221,6 +221,7 @@ Result<AppConfig> parse_main(const toml::table& root, const std::string& source)
   if (auto s = run("control", ControlConfig::parse, c.control); !s.ok()) return s.take_error();
   if (auto s = run("registration", RegistrationConfig::parse, c.registration); !s.ok()) return s.take_error();
   if (auto s = run("pollers", PollersConfig::parse, c.pollers); !s.ok()) return s.take_error();
+  if (auto s = run("chaos", ChaosConfig::parse, c.chaos); !s.ok()) return s.take_error();
   return c;
 }
 

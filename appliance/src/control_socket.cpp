@@ -10,11 +10,17 @@ namespace edgepoll::appliance {
 using namespace supervision;
 
 ControlSocket::ControlSocket(ControlConfig config, std::shared_ptr<storage::WriterHandle> writer,
-                             std::shared_ptr<const ConfigView> view, std::string root_name)
-    : config_(std::move(config)), writer_(std::move(writer)), view_(std::move(view)), root_name_(std::move(root_name)) {}
+                             std::shared_ptr<const ConfigView> view, std::string root_name,
+                             std::shared_ptr<FaultSwitch> faults)
+    : config_(std::move(config)),
+      writer_(std::move(writer)),
+      view_(std::move(view)),
+      root_name_(std::move(root_name)),
+      faults_(std::move(faults)) {}
 
 InitResult ControlSocket::init(Process& self) {
-  operations_ = std::make_shared<ControlOperations>(self.runtime(), writer_, view_, root_name_);
+  auto chaos = faults_ ? std::make_shared<Chaos>(self.runtime(), root_name_, faults_) : nullptr;
+  operations_ = std::make_shared<ControlOperations>(self.runtime(), writer_, view_, root_name_, std::move(chaos));
   server_ = std::make_unique<ControlSocketServer>(
       self.runtime().io(),
       [ops = operations_](const std::string& line, ControlAnswer answer) {
@@ -58,6 +64,7 @@ void ControlSocket::describe(nlohmann::json& out) const {
   std::lock_guard lock(describe_mutex_);
   out["socket"] = config_.socket;
   out["listening"] = error_.empty();
+  out["chaos"] = faults_ != nullptr;
   if (!error_.empty()) out["error"] = error_;
 }
 

@@ -153,8 +153,13 @@ struct Sequence : std::enable_shared_from_this<Sequence> {
 }  // namespace
 
 ControlOperations::ControlOperations(Runtime& runtime, std::shared_ptr<storage::WriterHandle> writer,
-                                     std::shared_ptr<const ConfigView> config, std::string root_name)
-    : runtime_(runtime), writer_(std::move(writer)), config_(std::move(config)), root_name_(std::move(root_name)) {}
+                                     std::shared_ptr<const ConfigView> config, std::string root_name,
+                                     std::shared_ptr<Chaos> chaos)
+    : runtime_(runtime),
+      writer_(std::move(writer)),
+      config_(std::move(config)),
+      root_name_(std::move(root_name)),
+      chaos_(std::move(chaos)) {}
 
 void ControlOperations::execute(const ControlRequest& request, ControlAnswer answer) {
   answer = answer_once(runtime_.io(), std::move(answer));
@@ -166,6 +171,14 @@ void ControlOperations::execute(const ControlRequest& request, ControlAnswer ans
     case ControlOp::dlq_drop: return dead_letters(request, std::move(answer));
     case ControlOp::config_show: return config_show(request, std::move(answer));
     case ControlOp::config_overlay_clear: return overlay_clear(request, std::move(answer));
+    case ControlOp::chaos_list:
+    case ControlOp::chaos_exit:
+    case ControlOp::chaos_fail:
+      if (!chaos_) {
+        return answer(control_error(make_error("chaos.disabled", "the chaos hook is off in this daemon", false,
+                                               "test rigs only: [chaos] enabled = true in the config")));
+      }
+      return answer(chaos_->execute(request));
   }
 }
 

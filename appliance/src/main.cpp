@@ -43,6 +43,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   const appliance::AppConfig& config = boot->config;
+  if (config.chaos.enabled) {
+    auto allowed = appliance::fault_injection_allowed("chaos.refused", config_path + ": [chaos] enabled = true",
+                                                      "remove the [chaos] section from the config");
+    if (!allowed.ok()) {
+      std::cerr << "edgepolld: " << allowed.error().describe() << "\n";
+      return 2;
+    }
+    spdlog::warn("CHAOS HOOK ENABLED ([chaos] in {}): the control socket takes chaos.* requests; never in production",
+                 config_path);
+  }
   auto hooks_file = appliance::TestHooks::file_from_environment();
   if (!hooks_file.ok()) {
     std::cerr << "edgepolld: " << hooks_file.error().describe() << "\n";

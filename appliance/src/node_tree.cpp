@@ -12,6 +12,7 @@
 #include "edgepoll/appliance/registration_metrics.hpp"
 #include "edgepoll/appliance/subsystem_metrics.hpp"
 #include "edgepoll/appliance/watchdog.hpp"
+#include "edgepoll/pollers/fault_injecting_transport.hpp"
 #include "edgepoll/pollers/pollers_tree.hpp"
 
 namespace edgepoll::appliance {
@@ -58,6 +59,11 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, 
                           std::string source_detail) {
   NodeParts parts;
   parts.transport = std::make_shared<pollers::HttpTransport>(io);
+  if (config.chaos.enabled) {
+    parts.faults = std::make_shared<FaultSwitch>();
+    parts.writer->use_faults(parts.faults);
+    parts.transport = std::make_shared<pollers::FaultInjectingTransport>(io, parts.transport, parts.faults);
+  }
   parts.poller_context.transport = parts.transport.get();
   auto modbus = std::make_shared<pollers::ModbusTcpTransport>(io);
   parts.modbus = modbus;
@@ -80,7 +86,7 @@ ChildSpec kafka_pool_spec(const AppConfig& config, NodeParts& parts, Runtime& ru
   kafka.node_id = config.node.id;  // its own commands group, and the commands addressed to it
   kafka::CommandHandlerFactory commands = [&runtime] { return std::make_unique<ConfigCommands>(runtime); };
   return kafka::kafka_pool_child(parts.writer, std::move(kafka), std::move(commands), parts.kafka_counters,
-                                 parts.command_counters, parts.heartbeats);
+                                 parts.command_counters, parts.heartbeats, parts.faults);
 }
 
 ChildSpec metrics_spec(const AppConfig& config, NodeParts& parts) {
@@ -104,7 +110,9 @@ ChildSpec health_spec(const AppConfig& config, NodeParts& parts, Runtime& runtim
       {worker_child("http_endpoint",
                     make<HealthEndpoint>(config.health, std::shared_ptr<const MetricsBoard>(parts.metrics),
                                          std::shared_ptr<const Readiness>(parts.readiness))),
-       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer, std::shared_ptr<const ConfigView>(parts.config_view)))}};
+       worker_child("control_socket", make<ControlSocket>(config.control, parts.writer,
+                                                          std::shared_ptr<const ConfigView>(parts.config_view),
+                                                          std::string("root"), parts.faults))}};
   if (config.registration)
     health.children.push_back(registration_child(*config.registration, registration_sources(config, parts, runtime)));
   // The watchdog stays last: its init says READY=1 once everything before it runs.
@@ -155,7 +163,10 @@ SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, Runtime& run
                       {config_cache_child(parts.config_view, parts.config_status), pollers_spec(config, parts),
                        config_manager_spec(config, parts)}};
   return SupervisorSpec{{Strategy::one_for_one, 3, 60},
-                        {worker_child("prerequisites", make<Prerequisites>(config.storage), Restart::transient),
+                        {worker_child("prerequisites",
+                                      make<Prerequisites>(config.storage,
+                                                          std::shared_ptr<const storage::WriterHandle>(parts.writer)),
+                                      Restart::transient),
                          supervisor_child("deps", deps), supervisor_child("edge", edge), health_spec(config, parts, runtime)}};
 }
 

@@ -84,6 +84,10 @@ InitResult Prerequisites::init(Process&) {
   for (auto& check : check_without_database(config_)) {
     if (!check.status.ok()) return InitResult::error(check.status.take_error());
   }
+  if (writer_ && writer_->get()) {
+    spdlog::info("prerequisites event=ok store={} database=held_by_the_storage_writer", config_.path);
+    return InitResult::ok();
+  }
   auto db = storage::Database::open(config_);  // checks file type, schema and integrity
   if (!db.ok()) return InitResult::error(db.error());
   spdlog::info("prerequisites event=ok store={}", config_.path);

@@ -11,13 +11,21 @@ namespace edgepoll::appliance {
 
 using namespace supervision;
 
+Status fault_injection_allowed(const std::string& code, const std::string& what, const std::string& hint) {
+  if (std::getenv("INVOCATION_ID") == nullptr) return ok_status();
+  const char* allow = std::getenv("EDGEPOLL_ALLOW_FAULT_INJECTION");
+  if (allow != nullptr && std::string_view(allow) == "1") return ok_status();
+  return make_error(code, what + ", but this daemon runs under systemd: fault injection is for tests only", false,
+                    hint + " (a test rig under systemd sets EDGEPOLL_ALLOW_FAULT_INJECTION=1)");
+}
+
 Result<std::optional<std::string>> TestHooks::file_from_environment() {
   const char* file = std::getenv("EDGEPOLL_TEST_HOOKS");
   if (file == nullptr || *file == '\0') return std::optional<std::string>();
-  if (std::getenv("INVOCATION_ID") != nullptr) {
-    return make_error("test_hooks.refused",
-                      "EDGEPOLL_TEST_HOOKS is set, but this daemon runs under systemd: fault injection is for tests only",
-                      false, "remove EDGEPOLL_TEST_HOOKS from the unit's environment");
+  if (auto s = fault_injection_allowed("test_hooks.refused", "EDGEPOLL_TEST_HOOKS is set",
+                                       "remove EDGEPOLL_TEST_HOOKS from the unit's environment");
+      !s.ok()) {
+    return s.take_error();
   }
   return std::optional<std::string>(file);
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "edgepoll/kafka/fault_injecting_sink.hpp"
 #include "edgepoll/kafka/outbox_drainer.hpp"
 #include "edgepoll/kafka/producer.hpp"
 #include "edgepoll/kafka/writer_outbox.hpp"
@@ -34,11 +35,13 @@ void publish(const DrainerStats& now, DrainerStats& last, ProducerCounters& to) 
 // sent again after a restart.
 Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
                            const KafkaConfig& config, Clock& clock,
-                           std::shared_ptr<ProducerCounters> counters) {
+                           std::shared_ptr<ProducerCounters> counters,
+                           std::shared_ptr<const FaultSwitch> faults) {
   struct Parts {
     explicit Parts(std::shared_ptr<storage::WriterHandle> w) : source(std::move(w)) {}
     WriterOutboxSource source;
     std::unique_ptr<Producer> producer;
+    std::unique_ptr<FaultInjectingSink> faulty;  // [chaos] only
     std::unique_ptr<OutboxDrainer> drainer;
     std::atomic<std::uint64_t> delivered{0}, dead_lettered{0}, in_flight{0};
     std::atomic<bool> caught_up{false};
@@ -48,7 +51,9 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
   auto producer = Producer::create(config);
   if (!producer.ok()) return producer.take_error();
   p->producer = std::move(producer.value());
-  p->drainer = std::make_unique<OutboxDrainer>(p->source, *p->producer, clock, DrainerOptions::from(config));
+  if (faults) p->faulty = std::make_unique<FaultInjectingSink>(*p->producer, std::move(faults));
+  RecordSink& sink = p->faulty ? static_cast<RecordSink&>(*p->faulty) : *p->producer;
+  p->drainer = std::make_unique<OutboxDrainer>(p->source, sink, clock, DrainerOptions::from(config));
   spdlog::info("kafka event=producer_started bootstrap={} topic={}", config.bootstrap_servers, config.default_topic);
   Loop loop;
   loop.step = [p, counters]() -> Result<Duration> {
@@ -130,11 +135,14 @@ Result<Loop> commands_loop(std::shared_ptr<storage::WriterHandle> writer, const 
 
 ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer, KafkaConfig kafka,
                            CommandHandlerFactory make_handler, std::shared_ptr<ProducerCounters> counters,
-                           std::shared_ptr<CommandCounters> command_counters, std::shared_ptr<Heartbeats> heartbeats) {
-  ChildFactory producer = [writer, kafka, counters,
-                           heartbeats](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+                           std::shared_ptr<CommandCounters> command_counters, std::shared_ptr<Heartbeats> heartbeats,
+                           std::shared_ptr<const FaultSwitch> faults) {
+  ChildFactory producer = [writer, kafka, counters, heartbeats,
+                           faults](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
     return std::shared_ptr<Behaviour>(std::make_shared<LoopProcess>(
-        [writer, kafka, counters](Process& self) { return producer_loop(writer, kafka, self.clock(), counters); },
+        [writer, kafka, counters, faults](Process& self) {
+          return producer_loop(writer, kafka, self.clock(), counters, faults);
+        },
         std::string{}, heartbeats));
   };
   ChildFactory commands = [writer, kafka, make_handler, command_counters,

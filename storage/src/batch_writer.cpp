@@ -41,8 +41,8 @@ std::string device_list(const std::map<std::string, std::uint64_t>& counts) {
 
 }  // namespace
 
-BatchWriter::BatchWriter(Database db, const StoreConfig& config)
-    : config_(config), db_(std::move(db)), outbox_(db_), thread_([this] { loop(); }) {}
+BatchWriter::BatchWriter(Database db, const StoreConfig& config, std::shared_ptr<const supervision::FaultSwitch> faults)
+    : config_(config), faults_(std::move(faults)), db_(std::move(db)), outbox_(db_), thread_([this] { loop(); }) {}
 
 BatchWriter::~BatchWriter() { stop(); }
 
@@ -272,6 +272,13 @@ void BatchWriter::fail(std::vector<Pending>& batch, const Error& e) {
 }
 
 bool BatchWriter::write_batch(std::vector<Pending>& batch) {
+  if (faults_) {
+    if (auto fault = faults_->active("storage", "", std::chrono::steady_clock::now())) {
+      fault->message = config_.path + ": " + fault->message;
+      on_failure(*fault);
+      return false;  // the batch stays as it is, for the retry
+    }
+  }
   std::vector<Reading> readings;
   readings.reserve(batch.size());
   for (auto& p : batch) readings.push_back(std::move(p.reading));

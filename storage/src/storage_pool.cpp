@@ -16,10 +16,20 @@ StoreWriterProcess::StoreWriterProcess(StoreConfig config, std::shared_ptr<Write
 InitResult StoreWriterProcess::init(Process&) {
   auto db = Database::open(config_);
   if (!db.ok()) return InitResult::error(db.error());
-  writer_ = std::make_shared<BatchWriter>(std::move(db.value()), config_);
+  writer_ = std::make_shared<BatchWriter>(std::move(db.value()), config_, handle_->faults());
   handle_->set(writer_);
   spdlog::info("storage event=writer_started file={}", config_.path);
   return InitResult::ok();
+}
+
+StoreWriterProcess::~StoreWriterProcess() {
+  // Without this a `kill` left the writer published and holding the file's
+  // lock: the restarted writer met "locked by another edgepoll process" at
+  // every retry, storage_pool gave up, then deps, then root (the chaos suite's
+  // first finding).
+  if (!writer_) return;
+  handle_->clear(writer_);
+  writer_->stop();
 }
 
 void StoreWriterProcess::handle(Process& self, Message& message) { unexpected(self, message); }

@@ -88,6 +88,10 @@ bool Process::handle_system_message(Message& message) {
     for (auto& m : held) handle_message(m);
     return true;
   }
+  if (auto* e = std::any_cast<SysExit>(&message)) {
+    die(e->reason);
+    return true;
+  }
   if (suspended_) {
     suspended_held_.push_back(std::move(message));
     return true;

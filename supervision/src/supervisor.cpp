@@ -34,6 +34,7 @@ Supervisor::~Supervisor() = default;
 
 InitResult Supervisor::init(Process& self) {
   self.trap_exits(true);
+  clock_ = &self.clock();
   if (auto valid = validate(spec_); !valid.ok()) return InitResult::error(valid.error());
   if (dynamic()) {
     template_ = std::make_shared<const ChildSpec>(spec_.children.front());

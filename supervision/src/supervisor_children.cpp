@@ -125,16 +125,26 @@ ChildCounts Supervisor::count_children() const {
   return n;
 }
 
-std::size_t Supervisor::restarts_in_window() const {
+std::vector<std::int64_t> Supervisor::restart_ages() const {
+  std::vector<std::int64_t> ages;
+  if (!clock_) return ages;
+  // The same rule as add_restart: a restart at second r counts while r >= now - period.
+  const std::int64_t now = clock_->monotonic_seconds();
   std::lock_guard lock(view_mutex_);
-  return restarts_.size();
+  for (const auto r : restarts_)
+    if (r >= now - spec_.flags.period_s) ages.push_back(now - r);
+  return ages;
 }
+
+std::size_t Supervisor::restarts_in_window() const { return restart_ages().size(); }
 
 void Supervisor::describe(nlohmann::json& out) const {
   out["strategy"] = to_string(spec_.flags.strategy);
   out["intensity"] = spec_.flags.intensity;
   out["period"] = spec_.flags.period_s;
-  out["restarts_in_window"] = restarts_in_window();
+  const auto ages = restart_ages();
+  out["restarts_in_window"] = ages.size();
+  out["restart_ages_s"] = ages;  // what a model of the tree needs to predict the next give-up
   const ChildCounts n = count_children();
   out["counts"] = {{"specs", n.specs}, {"active", n.active}, {"supervisors", n.supervisors},
                    {"workers", n.workers}};

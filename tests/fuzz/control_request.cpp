@@ -1,6 +1,7 @@
 // A line from the operator's control socket through ControlRequest::parse,
 // and the answer line the server would write for it. Beyond not crashing: a
-// request that parsed has what its op needs (a device, or a key or all), and
+// request that parsed has what its op needs (a device, or a key or all; a
+// chaos.exit its path, a chaos.fail a bounded duration), and
 // every answer serialises to one line of JSON.
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case ControlOp::config_overlay_clear:
       fuzz::require(request->all != !request->device.empty(), "an overlay clear has a device or all, not both");
+      break;
+    case ControlOp::chaos_list: break;
+    case ControlOp::chaos_exit: fuzz::require(!request->path.empty(), "a chaos.exit names its process"); break;
+    case ControlOp::chaos_fail:
+      fuzz::require(request->duration.count() >= 1 && request->duration.count() <= 3600000,
+                    "a chaos.fail lasts 1 ms .. 1 h");
+      fuzz::require(request->device.empty() || request->fault == appliance::ChaosFault::device_connection,
+                    "only device.connection names a device");
       break;
   }
   return 0;

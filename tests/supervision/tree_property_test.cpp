@@ -9,7 +9,7 @@
 #include <map>
 
 #include "test_support.hpp"
-#include "tree_model.hpp"
+#include "support/tree_model.hpp"
 
 namespace edgepoll::supervision {
 namespace {

@@ -11,6 +11,7 @@
 //   [kafka]     -> kafka::KafkaConfig (absent: readings stay in the outbox)
 //   [control]   -> ControlConfig (the operator's control socket)
 //   [registration] -> RegistrationConfig (absent: no registration worker)
+//   [chaos]     -> ChaosConfig (the chaos hook for test rigs; off by default)
 //   [pollers]   backoff_base, backoff_cap, stable_after, max_consecutive_failures,
 //               devices_dir (default "devices.d", relative to the main file's directory)
 //   [pollers.defaults]  device keys every [[device]] gets unless it sets them
@@ -23,6 +24,7 @@
 #include "edgepoll/appliance/control_config.hpp"
 #include "edgepoll/appliance/health_endpoint.hpp"
 #include "edgepoll/appliance/node_config.hpp"
+#include "edgepoll/appliance/chaos_config.hpp"
 #include "edgepoll/appliance/registration_config.hpp"
 #include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/pollers/config_manager.hpp"
@@ -70,6 +72,7 @@ struct AppConfig {
   ControlConfig control;
   std::optional<RegistrationConfig> registration;
   PollersConfig pollers;
+  ChaosConfig chaos;
   std::vector<pollers::DeviceConfig> devices;  // in file order
 
   ConfigFiles files;                                 // what it was parsed from

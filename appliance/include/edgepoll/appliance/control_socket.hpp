@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 
+#include "edgepoll/appliance/chaos.hpp"
 #include "edgepoll/appliance/config_cache.hpp"
 #include "edgepoll/appliance/control_config.hpp"
 #include "edgepoll/appliance/control_request.hpp"
@@ -27,11 +28,14 @@ namespace edgepoll::appliance {
 // Executes parsed requests; answers on any thread, exactly once (control.timeout
 // after 10 s when the config manager or the writer does not answer). Held by
 // shared_ptr: answers still in flight keep it alive after its process ended.
+// chaos.* requests go to `chaos`; without it ([chaos] not enabled) they are
+// refused with chaos.disabled.
 class ControlOperations : public std::enable_shared_from_this<ControlOperations> {
  public:
   // `config`: the config cache's view, for config.show (null: config.show is refused).
   ControlOperations(supervision::Runtime& runtime, std::shared_ptr<storage::WriterHandle> writer,
-                    std::shared_ptr<const ConfigView> config = nullptr, std::string root_name = "root");
+                    std::shared_ptr<const ConfigView> config = nullptr, std::string root_name = "root",
+                    std::shared_ptr<Chaos> chaos = nullptr);
   void execute(const ControlRequest& request, ControlAnswer answer);
 
  private:
@@ -44,6 +48,7 @@ class ControlOperations : public std::enable_shared_from_this<ControlOperations>
   std::shared_ptr<storage::WriterHandle> writer_;
   std::shared_ptr<const ConfigView> config_;
   std::string root_name_;
+  std::shared_ptr<Chaos> chaos_;
 };
 
 // A socket that cannot be bound (no runtime directory outside systemd, another
@@ -51,8 +56,10 @@ class ControlOperations : public std::enable_shared_from_this<ControlOperations>
 // on without operator writes, and /tree says "listening": false with the error.
 class ControlSocket final : public supervision::Behaviour {
  public:
+  // `faults` (only with [chaos] enabled) turns the chaos.* requests on.
   ControlSocket(ControlConfig config, std::shared_ptr<storage::WriterHandle> writer,
-                std::shared_ptr<const ConfigView> view = nullptr, std::string root_name = "root");
+                std::shared_ptr<const ConfigView> view = nullptr, std::string root_name = "root",
+                std::shared_ptr<supervision::FaultSwitch> faults = nullptr);
   supervision::InitResult init(supervision::Process& self) override;
   void handle(supervision::Process& self, supervision::Message& message) override;
   void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;
@@ -66,6 +73,7 @@ class ControlSocket final : public supervision::Behaviour {
   std::shared_ptr<storage::WriterHandle> writer_;
   std::shared_ptr<const ConfigView> view_;
   std::string root_name_;
+  std::shared_ptr<supervision::FaultSwitch> faults_;
   std::shared_ptr<ControlOperations> operations_;
   std::unique_ptr<ControlSocketServer> server_;
   mutable std::mutex describe_mutex_;

@@ -61,6 +61,9 @@ struct NodeParts {
   std::shared_ptr<storage::ReaderPool> readers = std::make_shared<storage::ReaderPool>();
   std::shared_ptr<StorageSampleBoard> storage_sample = std::make_shared<StorageSampleBoard>();
   std::shared_ptr<supervision::Heartbeats> heartbeats = std::make_shared<supervision::Heartbeats>();
+  // Only with [chaos] enabled: the faults chaos.fail sets, read by the seams
+  // (storage writer, producer sink, device transport); null otherwise.
+  std::shared_ptr<supervision::FaultSwitch> faults;
   // Made by node_tree (it needs the runtime): /ready's checks, and the probe
   // the registration worker and STATUS= use.
   std::shared_ptr<Readiness> readiness;

@@ -7,7 +7,7 @@
 //   terminate <path> | restart <path>  stop a child through its supervisor (it
 //                                   stays down) / start it again
 // The package never sets it; a daemon started by systemd (INVOCATION_ID set)
-// refuses to boot with it, loudly.
+// refuses to boot with it, loudly. The same gate guards `[chaos] enabled`.
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +19,13 @@
 #include "edgepoll/supervision/runtime.hpp"
 
 namespace edgepoll::appliance {
+
+// The one gate for fault injection (these hooks, the chaos hook): refused with
+// `code` when the daemon looks like production, i.e. runs under systemd
+// (INVOCATION_ID set), unless EDGEPOLL_ALLOW_FAULT_INJECTION=1 is set too (a
+// test rig under systemd; the package never sets it). `what` names the switch
+// in the message, `hint` says how to remove it.
+Status fault_injection_allowed(const std::string& code, const std::string& what, const std::string& hint);
 
 class TestHooks {
  public:

@@ -17,6 +17,7 @@
 #include "edgepoll/kafka/kafka_config.hpp"
 #include "edgepoll/storage/storage_pool.hpp"
 #include "edgepoll/supervision/child_spec.hpp"
+#include "edgepoll/supervision/fault_switch.hpp"
 #include "edgepoll/supervision/heartbeats.hpp"
 
 namespace edgepoll::kafka {
@@ -47,10 +48,13 @@ struct CommandCounters {
 using CommandHandlerFactory = std::function<std::unique_ptr<CommandHandler>()>;
 
 // `kafka.node_id` names this appliance: its commands group and the commands it applies.
+// With `faults` (only under [chaos] enabled) the producer's records pass a
+// FaultInjectingSink: chaos.fail kafka.broker_error fails them there.
 supervision::ChildSpec kafka_pool_child(std::shared_ptr<storage::WriterHandle> writer,
                                         KafkaConfig kafka, CommandHandlerFactory make_handler,
                                         std::shared_ptr<ProducerCounters> counters,
                                         std::shared_ptr<CommandCounters> command_counters,
-                                        std::shared_ptr<supervision::Heartbeats> heartbeats);
+                                        std::shared_ptr<supervision::Heartbeats> heartbeats,
+                                        std::shared_ptr<const supervision::FaultSwitch> faults = nullptr);
 
 }  // namespace edgepoll::kafka

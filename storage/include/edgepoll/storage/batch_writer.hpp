@@ -22,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@
 #include "edgepoll/storage/outbox.hpp"
 #include "edgepoll/storage/reading.hpp"
 #include "edgepoll/storage/store_config.hpp"
+#include "edgepoll/supervision/fault_switch.hpp"
 #include "edgepoll/supervision/result.hpp"
 
 namespace edgepoll::storage {
@@ -62,7 +64,10 @@ class BatchWriter {
   template <class T>
   using Callback = std::function<void(Result<T>)>;
 
-  BatchWriter(Database db, const StoreConfig& config);
+  // With `faults`, a batch fails with the error the switch holds for seam
+  // "storage" (chaos.fail storage.busy / storage.disk_full) instead of reaching
+  // the outbox: the writer's own unavailable-store path runs.
+  BatchWriter(Database db, const StoreConfig& config, std::shared_ptr<const supervision::FaultSwitch> faults = nullptr);
   ~BatchWriter();  // stop()
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
@@ -134,6 +139,7 @@ class BatchWriter {
   void end_drop_episode();
 
   StoreConfig config_;
+  std::shared_ptr<const supervision::FaultSwitch> faults_;
   Database db_;
   Outbox outbox_;  // touched only on the writer thread
   WriterStats stats_;

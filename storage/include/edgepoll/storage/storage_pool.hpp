@@ -11,11 +11,23 @@
 #include "edgepoll/storage/reader_pool.hpp"
 #include "edgepoll/storage/store_config.hpp"
 #include "edgepoll/supervision/child_spec.hpp"
+#include "edgepoll/supervision/fault_switch.hpp"
 
 namespace edgepoll::storage {
 
 class WriterHandle {
  public:
+  // Faults for the writers started after this (chaos.fail storage.*; set
+  // before the tree starts, only with [chaos] enabled).
+  void use_faults(std::shared_ptr<const supervision::FaultSwitch> faults) {
+    std::lock_guard lock(mutex_);
+    faults_ = std::move(faults);
+  }
+  std::shared_ptr<const supervision::FaultSwitch> faults() const {
+    std::lock_guard lock(mutex_);
+    return faults_;
+  }
+
   std::shared_ptr<BatchWriter> get() const {
     std::lock_guard lock(mutex_);
     return writer_;
@@ -24,10 +36,16 @@ class WriterHandle {
     std::lock_guard lock(mutex_);
     writer_ = std::move(writer);
   }
+  // Unpublishes `writer` unless a newer one was published since.
+  void clear(const std::shared_ptr<BatchWriter>& writer) {
+    std::lock_guard lock(mutex_);
+    if (writer_ == writer) writer_.reset();
+  }
 
  private:
   mutable std::mutex mutex_;
   std::shared_ptr<BatchWriter> writer_;
+  std::shared_ptr<const supervision::FaultSwitch> faults_;
 };
 
 // Opens the database (checks, migrations) and runs the BatchWriter thread; its
@@ -36,6 +54,9 @@ class WriterHandle {
 class StoreWriterProcess final : public supervision::Behaviour {
  public:
   StoreWriterProcess(StoreConfig config, std::shared_ptr<WriterHandle> handle);
+  // A process killed outright runs no terminate(): the writer, and with it the
+  // flock on the file, still goes with the process.
+  ~StoreWriterProcess() override;
   supervision::InitResult init(supervision::Process& self) override;
   void handle(supervision::Process& self, supervision::Message& message) override;
   void terminate(supervision::Process& self, const supervision::ExitReason& reason) override;

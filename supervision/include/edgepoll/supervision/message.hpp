@@ -31,6 +31,12 @@ struct SysPing {
 };
 struct SysSuspend {};
 struct SysResume {};
+// Makes the process end itself with `reason`, as if its own code had exited so
+// (a crash is an error reason): the chaos hook's way to fail one process. Unlike
+// an exit signal it is never trapped, and a suspended process takes it too.
+struct SysExit {
+  ExitReason reason;
+};
 
 // Delivered to a monitoring process when the watched one ends ({'DOWN', Ref, ...}).
 struct Down {

@@ -46,7 +46,11 @@ class Supervisor final : public Behaviour {
   // Safe from any thread (a consistent view under the supervisor's lock).
   std::vector<ChildInfo> which_children() const;
   ChildCounts count_children() const;
+  // Restarts inside the intensity window now (older ones no longer count,
+  // even before the next restart prunes them).
   std::size_t restarts_in_window() const;
+  // Their ages in whole seconds (of the runtime's clock), oldest first.
+  std::vector<std::int64_t> restart_ages() const;
 
   struct Child;
   struct StopJob;
@@ -97,6 +101,7 @@ class Supervisor final : public Behaviour {
   std::unordered_map<Child*, std::unique_ptr<Child>> dynamic_;  // simple_one_for_one
   std::unordered_map<Pid, Child*> by_pid_;
   std::deque<std::int64_t> restarts_;  // seconds; at most MaxR+1 entries
+  const Clock* clock_ = nullptr;       // the runtime's, set by init
 
   std::unique_ptr<StopJob> stop_job_;
   bool stopping_ = false;

@@ -2,7 +2,8 @@
 // A pure model of OTP supervision (no processes, no time but an integer clock):
 // given a tree and an exit, it predicts which processes die, which restart and
 // which supervisors give up. The property test runs the same steps on the real
-// runtime and compares (ferd/sups, seed 002).
+// runtime and compares (ferd/sups, seed 002); the chaos suite builds it from a
+// running daemon's /tree (assume_stopped, preload_restarts) and predicts each kill.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -50,6 +51,27 @@ class Tree {
     child_exited(path, reason.kind() == ExitReason::Kind::kill ? ExitReason::killed() : reason);
   }
   void sleep_ms(std::int64_t ms) { now_ms_ += ms; }
+
+  // Seeding the model with a snapshot: a child that is not running (a
+  // transient one that ended cleanly) without a supervisor reacting, and the
+  // restarts a supervisor counted `ages` seconds before now.
+  void assume_stopped(const std::string& path) {
+    if (Node* n = find(*root_, path)) stop_subtree(*n);
+  }
+  void preload_restarts(const std::string& path, const std::vector<std::int64_t>& ages) {
+    Node* n = find(*root_, path);
+    if (!n) return;
+    n->restarts.clear();
+    for (const auto age : ages) n->restarts.push_back(seconds() - age);  // ages oldest first, as /tree lists them
+  }
+  // Restarts of the supervisor at `path` inside its window now (0 when it is not alive).
+  std::size_t restarts_in_window(const std::string& path) {
+    Node* n = find(*root_, path);
+    if (!n || !n->alive || !n->spec->supervisor) return 0;
+    std::size_t count = 0;
+    for (auto r : n->restarts) count += r >= seconds() - n->spec->period ? 1 : 0;
+    return count;
+  }
 
   // path -> incarnation of every living process.
   std::map<std::string, std::uint64_t> living() const {
