@@ -3,39 +3,45 @@
 # 24-row table (ifDescr, ifInOctets, ifOutOctets): edgepoll's SNMP client
 # (SnmpTransport + SnmpPoll + SnmpDecoder + PollSchedule, bench/snmp/snmp_bench.cpp)
 # and collectd 5.12's snmp plugin at the same time, each against its own agents
-# (snmpsimd processes serving the same recording generated here, on distinct
-# loopback ports). edgepoll counts its polls itself; collectd's are counted as
+# on distinct loopback ports: by default one `device-sim --snmp` process per side
+# (C++, one UDP port per agent, the same MIB as the recording), or with
+# SIM=snmpsim, snmpsimd processes serving the recording generated here.
+# edgepoll counts its polls itself; collectd's are counted as
 # the lines its csv plugin writes for one scalar per agent (in /dev/shm). CPU
 # from /proc/<pid>/stat, RSS from /proc/<pid>/status (bench/support/bench_support.py).
 # Prints a markdown table on stdout.
 #   bench/snmp/run.sh                         1,000 agents each, 40 s window
 #   AGENTS=200 SECONDS_EACH=30 bench/snmp/run.sh
+#   SIM=snmpsim SIMS=4 bench/snmp/run.sh      snmpsimd agents (SIMS processes per side)
 #   EDGEPOLL_BUILD_DIR=build/x bench/snmp/run.sh   (an existing build dir)
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/common.sh"
 AGENTS=${AGENTS:-1000}
 SECONDS_EACH=${SECONDS_EACH:-40}
 WARMUP=${WARMUP:-12}
-SIMS=${SIMS:-4}   # snmpsimd processes per side (Python: one per few hundred agents)
+SIM=${SIM:-device-sim}   # or snmpsim
+SIMS=${SIMS:-4}   # SIM=snmpsim: snmpsimd processes per side (Python: one per few hundred agents)
+[[ $SIM == device-sim || $SIM == snmpsim ]] || { echo "SIM is device-sim or snmpsim, not $SIM" >&2; exit 2; }
 
 if [[ -n "${EDGEPOLL_BUILD_DIR:-}" ]]; then
   build=$(cd "$repo" && realpath "$EDGEPOLL_BUILD_DIR")
-  cmake --build "$build" -j "$jobs" --target snmp-bench >/dev/null
+  cmake --build "$build" -j "$jobs" --target snmp-bench device-sim >/dev/null
 else
   "$repo/scripts/setup"
-  configure_and_build default snmp-bench >/dev/null
+  configure_and_build default snmp-bench device-sim >/dev/null
   build="$repo/build/default"
 fi
 command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y collectd-core" >&2; exit 1; }
 [[ -e /usr/lib/collectd/snmp.so ]] || { echo "collectd's snmp plugin is missing (collectd-core)" >&2; exit 1; }
-command -v snmpsimd >/dev/null || { echo "snmpsimd missing: apt-get install -y snmpsim" >&2; exit 1; }
+[[ $SIM != snmpsim ]] || command -v snmpsimd >/dev/null || { echo "snmpsimd missing: apt-get install -y snmpsim" >&2; exit 1; }
 
-BENCH_DIR="$repo/bench" python3 - "$build" "$AGENTS" "$SECONDS_EACH" "$WARMUP" "$SIMS" <<'PY'
+BENCH_DIR="$repo/bench" python3 - "$build" "$AGENTS" "$SECONDS_EACH" "$WARMUP" "$SIMS" "$SIM" <<'PY'
 import glob, os, shutil, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.environ["BENCH_DIR"], "support"))
 from bench_support import cpu_seconds, rss_bytes
 
-build, agents, seconds, warmup, sims = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+build, agents, seconds, warmup, sims, sim = (sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]),
+                                            int(sys.argv[5]), sys.argv[6])
 SCALARS = [f"1.3.6.1.4.1.99999.1.{i}.0" for i in range(1, 11)]
 TAGS = [2, 66, 65, 67, 2, 66, 65, 67, 2, 66]  # Integer, Gauge32, Counter32, TimeTicks
 ROWS = 24
@@ -61,6 +67,19 @@ def recording(data):
     with open(os.path.join(data, "public.snmprec"), "w") as f:
         f.write("\n".join(sorted(lines, key=key)) + "\n")
     os.chmod(os.path.join(data, "public.snmprec"), 0o644)
+
+def start_device_sim(tmp, side):
+    """One device-sim process of `agents` SNMP agents on ports it picks; returns it and the ports."""
+    log = open(os.path.join(tmp, f"sim-{side}.log"), "w")
+    p = subprocess.Popen([f"{build}/tools/device-sim/device-sim", "--snmp", "--listen", "127.0.0.1:0",
+                          "--listeners", str(agents)], stdout=subprocess.PIPE, stderr=log, text=True)
+    ports = []
+    while len(ports) < agents:
+        line = p.stdout.readline()
+        if not line.startswith("listening="):
+            raise SystemExit(f"device-sim did not start (see {log.name})")
+        ports.append(int(line.rsplit(":", 1)[1]))
+    return p, ports
 
 def start_sims(tmp, ports, side):
     procs = []
@@ -131,11 +150,15 @@ os.makedirs(os.path.join(tmp, "data"))
 os.chmod(os.path.join(tmp, "data"), 0o755)
 csv = tempfile.mkdtemp(prefix="snmp-bench-csv-", dir="/dev/shm")
 recording(os.path.join(tmp, "data"))
-ports = free_ports(2 * agents)
-e_ports, c_ports = ports[:agents], ports[agents:]
 procs, collectd = [], None
 try:
-    procs = start_sims(tmp, e_ports, "edgepoll") + start_sims(tmp, c_ports, "collectd")
+    if sim == "device-sim":
+        (e_sim, e_ports), (c_sim, c_ports) = start_device_sim(tmp, "edgepoll"), start_device_sim(tmp, "collectd")
+        procs = [e_sim, c_sim]
+    else:
+        ports = free_ports(2 * agents)
+        e_ports, c_ports = ports[:agents], ports[agents:]
+        procs = start_sims(tmp, e_ports, "edgepoll") + start_sims(tmp, c_ports, "collectd")
     with open(os.path.join(tmp, "agents"), "w") as f:
         f.write("".join(f"127.0.0.1:{p}\n" for p in e_ports))
     collectd = subprocess.Popen(["collectd", "-f", "-C", collectd_config(tmp, c_ports, csv)],
@@ -161,6 +184,8 @@ finally:
     shutil.rmtree(csv, ignore_errors=True)
 
 window = t1 - t0
+sim_name = "device-sim --snmp process" if sim == "device-sim" else f"{sims} snmpsimd processes"
+sim_procs = "2 device-sim" if sim == "device-sim" else f"{2 * sims} snmpsimd"
 e_polls, e_cpu = int(figures["edgepoll_ok"]), float(figures["edgepoll_cpu_s"])
 e_cpu = e_cpu * window / float(figures["edgepoll_window_s"])
 c_polls, c_cpu = c1 - c0, ccpu1 - ccpu0
@@ -169,7 +194,7 @@ e = dict(pps=e_polls / window, ppc=e_polls / e_cpu if e_cpu else 0, k=e_cpu * 10
 c = dict(pps=c_polls / window, ppc=c_polls / c_cpu if c_cpu else 0, k=c_cpu * 1000 / max(1, c_polls),
          rss=c_rss / agents, added=None)
 print(f"{agents} SNMPv2c agents for edgepoll and {agents} for collectd at 1 poll per 10 s, each poll 10 scalar OIDs "
-      f"plus a {ROWS}-row table walk (3 columns); both at once, each against its own {sims} snmpsimd processes; "
+      f"plus a {ROWS}-row table walk (3 columns); both at once, each against its own {sim_name}; "
       f"{window:.1f} s window after {warmup:.0f} s warm-up. Polls are complete polls (edgepoll: scalars and "
       f"table decoded; collectd: csv lines of one scalar).")
 print()
@@ -187,5 +212,5 @@ print(f"edgepoll: RSS added per agent {e['added']:,.0f} bytes; failed polls {fig
       + ", ".join(f"{k.replace('edgepoll_', '')} {v}" for k, v in figures.items() if k.startswith("edgepoll_error_")
                   or "skipped" in k or "shed" in k))
 print(f"collectd: {c_errors} error lines in its log; CPU share {c_cpu / window:.3f} cores, edgepoll "
-      f"{e_cpu / window:.3f} cores; the {2 * sims} snmpsimd processes used {sim_cpu:.1f} CPU-seconds in all")
+      f"{e_cpu / window:.3f} cores; the simulators ({sim_procs}) used {sim_cpu:.1f} CPU-seconds in all")
 PY
