@@ -15,7 +15,8 @@
 #   SIM=snmpsim SIMS=4 bench/snmp/run.sh      snmpsimd agents (SIMS processes per side)
 #   EDGEPOLL=daemon bench/snmp/run.sh         edgepoll's side is the daemon, edgepolld, with a
 #       generated config of N snmp devices (SQLite outbox, no Kafka): polls from its /metrics
-#       (edgepoll_polls_total less edgepoll_poll_failures_total), CPU and RSS of the whole process
+#       (edgepoll_polls_total less edgepoll_poll_failures_total), CPU and RSS of the whole process;
+#       PERF_OUT=FILE also writes the daemon's flat perf profile over the window (package linux-perf)
 #   EDGEPOLL_BUILD_DIR=build/x bench/snmp/run.sh   (an existing build dir)
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/common.sh"
@@ -41,7 +42,7 @@ command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y c
 [[ $SIM != snmpsim ]] || command -v snmpsimd >/dev/null || { echo "snmpsimd missing: apt-get install -y snmpsim" >&2; exit 1; }
 
 BENCH_DIR="$repo/bench" python3 - "$build" "$AGENTS" "$SECONDS_EACH" "$WARMUP" "$SIMS" "$SIM" "$EDGEPOLL" <<'PY'
-import glob, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import glob, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 sys.path.insert(0, os.path.join(os.environ["BENCH_DIR"], "support"))
 from bench_support import cpu_seconds, free_port, load_average, rss_bytes, start_device_sim, wait_until
 
@@ -227,7 +228,15 @@ try:
         time.sleep(warmup)
         m0, ecpu0, rss0 = scrape(health), cpu_seconds(daemon.pid), rss_bytes(daemon.pid)
         c0, ccpu0, t0, load0 = collectd_polls(csv), cpu_seconds(collectd.pid), time.monotonic(), load_average()
+        perf = None
+        if os.environ.get("PERF_OUT"):
+            perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "499", "-g", "-o",
+                                     os.environ["PERF_OUT"] + ".data", "-p", str(daemon.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(seconds)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=60)
         m1, ecpu1 = scrape(health), cpu_seconds(daemon.pid)
         c1, ccpu1, t1 = collectd_polls(csv), cpu_seconds(collectd.pid), time.monotonic()
         d = {k: m1.get(k, 0) - m0.get(k, 0) for k in m1}
@@ -242,6 +251,11 @@ try:
                        edgepoll_skipped_busy=int(busy), edgepoll_shed_late=int(late),
                        edgepoll_snmp_timeouts=int(d.get("edgepoll_snmp_timeouts_total", 0)))
     c_rss = rss_bytes(collectd.pid)
+    if edgepoll == "daemon" and os.environ.get("PERF_OUT"):
+        with open(os.environ["PERF_OUT"], "w") as out:
+            subprocess.run(["perf", "report", "-i", os.environ["PERF_OUT"] + ".data", "--no-children", "--stdio",
+                            "--sort", "dso,symbol", "-g", "none", "--percent-limit", "0.7"],
+                           stdout=out, stderr=subprocess.DEVNULL)
     sim_cpu = sum(cpu_seconds(p.pid) for p in procs)
     with open(os.path.join(tmp, "collectd.log")) as log:
         c_errors = sum(1 for line in log if "error" in line.lower())
