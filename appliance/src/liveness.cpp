@@ -70,8 +70,9 @@ void check_liveness(Runtime& rt, const std::string& root_name, Duration timeout,
   }
   if (finished) return finished();
   Clock& clock = rt.clock();
-  for (const auto& [path, pid] : targets) {
-    pid.get()->deliver(SysPing{[round, path, &clock] {
+  for (const auto& target : targets) {  // not a structured binding: clang 14 (the fuzz build) cannot capture one
+    const auto& path = target.first;
+    target.second.get()->deliver(SysPing{[round, path, &clock] {
       std::function<void()> then;
       {
         std::lock_guard lock(round->mutex);

@@ -214,7 +214,14 @@ def main():
             report = subprocess.run(["perf", "report", "-i", perf_out + ".data", "--stdio", "--no-children",
                                      "--sort", "dso,symbol", "--percent-limit", "0.7"],
                                     capture_output=True, text=True).stdout
+            # Per thread first (the event loop is the daemon's main thread, whose
+            # id is the process id), then by library and symbol.
+            threads = subprocess.run(["perf", "report", "-i", perf_out + ".data", "--stdio", "--no-children",
+                                      "--sort", "pid", "--percent-limit", "0.5"],
+                                     capture_output=True, text=True).stdout
             with open(perf_out, "w") as f:
+                f.write(f"# daemon pid {daemon.pid}: the event loop runs on the thread of that id\n")
+                f.write(threads)
                 f.write(report)
         print(f"edgepoll in the window: late ticks shed {metric(m1, LATE) - metric(m0, LATE):.0f}, "
               f"poll failures {metric(m1, 'edgepoll_poll_failures_total') - metric(m0, 'edgepoll_poll_failures_total'):.0f}, "

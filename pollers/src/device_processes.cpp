@@ -70,7 +70,7 @@ void DeviceFsm::poll(Process& self) {
     after_event(machine_->state(), std::nullopt);
     return;
   }
-  auto connection = self.runtime().registry().whereis(sibling_connection_name(self.path()));
+  auto connection = current_connection(self);
   if (!connection) {  // (re)connecting: the next tick tries again
     machine_->on_connection_lost();
     return;
@@ -78,6 +78,14 @@ void DeviceFsm::poll(Process& self) {
   in_flight_ = true;
   in_flight_since_ = self.clock().now();
   self.send(*connection, PollRequest{self.self()});
+}
+
+std::optional<Pid> DeviceFsm::current_connection(Process& self) {
+  if (connection_.valid() && connection_.alive()) return connection_;
+  if (connection_name_.empty()) connection_name_ = sibling_connection_name(self.path());
+  auto found = self.runtime().registry().whereis(connection_name_);
+  connection_ = found.value_or(Pid{});
+  return found;
 }
 
 template <class Response>

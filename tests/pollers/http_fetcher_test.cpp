@@ -6,13 +6,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
 
 #include "edgepoll/pollers/decoder.hpp"
 #include "edgepoll/pollers/http_fetcher.hpp"
@@ -300,12 +303,39 @@ TEST_F(HttpFetcherTest, BadUrlIsANonRetryableError) {
 }
 
 TEST_F(HttpFetcherTest, CancelledRequestNeverCallsBack) {
+  // A device of our own that reads the request and never answers, so that the
+  // test sees the request arrive and then the connection close, instead of
+  // running the loop for a while and hoping.
+  namespace ip = boost::asio::ip;
+  ip::tcp::acceptor device(io_, {ip::make_address("127.0.0.1"), 0});
+  ip::tcp::socket peer(io_);
+  std::string received;
+  std::array<char, 4096> buffer{};
+  bool closed = false;
+  std::function<void()> read_more = [&] {
+    peer.async_read_some(boost::asio::buffer(buffer), [&](const boost::system::error_code& ec, std::size_t n) {
+      if (ec) {
+        closed = true;  // EOF or reset: the fetcher let go of the connection
+        return;
+      }
+      received.append(buffer.data(), n);
+      read_more();
+    });
+  };
+  device.async_accept(peer, [&](const boost::system::error_code& ec) {
+    if (!ec) read_more();
+  });
+  FetchRequest r;
+  r.url = "http://127.0.0.1:" + std::to_string(device.local_endpoint().port()) + "/devices/silent";
+  r.timeout = 5s;
+  r.device_id = "silent";
   bool called = false;
-  const auto id = fetcher_.fetch(request("hang-2", 5s), [&](auto) { called = true; });
-  run_until([&] { return false; }, 1s);  // let it connect and send
+  const auto id = fetcher_.fetch(r, [&](auto) { called = true; });
+  ASSERT_TRUE(run_until([&] { return received.find("\r\n\r\n") != std::string::npos; }, 10s))
+      << "the request never reached the device";
   fetcher_.cancel(id);
   EXPECT_EQ(fetcher_.in_flight(), 0u);
-  run_until([&] { return called; }, 1s);
+  ASSERT_TRUE(run_until([&] { return closed; }, 10s)) << "the cancelled transfer kept its connection";
   EXPECT_FALSE(called);
 }
 
@@ -349,9 +379,29 @@ TEST_F(HttpFetcherTest, DestroyingTheFetcherWithRequestsInFlightIsSafe) {
     bool called = false;
     for (int i = 0; i < 20; ++i)
       fetcher->fetch(request("hang-d" + std::to_string(i), 5s), [&](auto) { called = true; });
-    io.run_for(200ms);
+    // Every request reached its (hanging) device: the fetcher dies with 20 in flight.
+    auto reached = [&] {
+      FetchRequest stats;
+      stats.url = "http://" + sim_->address() + "/stats";
+      auto r = fetch(stats);
+      if (!r.ok()) return false;
+      const auto served = nlohmann::json::parse(r->body).at("devices");
+      for (int i = 0; i < 20; ++i)
+        if (served.value("hang-d" + std::to_string(i), 0) < 1) return false;
+      return true;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!reached() && std::chrono::steady_clock::now() < deadline) {
+      io.run_for(10ms);
+      if (io.stopped()) io.restart();
+    }
+    ASSERT_TRUE(reached()) << "the requests never reached the device simulator";
     fetcher.reset();
-    io.run_for(100ms);  // late handlers of the dead fetcher must do nothing
+    // The dead fetcher's late handlers run (and must do nothing) until the loop
+    // has no work left; a handler left behind would keep it from stopping.
+    io.restart();
+    io.run_for(10s);
+    EXPECT_TRUE(io.stopped());
     EXPECT_FALSE(called);
   }
   EXPECT_TRUE(fetch(request("n3")).ok());

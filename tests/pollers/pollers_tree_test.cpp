@@ -147,6 +147,10 @@ TEST_F(Edge, AConnectionRestartKeepsTheFsmAndAnFsmRestartTakesTheConnection) {
   runtime.settle();
   EXPECT_EQ(child_of(tree, "fsm"), fsm);  // state kept across a reconnect
   EXPECT_NE(child_of(tree, "connection"), connection);
+  // The fsm sends its polls to the new connection, not to the one it knew.
+  const int after_reconnect = sink.polls["a"];
+  runtime.advance(3s);
+  EXPECT_GT(sink.polls["a"], after_reconnect);
   const Pid connection2 = child_of(tree, "connection");
   runtime.exit(fsm, ExitReason::kill());
   runtime.settle();

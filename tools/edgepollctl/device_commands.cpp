@@ -37,7 +37,10 @@ std::vector<DeviceRow> collect_devices(const Context& c, const nlohmann::json& t
     auto& r = row(d.id);
     r.protocol = d.protocol == pollers::Protocol::http ? d.url.substr(0, d.url.find("://"))
                                                        : std::string(pollers::protocol_name(d.protocol));
-    r.source = c.config().source;
+    // The file and line that define it (devices.d/boilers.toml:12), else the main file.
+    const auto where = c.config().device_sources.find(d.id);
+    r.source = where != c.config().device_sources.end() && !where->second.defined_at.empty() ? where->second.defined_at
+                                                                                             : c.config().source;
     r.state = "stopped";
   }
   if (const auto* pollers = find_node(tree, kPollers); pollers && pollers->contains("children")) {

@@ -12,9 +12,10 @@
 // │   ├── pollers                simple_one_for_one of TEMPORARY device subtrees
 // │   └── config_manager         adopts running devices, restarts dead ones after jittered backoff
 // └── health  one_for_one        (right side: starts last, reports the truth)
-//     ├── http_endpoint          /health /ready /metrics /tree
-//     ├── watchdog               sd_notify READY / WATCHDOG (from heartbeats) / STATUS / STOPPING
-//     └── registration           <prefix>/nodes/<id> in etcd while fit ([registration])
+//     ├── http_endpoint          /health /ready /metrics /tree (read-only)
+//     ├── control_socket         operator actions over a Unix socket (edgepollctl)
+//     ├── registration           <prefix>/nodes/<id> in etcd while fit ([registration])
+//     └── watchdog               sd_notify READY / WATCHDOG (from heartbeats) / STATUS / STOPPING
 #include <memory>
 
 #include "edgepoll/appliance/app_config.hpp"

@@ -51,6 +51,9 @@ class DeviceFsm final : public supervision::Behaviour {
   void on_result(supervision::Process& self, Result<Response>& response);
   // Logs state changes once (not once per poll) and refreshes what describe() shows.
   void after_event(DeviceStateMachine::State before, const std::optional<Error>& error);
+  // The sibling connection, looked up by name only when the one known is gone
+  // (a restarted connection is a new process): not a registry lookup per poll.
+  std::optional<supervision::Pid> current_connection(supervision::Process& self);
 
   std::shared_ptr<const DeviceConfig> config_;
   PollerContext context_;
@@ -58,6 +61,8 @@ class DeviceFsm final : public supervision::Behaviour {
   std::unique_ptr<PollSchedule> schedule_;
   bool in_flight_ = false;
   supervision::TimePoint in_flight_since_{};
+  std::string connection_name_;  // made once: the registry name of the sibling
+  supervision::Pid connection_;
   mutable std::mutex describe_mutex_;  // describe() runs on other threads
   DeviceStateMachine::State shown_state_ = DeviceStateMachine::State::connecting;
   BreakerState shown_breaker_ = BreakerState::closed;
