@@ -22,17 +22,16 @@ using namespace edgepoll::bench;
 
 namespace {
 
-// sysDescr .. sysServices (7) and three enterprise scalars of the recording.
+// The ten scalars of run.sh's recording (and of device-sim --snmp):
+// 1.3.6.1.4.1.99999.1.<i>.0, the same OIDs collectd is given.
 SnmpDeviceConfig device(const std::string& host, std::uint16_t port, unsigned repetitions) {
   SnmpDeviceConfig c;
   c.host = host;
   c.port = port;
   c.version = SnmpVersion::v2c;
   c.retries = 1;
-  for (unsigned i = 1; i <= 7; ++i)
-    c.metrics.push_back({"sys." + std::to_string(i), Oid{1, 3, 6, 1, 2, 1, 1, i, 0}, OctetFormat::automatic, false, ""});
-  for (unsigned i = 1; i <= 3; ++i)
-    c.metrics.push_back({"ent." + std::to_string(i), Oid{1, 3, 6, 1, 4, 1, 99999, i, 0}, OctetFormat::automatic, false, ""});
+  for (unsigned i = 1; i <= 10; ++i)
+    c.metrics.push_back({"s" + std::to_string(i), Oid{1, 3, 6, 1, 4, 1, 99999, 1, i, 0}, OctetFormat::automatic, false, ""});
   SnmpTable t;
   t.name = "if";
   t.index_tag = "ifIndex";

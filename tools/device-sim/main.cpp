@@ -1,4 +1,4 @@
-// device-sim: thousands of simulated HTTP/JSON devices (or Modbus TCP units) in one process, each with
+// device-sim: thousands of simulated HTTP/JSON devices (or Modbus TCP units, or SNMP agents) in one process, each with
 // a scripted behaviour. Used by tests (as a child process), the demo and the
 // benchmarks. The first stdout line is `listening=<host:port>`.
 #include <fstream>
@@ -12,6 +12,7 @@
 #include "behaviour.hpp"
 #include "modbus_server.hpp"
 #include "server.hpp"
+#include "snmp_server.hpp"
 
 using namespace edgepoll::devicesim;
 namespace asio = boost::asio;
@@ -57,7 +58,7 @@ void load_config(const std::string& path, std::string& fallback, std::vector<Rul
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"device-sim: simulated HTTP/JSON devices at /devices/<id> on one port, or Modbus TCP gateways (--modbus)"};
+  CLI::App app{"device-sim: simulated HTTP/JSON devices at /devices/<id> on one port, or Modbus TCP gateways (--modbus), or SNMPv2c agents (--snmp)"};
   std::string listen_at = "127.0.0.1:0";
   unsigned listeners = 1;
   unsigned threads = 1;
@@ -68,6 +69,9 @@ int main(int argc, char** argv) {
   bool modbus = false;
   unsigned units = 1;
   std::vector<std::string> unit_specs;
+  bool snmp = false;
+  std::vector<std::string> snmp_agent_specs;
+  SnmpSimulator snmp_sim;
   app.add_option("--listen", listen_at, "HOST:PORT to listen on; port 0 picks a free port")
       ->capture_default_str();
   app.add_option("--listeners", listeners,
@@ -85,7 +89,12 @@ int main(int argc, char** argv) {
   app.add_flag("--modbus", modbus, "Modbus TCP mode: each listener is a gateway (see below)");
   app.add_option("--units", units, "Modbus: unit ids 1..N served on each listener")->capture_default_str();
   app.add_option("--unit", unit_specs, "Modbus: [L/]U[-V]=SPEC (repeatable), e.g. 7=hang, 0/3-5=exception:2");
-  app.footer(behaviour_help() + "\n" + modbus_behaviour_help() + R"(
+  auto* snmp_flag = app.add_flag("--snmp", snmp, "SNMPv2c mode: each listener is a UDP agent (see below)");
+  snmp_flag->excludes(app.get_option("--modbus"));
+  app.add_option("--snmp-community", snmp_sim.community, "SNMP: the community agents answer")->capture_default_str();
+  app.add_option("--snmp-agent", snmp_agent_specs, "SNMP: L[-M]=SPEC (repeatable), e.g. 7=hang, 10-19=slow:3s");
+  app.add_option("--snmp-max-size", snmp_sim.max_message, "SNMP: largest answer in bytes")->capture_default_str();
+  app.footer(behaviour_help() + "\n" + modbus_behaviour_help() + "\n" + snmp_behaviour_help() + R"(
 Examples:
   device-sim --listen 127.0.0.1:8080 --device 'bad-*=garbage' --device slow-1=slow:3s
   device-sim --default flap:5s
@@ -102,6 +111,14 @@ Examples:
       return 2;
     }
     modbus_sim.rules.push_back(*rule);
+  }
+  for (const auto& s : snmp_agent_specs) {
+    auto rule = SnmpRule::parse(s);
+    if (!rule) {
+      std::cerr << "device-sim: " << rule.error().describe() << '\n';
+      return 2;
+    }
+    snmp_sim.rules.push_back(*rule);
   }
   std::vector<Rule> rules;
   if (!config_file.empty()) load_config(config_file, fallback, rules);
@@ -126,6 +143,11 @@ Examples:
     const auto port = static_cast<unsigned short>(std::stoi(listen_at.substr(colon + 1)));
     for (unsigned i = 0; i < std::max(1u, listeners); ++i) {
       const unsigned short p = port == 0 ? 0 : static_cast<unsigned short>(port + i);
+      if (snmp) {
+        const auto bound = listen_snmp(io, {address, p}, snmp_sim, i);
+        std::cout << "listening=" << bound.address().to_string() << ':' << bound.port() << '\n';
+        continue;
+      }
       const auto bound = modbus ? listen_modbus(io, {address, p}, modbus_sim, i)
                                 : listen(io, {address, p}, simulator, {std::chrono::seconds(idle_timeout)});
       std::cout << "listening=" << bound.address().to_string() << ':' << bound.port() << '\n';
@@ -141,7 +163,11 @@ Examples:
   asio::signal_set usr1(io, SIGUSR1);
   std::function<void(const boost::system::error_code&, int)> on_usr1 = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    std::cout << "modbus_requests=" << modbus_sim.requests.load() << std::endl;
+    if (snmp)
+      std::cout << "snmp_requests=" << snmp_sim.requests.load() << " snmp_wrong_community="
+                << snmp_sim.wrong_community.load() << " snmp_dropped=" << snmp_sim.dropped.load() << std::endl;
+    else
+      std::cout << "modbus_requests=" << modbus_sim.requests.load() << std::endl;
     usr1.async_wait(on_usr1);
   };
   usr1.async_wait(on_usr1);

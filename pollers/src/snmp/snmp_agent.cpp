@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +38,14 @@ void add_probe_user() {
   usm_add_user(user);
 }
 
+int on_netsnmp_log(int, int, void*, void* message) {
+  const auto* m = static_cast<const snmp_log_message*>(message);
+  std::string_view text = m && m->msg ? m->msg : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  if (!text.empty()) spdlog::debug("net-snmp: {}", text);
+  return SNMPERR_SUCCESS;
+}
+
 void init_netsnmp_once() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -55,6 +64,12 @@ void init_netsnmp_once() {
       snmp_enable_stderrlog();
       debug_register_tokens(tokens);
       snmp_set_do_debugging(1);
+    } else {
+      // With no log handler at all net-snmp writes to stderr anyway, e.g. a
+      // "Cannot find module" line for each of its default MIBs (no MIB is
+      // read here): its messages go to our log at debug level instead.
+      snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, &on_netsnmp_log, nullptr);
+      netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
     }
     init_snmp("edgepoll");
     add_probe_user();

@@ -75,7 +75,8 @@ class SnmpTransport {
  public:
   // Initialises net-snmp once per process (init_snmp is not reentrant): no
   // config or persistent files read or written, no MIB files needed, its own
-  // logging off (errors come back as values and are logged once by the caller).
+  // messages to our log at debug level (errors come back as values and are
+  // logged once by the caller).
   explicit SnmpTransport(boost::asio::io_context& io);
   // A session with the agent: `timeout` per attempt, config.retries more.
   // Errors: pollers.snmp.open_failed (e.g. an address that does not resolve),
