@@ -19,7 +19,7 @@ constexpr std::size_t kMaxRequestBytes = 16 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<AsyncHttpHandler> handler)
+  Session(tcp::socket socket, std::weak_ptr<AsyncHttpHandler> handler)
       : stream_(std::move(socket)), handler_(std::move(handler)) {}
   void start() { read(); }
 
@@ -39,7 +39,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
       return write({405, "text/plain; charset=utf-8", "only GET is served here\n"});
     }
-    (*handler_)(std::string(request_.method_string()), std::string(request_.target()),
+    // A keep-alive connection can outlive its server (a restarted health
+    // endpoint): the handler belongs to the server, so the session asks for it.
+    auto handler = handler_.lock();
+    if (!handler) return close();
+    (*handler)(std::string(request_.method_string()), std::string(request_.target()),
                 [self = shared_from_this()](HttpResponse r) {
                   // Back to this session's strand, whichever thread answered.
                   asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
@@ -66,7 +70,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> request_;
-  std::shared_ptr<AsyncHttpHandler> handler_;
+  std::weak_ptr<AsyncHttpHandler> handler_;
 };
 }  // namespace
 
@@ -78,9 +82,14 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     acceptor.async_accept(asio::make_strand(io),
                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
                             if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-                            if (!ec) std::make_shared<Session>(std::move(socket), self->handler)->start();
+                            if (!ec) std::make_shared<Session>(std::move(socket), std::weak_ptr(self->handler))->start();
                             self->accept();
                           });
+  }
+  void close() {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    handler.reset();  // sessions still open answer nothing more
   }
   asio::io_context& io;
   tcp::acceptor acceptor;
@@ -121,10 +130,12 @@ Result<std::uint16_t> HttpServer::start(const std::string& address, std::uint16_
 }
 
 void HttpServer::stop() {
-  asio::post(state_->acceptor.get_executor(), [s = state_] {
-    beast::error_code ignored;
-    s->acceptor.close(ignored);
-  });
+  // On the loop's thread (a process stopping or killed: the daemon runs one
+  // thread on its io_context, so no handler of the acceptor runs meanwhile)
+  // the port is released now, before the supervisor starts the replacement
+  // that binds it again; from another thread, on the acceptor's strand.
+  if (state_->io.get_executor().running_in_this_thread()) return state_->close();
+  asio::post(state_->acceptor.get_executor(), [s = state_] { s->close(); });
 }
 
 }  // namespace edgepoll::appliance

@@ -16,6 +16,7 @@
 #include "edgepoll/storage/database.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 #include "support/http_get.hpp"
+#include "support/wait_for.hpp"
 
 namespace edgepoll::appliance {
 namespace {
@@ -144,6 +145,64 @@ TEST(HealthEndpoint, HealthIs503NamingAProcessWhoseMailboxStalls) {
   EXPECT_EQ(nlohmann::json::parse(health.body)["not_answering"][0], "root/worker") << health.body;
   node.runtime.send(worker, SysResume{});
   EXPECT_EQ(get(endpoint->port(), "/health").status, 200);
+  stop_supervisor(node.runtime, root, ExitReason::shutdown());
+}
+
+// A killed endpoint gives its port back at once and its keep-alive connections
+// answer nothing more: the supervisor's replacement binds the same fixed port
+// on its first start (no start_error using up health's intensity), and a
+// connection opened before the kill cannot call into the dead endpoint.
+TEST(HealthEndpoint, AKilledEndpointsReplacementBindsTheSamePortAtOnce) {
+  Node node;
+  std::uint16_t fixed = 0;
+  {
+    asio::io_context probe;
+    HttpServer free_port(probe, [](const std::string&, const std::string&) { return HttpResponse{}; });
+    auto p = free_port.start("127.0.0.1", 0);
+    ASSERT_TRUE(p.ok());
+    fixed = p.value();
+  }  // released: a port no one else here uses
+  HealthConfig config;
+  config.port = fixed;
+  auto readiness = std::make_shared<Readiness>(
+      config.readiness, ReadinessSources{node.writer, node.store.queue_capacity, nullptr, false, nullptr, nullptr, nullptr},
+      node.runtime);
+  // A new endpoint per start, as the daemon's tree makes them.
+  ChildFactory http = [&](const ChildStart&) -> Result<std::shared_ptr<Behaviour>> {
+    return std::shared_ptr<Behaviour>(std::make_shared<HealthEndpoint>(config, node.metrics, readiness));
+  };
+  SupervisorSpec spec{{Strategy::one_for_one, 10, 5}, {worker_child("http_endpoint", http)}};
+  Pid root = node.runtime.spawn(std::make_shared<Supervisor>(spec), "root").value();
+  ASSERT_TRUE(node.runtime.registry().register_name("root", root).ok());
+  ASSERT_EQ(get(fixed, "/health").status, 200);
+
+  // A keep-alive connection that has been answered once.
+  asio::io_context client_io;
+  asio::ip::tcp::socket conn(client_io);
+  conn.connect({asio::ip::make_address("127.0.0.1"), fixed});
+  const std::string request = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n";
+  asio::write(conn, asio::buffer(request));
+  std::string first(4096, '\0');
+  first.resize(conn.read_some(asio::buffer(first)));
+  ASSERT_NE(first.find("200"), std::string::npos) << first;
+
+  const Pid before = which_children(root)[0].pid;
+  node.runtime.exit(before, ExitReason::kill());
+  ASSERT_TRUE(testing::wait_for([&] {
+    const auto now = which_children(root);
+    return !now.empty() && now[0].pid && now[0].pid != before;
+  }));
+  EXPECT_EQ(get(fixed, "/health").status, 200);
+  const auto events = node.supervision->snapshot();
+  EXPECT_EQ(events.count("start_error"), 0u) << "the replacement could not bind port " << fixed;
+
+  // The old connection: its next request is not served by the dead endpoint.
+  asio::write(conn, asio::buffer(request));
+  boost::system::error_code ec;
+  std::string second(4096, '\0');
+  second.resize(conn.read_some(asio::buffer(second), ec));
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset || second.empty()) << second;
+
   stop_supervisor(node.runtime, root, ExitReason::shutdown());
 }
 
