@@ -115,6 +115,11 @@ class ChildProcess {
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
         exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        // The reader may still hold the child's last lines: lines() after an
+        // exit has them all once the pipe's end was read (bounded, in case a
+        // grandchild keeps the pipe open).
+        std::unique_lock lock(mutex_);
+        changed_.wait_until(lock, deadline, [this] { return eof_; });
         return exit_status_;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a child's exit, not a timing assumption
