@@ -39,7 +39,7 @@ TEST(AppConfig, UnknownSectionIsNamedWithFileAndLine) {
   auto c = AppConfig::parse("[storage]\npath = \"/tmp/x.db\"\n\n[storgae]\nx = 1\n", "/etc/edgepoll/edgepoll.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().message, "/etc/edgepoll/edgepoll.toml: top level line 4: unknown key \"storgae\" "
-            "(expected one of: node, storage, health, pollers, device, kafka, registration, control)");
+            "(expected one of: node, storage, health, pollers, device, kafka, registration, control, chaos)");
 }
 
 TEST(AppConfig, SyntaxErrorsGiveLineAndColumn) {

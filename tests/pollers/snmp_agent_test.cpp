@@ -226,7 +226,7 @@ TEST_F(SnmpFake, TenScalarsGoInOneGet) {
   auto agent = open(config, {"public", "", ""});
   auto r = poll(io, config, *agent, clock);
   ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_EQ(fake.gets(), std::vector<int>{10});
+  EXPECT_EQ(fake.gets(1), std::vector<int>{10});
   for (unsigned i = 0; i < 10; ++i) EXPECT_EQ(r->scalars[i]->integer, i + 1);
 }
 
@@ -240,7 +240,7 @@ TEST_F(SnmpFake, GetsSplitWhenTheAgentSaysTooBig) {
   auto r = poll(io, config, *agent, clock);
   ASSERT_TRUE(r.ok()) << r.error().describe();
   // 8 -> 4 + 4 -> 2 + 2 + 2 + 2, then the last 2 of the 10 as they were.
-  EXPECT_EQ(fake.gets(), (std::vector<int>{8, 4, 2, 2, 4, 2, 2, 2}));
+  EXPECT_EQ(fake.gets(8), (std::vector<int>{8, 4, 2, 2, 4, 2, 2, 2}));
   EXPECT_EQ(r->splits, 3u);
   for (unsigned i = 0; i < 10; ++i) {
     ASSERT_TRUE(r->scalars[i]) << i;
@@ -287,7 +287,7 @@ TEST_F(SnmpFake, GarbageIsNoAnswer) {
   auto r = get(*agent, {kSysUpTime});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "pollers.snmp.timeout");
-  EXPECT_EQ(fake.gets().size(), 2u);  // sent, and sent again once
+  EXPECT_EQ(fake.gets(2).size(), 2u);  // sent, and sent again once
 }
 
 TEST_F(SnmpFake, AnAnswerFromTheWrongPortIsDropped) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/wait_for.hpp"
 
 namespace edgepoll::testing {
 
@@ -113,12 +114,18 @@ class FakeAgent {
     port_ = static_cast<std::uint16_t>(std::stoi(line->substr(5)));
   }
   std::uint16_t port() const { return port_; }
-  // The OID counts of the GETs it was sent, in order.
-  std::vector<int> gets() const {
-    std::vector<int> out;
-    for (const auto& l : process_->lines())
-      if (l.rfind("GET ", 0) == 0) out.push_back(std::stoi(l.substr(4)));
-    return out;
+  // The OID counts of the GETs it was sent, in order, once at least
+  // `at_least` were logged: the agent logs each GET before it answers, but the
+  // line may still be on its way through the pipe when the answer arrived.
+  std::vector<int> gets(std::size_t at_least) const {
+    auto counts = [this] {
+      std::vector<int> out;
+      for (const auto& l : process_->lines())
+        if (l.rfind("GET ", 0) == 0) out.push_back(std::stoi(l.substr(4)));
+      return out;
+    };
+    (void)wait_for([&] { return counts().size() >= at_least; }, std::chrono::seconds(5));
+    return counts();
   }
 
  private:
