@@ -15,7 +15,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
-constexpr std::size_t kMaxRequestBytes = 16 * 1024;
+constexpr std::size_t kMaxRequestBytes = std::size_t{16} * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:

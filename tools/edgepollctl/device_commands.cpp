@@ -9,8 +9,8 @@
 namespace edgepoll::ctl {
 
 namespace {
-const std::string kPollers = "root/edge/pollers";
-const std::string kConfigManager = "root/edge/config_manager";
+constexpr const char* kPollers = "root/edge/pollers";
+constexpr const char* kConfigManager = "root/edge/config_manager";
 
 std::string opt(const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : "-"; }
 }  // namespace
@@ -75,6 +75,7 @@ std::vector<DeviceRow> collect_devices(const Context& c, const nlohmann::json& t
     }
   }
   std::vector<DeviceRow> out;
+  out.reserve(rows.size());
   for (auto& [id, r] : rows) out.push_back(std::move(r));
   return out;
 }
@@ -104,6 +105,7 @@ int run_devices(const Context& c, const std::string& state) {
     return kExitOk;
   }
   std::vector<std::vector<std::string>> table;
+  table.reserve(rows.size());
   for (const auto& d : rows) {
     table.push_back({d.id, d.protocol, d.state, utc_time(d.last_good_poll_ms), opt(d.consecutive_failures),
                      utc_time(d.quarantined_until_ms), d.source});
