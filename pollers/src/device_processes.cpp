@@ -17,6 +17,17 @@ std::string sibling_connection_name(const std::string& process_path) {
   return connection_name(process_path.substr(0, process_path.rfind('/')));
 }
 
+InitResult finish_connection_init(Process& self, const DeviceConfig& config,
+                                  std::optional<supervision::FullJitterBackoff>& backoff) {
+  backoff.emplace(std::chrono::milliseconds(200), std::max<Duration>(config.interval, std::chrono::seconds(5)),
+                  std::hash<std::string>{}(config.id) ^ static_cast<std::uint64_t>(self.id()));
+  if (auto named = self.runtime().registry().register_name(sibling_connection_name(self.path()), self.self());
+      !named.ok()) {
+    return InitResult::error(named.error());
+  }
+  return InitResult::ok();
+}
+
 // ---- fsm -------------------------------------------------------------------------
 
 DeviceFsm::DeviceFsm(std::shared_ptr<const DeviceConfig> config, PollerContext context)
@@ -160,13 +171,7 @@ InitResult DeviceConnection::init(Process& self) {
   auto auth = load_auth(config_->auth, config_->id);
   if (!auth.ok()) return InitResult::error(auth.error());
   request_ = FetchRequest::for_device(*config_, std::move(auth.value()));
-  backoff_.emplace(std::chrono::milliseconds(200), std::max<Duration>(config_->interval, std::chrono::seconds(5)),
-                   std::hash<std::string>{}(config_->id) ^ static_cast<std::uint64_t>(self.id()));
-  if (auto named = self.runtime().registry().register_name(sibling_connection_name(self.path()), self.self());
-      !named.ok()) {
-    return InitResult::error(named.error());
-  }
-  return InitResult::ok();
+  return finish_connection_init(self, *config_, backoff_);
 }
 
 void DeviceConnection::terminate(Process& self, const ExitReason&) {

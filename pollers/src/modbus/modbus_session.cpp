@@ -25,15 +25,7 @@ InitResult ModbusSession::init(Process& self) {
         make_error("pollers.modbus.no_transport", "no Modbus transport in this pollers context"));
   const auto& m = *config_->modbus;
   gateway_ = context_.modbus->gateway(m.host, m.port, m.max_outstanding);
-  backoff_.emplace(std::chrono::milliseconds(200),
-                   std::max<Duration>(config_->interval, std::chrono::seconds(5)),
-                   std::hash<std::string>{}(config_->id) ^ static_cast<std::uint64_t>(self.id()));
-  if (auto named = self.runtime().registry().register_name(sibling_connection_name(self.path()),
-                                                           self.self());
-      !named.ok()) {
-    return InitResult::error(named.error());
-  }
-  return InitResult::ok();
+  return finish_connection_init(self, *config_, backoff_);
 }
 
 void ModbusSession::terminate(Process& self, const ExitReason&) {

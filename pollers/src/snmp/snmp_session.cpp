@@ -20,13 +20,7 @@ InitResult SnmpSession::init(Process& self) {
   auto agent = context_.snmp->open(config_->id, *config_->snmp, *secrets, config_->timeout);
   if (!agent) return InitResult::error(agent.error());
   agent_ = std::move(agent.value());
-  backoff_.emplace(std::chrono::milliseconds(200), std::max<Duration>(config_->interval, std::chrono::seconds(5)),
-                   std::hash<std::string>{}(config_->id) ^ static_cast<std::uint64_t>(self.id()));
-  if (auto named = self.runtime().registry().register_name(sibling_connection_name(self.path()), self.self());
-      !named.ok()) {
-    return InitResult::error(named.error());
-  }
-  return InitResult::ok();
+  return finish_connection_init(self, *config_, backoff_);
 }
 
 void SnmpSession::terminate(Process& self, const ExitReason&) {

@@ -99,5 +99,11 @@ supervision::SupervisorSpec device_subtree(std::shared_ptr<const DeviceConfig> c
 std::string connection_name(const std::string& device_path);
 // The same for a process of the subtree (fsm or connection), from its own path.
 std::string sibling_connection_name(const std::string& process_path);
+// What every protocol's connection does last in its init: its reconnect
+// backoff (full jitter from 200 ms up to the device's interval, at least 5 s,
+// seeded per device and process) and its registry name, by which the FSM
+// finds the current connection.
+supervision::InitResult finish_connection_init(supervision::Process& self, const DeviceConfig& config,
+                                               std::optional<supervision::FullJitterBackoff>& backoff);
 
 }  // namespace edgepoll::pollers
