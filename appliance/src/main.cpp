@@ -60,6 +60,10 @@ int main(int argc, char** argv) {
   }
 
   boost::asio::io_context io;  // one event-loop thread: handlers never block
+  // Installed before the tree starts: a SIGTERM while it boots (the health
+  // port may already answer) is queued until the handler below waits for it,
+  // and stops the tree cleanly instead of killing the process by default.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   SteadyClock clock(io);
   Runtime runtime(io, clock);
   appliance::NodeParts parts = appliance::make_node_parts(io, config, boot->source, boot->detail);
@@ -84,7 +88,6 @@ int main(int argc, char** argv) {
     io.stop();
   });
   appliance::ConfigReloader reloader(runtime, root.value(), parts, config_path);
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {

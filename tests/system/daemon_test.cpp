@@ -57,14 +57,15 @@ TEST(Daemon, TwoHundredDevicesTenBadTheGoodOnesReportTheBadOnesAreHeldOrQuaranti
   // are quarantined; the hanging and resetting ones are held by their breakers
   // (their skipped ticks counted), which is not a crash.
   nlohmann::json tree;
-  const auto deadline = std::chrono::steady_clock::now() + 90s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    tree = get_json(port, "/tree");
-    const auto* manager = child(*child(tree, "edge"), "config_manager");
-    if (manager && (*manager)["devices_quarantined"] == 4 &&
-        metric(port, "edgepoll_poll_ticks_skipped_total{kind=\"breaker_open\"}") > 0)
-      break;
-  }
+  testing::eventually(
+      [&] {
+        tree = get_json(port, "/tree");
+        const auto* edge = child(tree, "edge");
+        const auto* manager = edge ? child(*edge, "config_manager") : nullptr;
+        return manager && (*manager)["devices_quarantined"] == 4 &&
+               metric(port, "edgepoll_poll_ticks_skipped_total{kind=\"breaker_open\"}") > 0;
+      },
+      90s, 250ms);
   const auto* manager = child(*child(tree, "edge"), "config_manager");
   ASSERT_TRUE(manager);
   EXPECT_EQ((*manager)["devices_quarantined"], 4) << tree.dump(1);
@@ -73,10 +74,12 @@ TEST(Daemon, TwoHundredDevicesTenBadTheGoodOnesReportTheBadOnesAreHeldOrQuaranti
 
   // Every good device has been reporting at its interval meanwhile.
   std::set<std::string> reporting;
-  const auto deadline2 = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline2 && reporting.size() < 190) {
-    reporting = devices_with_readings(db, 3);
-  }
+  testing::eventually(
+      [&] {
+        reporting = devices_with_readings(db, 3);
+        return reporting.size() >= 190;
+      },
+      30s, 250ms);
   EXPECT_EQ(reporting.size(), 190u);
   for (const auto& id : reporting) EXPECT_EQ(id.rfind("good-", 0), 0u) << id;
 
@@ -101,6 +104,20 @@ TEST(Daemon, AnUnknownConfigKeyIsRefusedNamingTheFileAndKey) {
   EXPECT_NE(line->find(config.string()), std::string::npos) << *line;
   EXPECT_NE(line->find("synchronus"), std::string::npos) << *line;
   EXPECT_EQ(daemon.signal_and_wait(0, 10s), 2);
+}
+
+// The health port answers while the tree is still starting: a SIGTERM sent the
+// moment it is announced must stop the daemon cleanly (exit 0), not kill it by
+// the signal's default action (143) because no handler was installed yet.
+TEST(Daemon, ASigtermAsSoonAsTheHealthPortIsAnnouncedStopsItCleanly) {
+  TempDir dir;
+  const fs::path config = dir.path / "edgepoll.toml";
+  write_config(config, dir.path / "edgepoll.db", "127.0.0.1:9", {});
+  for (int round = 0; round < 10; ++round) {
+    ChildProcess daemon(EDGEPOLL_BIN, {"--config", config.string()});
+    ASSERT_NE(health_port(daemon), 0) << "round " << round;
+    EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0) << "round " << round;
+  }
 }
 
 TEST(Daemon, ACorruptStoreIsRefusedAtBootAndLeftUnchanged) {
@@ -162,17 +179,10 @@ TEST(Daemon, ReadingsReachKafkaOnceEachAndLeaveTheOutboxOnlyAfterwards) {
   // Let it poll for a while, then stop it: SIGTERM stops the pollers first
   // (reverse start order) and the producer last, after its in-flight records.
   ASSERT_TRUE(daemon.wait_for_line([](const std::string& l) { return l.find("producer_started") != std::string::npos; }, 20s));
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline && stored_ever(db) < 150) {
-    std::this_thread::sleep_for(50ms);  // between polls of a condition, not in place of one
-  }
+  testing::eventually([&] { return stored_ever(db) >= 150; }, 60s);
   ASSERT_GE(stored_ever(db), 150);
   // The subsystems' counters on /metrics; the producer's arrive after its next pump.
-  const auto delivered_by = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < delivered_by &&
-         metric(port, "edgepoll_kafka_delivered_total") <= 0) {
-    std::this_thread::sleep_for(50ms);
-  }
+  testing::eventually([&] { return metric(port, "edgepoll_kafka_delivered_total") > 0; }, 20s);
   EXPECT_GT(metric(port, "edgepoll_polls_total"), 0);
   EXPECT_GT(metric(port, "edgepoll_store_committed_total"), 0);
   EXPECT_GT(metric(port, "edgepoll_kafka_delivered_total"), 0);
@@ -226,15 +236,13 @@ TEST(Daemon, KillNineWhileDrainingLosesNothingAndDuplicatesKeepTheirReadingId) {
     ChildProcess daemon(EDGEPOLL_BIN, {"--config", polling.string()});
     ASSERT_NE(health_port(daemon), 0);
     const auto target = stored_ever(db) + 60;
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (std::chrono::steady_clock::now() < deadline && stored_ever(db) < target) std::this_thread::sleep_for(20ms);
+    testing::eventually([&] { return stored_ever(db) >= target; }, 60s, 20ms);
     daemon.signal_and_wait(SIGKILL, 10s);  // mid-write, mid-produce: no goodbye
   }
   // Restart without devices and let the backlog drain.
   ChildProcess daemon(EDGEPOLL_BIN, {"--config", draining.string()});
   ASSERT_NE(health_port(daemon), 0);
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < deadline && outbox_rows(db) != 0) std::this_thread::sleep_for(50ms);
+  testing::eventually([&] { return outbox_rows(db) == 0; }, 60s);
   EXPECT_EQ(outbox_rows(db), 0);
   EXPECT_EQ(daemon.signal_and_wait(SIGTERM, 30s), 0);
 
@@ -297,26 +305,29 @@ TEST(Daemon, CommandsFromKafkaReachTheConfigManagerAndPoisonOnesAreDeadLettered)
 
   // Both good commands were applied: c-1 disabled, c-9 added and polling.
   nlohmann::json tree;
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
   auto running = [&](const std::string& id) {
-    const auto* pollers = child(*child(tree, "edge"), "pollers");
+    const auto* edge = child(tree, "edge");
+    const auto* pollers = edge ? child(*edge, "pollers") : nullptr;
     return pollers && child(*pollers, "device:" + id) != nullptr;
   };
-  while (std::chrono::steady_clock::now() < deadline) {
-    tree = get_json(port, "/tree");
-    if (!tree.is_null() && !running("c-1") && running("c-9")) break;
-    std::this_thread::sleep_for(50ms);
-  }
+  testing::eventually(
+      [&] {
+        tree = get_json(port, "/tree");
+        return !running("c-1") && running("c-9");
+      },
+      30s);
   EXPECT_FALSE(running("c-1"));
   EXPECT_TRUE(running("c-9"));
   EXPECT_TRUE(running("c-0"));
 
   // The two poison ones are in the dead-letter topic with their errors ...
   std::vector<std::string> letters;
-  const auto deadline2 = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline2 && letters.size() < 2) {
-    letters = topic_records(bootstrap, "edgepoll.dead_letters");
-  }
+  testing::eventually(
+      [&] {
+        letters = topic_records(bootstrap, "edgepoll.dead_letters");
+        return letters.size() >= 2;
+      },
+      30s);
   ASSERT_EQ(letters.size(), 2u);
   EXPECT_NE(letters[0].find("error-code=command.unparsable"), std::string::npos) << letters[0];
   EXPECT_NE(letters[1].find("error-code=command.unknown_device"), std::string::npos) << letters[1];
