@@ -386,9 +386,7 @@ Outcome run_chaos(const ChaosRun& run) {
     return out;
   }
   if (!rig.drained(90s)) {
-    const auto a = rig.account();
-    out.failure = "readings lost: " + std::to_string(a.lost) + " of " + std::to_string(a.stored) + ", e.g. " +
-                  (a.first_lost.empty() ? "" : a.first_lost.front());
+    out.failure = "readings lost: " + rig.describe_loss();
     return out;
   }
   const auto a = rig.account();
@@ -480,7 +478,7 @@ TEST(Chaos, InjectedDependencyFailuresRunTheRealErrorPathsAndLoseNothing) {
   EXPECT_LE(seq_of("good-0"), good0 + 1);  // at most a poll that was already under way
   EXPECT_TRUE(testing::eventually([&] { return seq_of("good-0") > good0 + 1; }, 20s));  // back after the fault
   // Nothing stored was lost on the way.
-  ASSERT_TRUE(rig.drained(60s)) << rig.account().lost << " readings lost";
+  ASSERT_TRUE(rig.drained(60s)) << rig.describe_loss();
   const auto a = rig.account();
   EXPECT_EQ(a.unknown, 0u);
   EXPECT_LE(a.duplicates, rig.max_in_flight());
