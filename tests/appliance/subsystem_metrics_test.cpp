@@ -1,6 +1,7 @@
 // The subsystems' counters on /metrics: bumped at their sources (a real storage
 // writer on a temporary SQLite file), read back from the text exposition.
 #include "edgepoll/appliance/subsystem_metrics.hpp"
+#include "support/wait_for.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -34,14 +35,7 @@ double value(const std::string& text, const std::string& series) {
   return -1;
 }
 
-bool eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+bool eventually(const std::function<bool()>& done) { return testing::wait_for(done, 10s, 5ms); }
 
 pollers::DeviceReadings poll_of(const std::string& device) {
   return {device, std::chrono::system_clock::now(), {pollers::Reading{"temp", 21.5, "degC"}}};

@@ -10,6 +10,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 
+#include "support/wait_for.hpp"
 #include "test_support.hpp"
 
 namespace edgepoll::supervision {
@@ -30,12 +31,7 @@ class ThreadedNode {
   // Waits (bounded) for a condition that the runtime makes true asynchronously.
   template <class Pred>
   bool eventually(Pred pred, std::chrono::seconds limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::yield();
-    }
-    return pred();
+    return edgepoll::testing::wait_for(std::move(pred), limit, std::chrono::milliseconds(1));
   }
 
   boost::asio::io_context io;

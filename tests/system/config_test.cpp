@@ -99,14 +99,14 @@ std::map<std::string, std::int64_t> wait_for_devices(unsigned short port,
                                                      const std::set<std::string>& ids,
                                                      std::chrono::seconds limit = 30s) {
   std::map<std::string, std::int64_t> pids;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pids = device_pids(port);
-    std::set<std::string> running;
-    for (const auto& [id, pid] : pids) running.insert(id);
-    if (running == ids) break;
-    std::this_thread::sleep_for(50ms);  // between polls of a condition
-  }
+  testing::eventually(
+      [&] {
+        pids = device_pids(port);
+        std::set<std::string> running;
+        for (const auto& [id, pid] : pids) running.insert(id);
+        return running == ids;
+      },
+      limit, 50ms);
   return pids;
 }
 
@@ -224,12 +224,12 @@ TEST(ConfigReload, ABadFileKeepsTheRunningConfigAndAHealthPortChangeMovesOnlyThe
   daemon.send_signal(SIGHUP);
   ASSERT_TRUE(logged(daemon, "1 device changed"));
   std::map<std::string, std::int64_t> changed;
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    changed = wait_for_devices(moved, {"r-1", "r-2"});
-    if (changed.count("r-2") && changed.at("r-2") != before.at("r-2")) break;
-    std::this_thread::sleep_for(50ms);  // between polls of a condition
-  }
+  testing::eventually(
+      [&] {
+        changed = wait_for_devices(moved, {"r-1", "r-2"});
+        return changed.count("r-2") && changed.at("r-2") != before.at("r-2");
+      },
+      20s, 50ms);
   ASSERT_EQ(ids_of(changed), (std::set<std::string>{"r-1", "r-2"}));
   EXPECT_EQ(changed.at("r-1"), before.at("r-1")) << "r-1 sets its own interval";
   EXPECT_NE(changed.at("r-2"), before.at("r-2"));

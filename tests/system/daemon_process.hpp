@@ -17,6 +17,7 @@
 
 #include "support/child_process.hpp"
 #include "support/http_get.hpp"
+#include "support/wait_for.hpp"
 
 namespace edgepoll::testing {
 
@@ -117,15 +118,12 @@ inline std::vector<std::string> topic_lines(const std::string& bootstrap, const 
   return out;
 }
 
-// Polls `done` every 100 ms until it holds or `limit` passes; true when it held.
+// wait_for for a condition on another process (the daemon, a peer): checked
+// every `step`, 100 ms unless told, so that waiting does not load what it waits for.
 template <class Done>
-bool eventually(Done done, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return true;
+bool eventually(Done done, std::chrono::milliseconds limit,
+                std::chrono::milliseconds step = std::chrono::milliseconds(100)) {
+  return wait_for(std::move(done), limit, step);
 }
 
 }  // namespace edgepoll::testing

@@ -23,6 +23,7 @@
 #include "edgepoll/storage/database.hpp"
 #include "support/child_process.hpp"
 #include "support/http_get.hpp"
+#include "support/wait_for.hpp"
 
 namespace edgepoll {
 namespace {
@@ -43,14 +44,8 @@ struct TempDir {
   fs::path path;
 };
 
-template <class Cond>
-bool eventually(Cond cond, std::chrono::milliseconds limit = 15s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(100ms);  // between polls of a condition, not in place of one
-  }
-  return cond();
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit = 15s) {
+  return testing::wait_for(cond, limit, 100ms);
 }
 
 struct CtlRun {

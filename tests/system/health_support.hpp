@@ -58,16 +58,7 @@ inline nlohmann::json get_json_any_status(unsigned short port, const std::string
   return nlohmann::json::parse(r.body, nullptr, false);
 }
 
-// Polls `cond` until it holds or `limit` passes; the last value of cond.
-template <class Cond>
-bool eventually(Cond cond, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(100ms);  // between polls of a condition, not in place of one
-  }
-  return cond();
-}
+using testing::eventually;
 
 // A config with `ids` polled every second from the simulator, plus `extra` TOML.
 inline void write_health_config(const fs::path& file, const fs::path& db, const std::string& sim,

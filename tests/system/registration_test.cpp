@@ -13,6 +13,7 @@
 #include "support/child_process.hpp"
 #include "support/etcd_server.hpp"
 #include "support/http_get.hpp"
+#include "support/wait_for.hpp"
 
 namespace edgepoll {
 namespace {
@@ -82,15 +83,9 @@ std::map<std::string, std::vector<std::int64_t>> reading_times(const fs::path& d
   return out;
 }
 
-// Polls `pred` until it holds or `limit` passes; whether it held.
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds limit, std::chrono::milliseconds step = 50ms) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(step);  // between checks of a condition, not in place of one
-  }
-  return pred();
+  return testing::wait_for(std::move(pred), limit, step);
 }
 
 std::int64_t wall_ms() {
