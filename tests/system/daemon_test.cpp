@@ -56,16 +56,9 @@ TEST(Daemon, TwoHundredDevicesTenBadTheGoodOnesReportTheBadOnesAreHeldOrQuaranti
   // The garbage devices crash their fsm until their intensity is exhausted and
   // are quarantined; the hanging and resetting ones are held by their breakers
   // (their skipped ticks counted), which is not a crash.
-  nlohmann::json tree;
-  testing::eventually(
-      [&] {
-        tree = get_json(port, "/tree");
-        const auto* edge = child(tree, "edge");
-        const auto* manager = edge ? child(*edge, "config_manager") : nullptr;
-        return manager && (*manager)["devices_quarantined"] == 4 &&
-               metric(port, "edgepoll_poll_ticks_skipped_total{kind=\"breaker_open\"}") > 0;
-      },
-      90s, 250ms);
+  const nlohmann::json tree = tree_once_quarantined(port, 4, 90s, [&] {
+    return metric(port, "edgepoll_poll_ticks_skipped_total{kind=\"breaker_open\"}") > 0;
+  });
   const auto* manager = child(*child(tree, "edge"), "config_manager");
   ASSERT_TRUE(manager);
   EXPECT_EQ((*manager)["devices_quarantined"], 4) << tree.dump(1);

@@ -115,15 +115,7 @@ TEST(Snmp, FiftyAgentsFiveBadTheGoodOnesReportTheBadOnesAreQuarantinedAlone) {
   ASSERT_NE(port, 0) << "the daemon did not start its health endpoint";
   const auto pollers_pid = (*child(*child(get_json(port, "/tree"), "edge"), "pollers"))["pid"];
 
-  nlohmann::json tree;
-  testing::eventually(
-      [&] {
-        tree = get_json(port, "/tree");
-        const auto* edge = child(tree, "edge");
-        const auto* manager = edge ? child(*edge, "config_manager") : nullptr;
-        return manager && (*manager)["devices_quarantined"] == 5;
-      },
-      120s, 250ms);  // each /tree of a thousand devices is work for the daemon's loop
+  const nlohmann::json tree = tree_once_quarantined(port, 5, 120s);
   const auto* manager = child(*child(tree, "edge"), "config_manager");
   ASSERT_TRUE(manager);
   EXPECT_EQ((*manager)["devices_quarantined"], 5) << tree.dump(1).substr(0, 4000);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -74,6 +75,23 @@ inline const nlohmann::json* child(const nlohmann::json& node, const std::string
     if (c.value("id", "") == id) return &c;
   }
   return nullptr;
+}
+
+// Reads /tree until the config manager counts `quarantined` devices and
+// `also` holds, or `limit` passes; the last tree read. It pauses 250 ms between
+// reads: a /tree of a thousand devices is work for the loop it measures.
+inline nlohmann::json tree_once_quarantined(unsigned short port, int quarantined, std::chrono::seconds limit,
+                                            const std::function<bool()>& also = [] { return true; }) {
+  nlohmann::json tree;
+  testing::eventually(
+      [&] {
+        tree = get_json(port, "/tree");
+        const auto* edge = child(tree, "edge");
+        const auto* manager = edge ? child(*edge, "config_manager") : nullptr;
+        return manager && (*manager)["devices_quarantined"] == quarantined && also();
+      },
+      limit, std::chrono::milliseconds(250));
+  return tree;
 }
 
 // Rows of a query against the store, read while the daemon runs (WAL allows it);
