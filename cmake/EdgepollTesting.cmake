@@ -15,6 +15,9 @@ function(edgepoll_gtest subsystem name)
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests)  # tests/support/*.hpp
+  # Test sources each keep their own helpers at namespace scope (config(),
+  # kMapping, ...): they are compiled one by one even in a unity build.
+  set_target_properties(${target} PROPERTIES UNITY_BUILD OFF)
   # "<subsystem>_tests" builds every test binary of one subsystem (used by the
   # sanitizer runs in scripts/test).
   if(NOT TARGET ${subsystem}_tests)

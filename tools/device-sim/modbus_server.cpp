@@ -13,12 +13,12 @@
 
 #include "edgepoll/pollers/duration.hpp"
 #include "edgepoll/pollers/modbus/mbap.hpp"
+#include "awaitable.hpp"
 
 namespace edgepoll::devicesim {
 namespace asio = boost::asio;
 namespace mbap = pollers::mbap;
 using asio::ip::tcp;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 Result<ModbusBehaviour> ModbusBehaviour::parse(std::string_view spec) {
   ModbusBehaviour b;

@@ -15,12 +15,13 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "awaitable.hpp"
+
 namespace edgepoll::devicesim {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 

@@ -18,7 +18,6 @@
 namespace edgepoll::pollers {
 
 namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -157,7 +156,7 @@ struct SnmpAgent::Impl : std::enable_shared_from_this<Impl> {
   int reqid = 0;                // net-snmp's id of the PDU in flight (probe or request)
   bool probing = false;
   bool waiting_read = false;
-  Clock::time_point sent_at{};
+  std::chrono::steady_clock::time_point sent_at{};
   std::optional<Result<SnmpReply>> outcome;  // set inside net-snmp's callback, acted on after
 
   static int on_pdu(int op, netsnmp_session*, int id, netsnmp_pdu* pdu, void* magic) {
@@ -206,7 +205,7 @@ struct SnmpAgent::Impl : std::enable_shared_from_this<Impl> {
           reply.error_index = pdu->errindex;
           for (auto* v = pdu->variables; v != nullptr; v = v->next_variable)
             reply.varbinds.push_back(varbind_from_netsnmp(*v));
-          reply.elapsed = std::chrono::duration_cast<Duration>(Clock::now() - sent_at);
+          reply.elapsed = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - sent_at);
           outcome = std::move(reply);
         }
         return 1;
@@ -242,7 +241,7 @@ struct SnmpAgent::Impl : std::enable_shared_from_this<Impl> {
   // Sends `pdu` (taking it); false and `outcome` set when net-snmp refuses.
   bool send_pdu(netsnmp_pdu* pdu) {
     outcome.reset();
-    sent_at = Clock::now();
+    sent_at = std::chrono::steady_clock::now();
     reqid = snmp_sess_async_send(session, pdu, &Impl::on_pdu, this);
     if (reqid == 0) {
       int errno_ = 0, snmp_errno = 0;
