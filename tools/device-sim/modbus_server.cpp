@@ -227,7 +227,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor acceptor, ModbusSimulator& sim, 
 tcp::endpoint listen_modbus(asio::io_context& io, tcp::endpoint endpoint,
                             ModbusSimulator& simulator, unsigned listener) {
   tcp::acceptor acceptor(io, endpoint, /*reuse_address=*/true);
-  const auto bound = acceptor.local_endpoint();
+  auto bound = acceptor.local_endpoint();
   asio::co_spawn(io, accept_loop(std::move(acceptor), simulator, listener), asio::detached);
   return bound;
 }

@@ -83,7 +83,7 @@ Reply device_reply(Simulator& sim, const std::string& id,
   switch (b.kind) {
     case Kind::normal: r.body = normal_body(id, d); break;
     case Kind::slow: r.body = normal_body(id, d); r.delay = b.latency; break;
-    case Kind::garbage: r.body = std::string("\x89PNG\r\n\x1a\n<html>\xff\xfe oops }{ ,,", 28); break;
+    case Kind::garbage: r.body = std::string("\x89PNG\r\n\x1a\n<html>\xff\xfe oops }{ ,,"); break;
     case Kind::truncated: {
       r.body = normal_body(id, d);
       r.body.resize(r.body.size() / 2);
@@ -157,7 +157,7 @@ asio::awaitable<void> session(tcp::socket socket, Simulator& sim, ServerOptions 
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024);  // a request body is never legitimately large here
+    parser.body_limit(std::uint64_t{64} * 1024);  // a request body is never legitimately large here
     stream.expires_after(options.idle_timeout);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
     if (ec) break;
@@ -239,7 +239,7 @@ tcp::endpoint listen(asio::io_context& io, tcp::endpoint endpoint, Simulator& si
   acceptor.set_option(asio::socket_base::reuse_address(true));
   acceptor.bind(endpoint);
   acceptor.listen(asio::socket_base::max_listen_connections);
-  const auto bound = acceptor.local_endpoint();
+  auto bound = acceptor.local_endpoint();
   asio::co_spawn(io, accept_loop(std::move(acceptor), sim, options), asio::detached);
   return bound;
 }

@@ -59,6 +59,7 @@ void init_netsnmp_once() {
     snmp_disable_log();
     // EDGEPOLL_NETSNMP_DEBUG=usm,snmp_api turns net-snmp's own debug output (to
     // stderr) on for those tokens, for diagnosing an agent by hand.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): the process never calls setenv.
     if (const char* tokens = std::getenv("EDGEPOLL_NETSNMP_DEBUG"); tokens && *tokens) {
       snmp_enable_stderrlog();
       debug_register_tokens(tokens);
@@ -259,9 +260,9 @@ struct SnmpAgent::Impl : std::enable_shared_from_this<Impl> {
   }
 
   netsnmp_pdu* build(const SnmpRequest& r) const {
-    const int command = r.kind == SnmpRequest::Kind::get        ? SNMP_MSG_GET
-                        : r.kind == SnmpRequest::Kind::get_next ? SNMP_MSG_GETNEXT
-                                                                : SNMP_MSG_GETBULK;
+    const int command = static_cast<int>(r.kind == SnmpRequest::Kind::get        ? SNMP_MSG_GET
+                                         : r.kind == SnmpRequest::Kind::get_next ? SNMP_MSG_GETNEXT
+                                                                                 : SNMP_MSG_GETBULK);
     netsnmp_pdu* pdu = snmp_pdu_create(command);
     if (command == SNMP_MSG_GETBULK) {
       pdu->errstat = 0;  // non-repeaters
