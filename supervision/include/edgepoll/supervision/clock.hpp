@@ -44,14 +44,22 @@ class Clock {
   }
 };
 
-// The real clock: std::chrono::steady_clock with timers on an io_context.
+// The real clock: std::chrono::steady_clock, with every timer in one queue that
+// a single steady_timer on the io_context serves (callbacks run on the thread
+// running it). Timers fire in deadline order, ties in scheduling order.
 class SteadyClock final : public Clock {
  public:
   explicit SteadyClock(boost::asio::io_context& io);
-  ~SteadyClock() override;
+  ~SteadyClock() override;  // pending timers never fire
   TimePoint now() const override;
   TimerId schedule(TimePoint at, std::function<void()> fn) override;
   void cancel(TimerId id) override;
+
+  // Timers scheduled and neither fired nor cancelled.
+  std::size_t pending() const;
+  // Entries in the queue, cancelled ones not yet swept included: at most about
+  // twice pending() plus a fixed slack, however many timers were cancelled.
+  std::size_t queued() const;
 
  private:
   struct State;
