@@ -229,6 +229,10 @@ void add_kafka(Registrar& r, Collector& c) {
       r.counter("edgepoll_kafka_backoffs_total",
                 "Times the producer paused sending after retriable failures (broker unreachable)."),
       &K::backoffs);
+  t.add(r.counter("edgepoll_kafka_probes_total",
+                  "Records sent alone while the producer paused, so the first acknowledgement "
+                  "ends the pause."),
+        &K::probes);
   c.kafka_levels.add(r.gauge("edgepoll_kafka_in_flight",
                              "Records produced and waiting for their delivery report right now."),
                      &K::in_flight);

@@ -61,6 +61,9 @@ Status OutboxDrainer::settle() {
     stats_.delivered += acked_.size();
     acked_.clear();
     backoff_.reset();
+    // A broker acknowledged (the probe, or a record sent before the failure):
+    // it is back, so the rest goes now and not when the backoff would end.
+    paused_until_ = {};
   }
   for (auto& [item, error] : refused_) {
     if (auto s = outbox_.dead_letter(item, error); !s) return s;
@@ -120,7 +123,19 @@ Result<Duration> OutboxDrainer::pump() {
   sink_.poll();
   if (auto s = settle(); !s) return s.take_error();
   const auto now = clock_.now();
-  if (now < paused_until_) return Duration(paused_until_ - now);
+  if (now < paused_until_) {
+    // Backing off: one record, the oldest waiting, stays queued in the producer
+    // as a probe, so the first acknowledgement after the outage ends the pause
+    // (up to retry_cap otherwise). Its report is looked for every idle_poll.
+    if (in_flight_.empty() && !retry_.empty()) {
+      std::vector<OutboxItem> probe;
+      probe.push_back(std::move(retry_.begin()->second));
+      retry_.erase(retry_.begin());
+      ++stats_.probes;
+      send(probe);
+    }
+    return std::min(Duration(paused_until_ - now), options_.idle_poll);
+  }
 
   std::size_t budget = this->budget();
   // What is fetched is held here (in flight or waiting for a retry) until it is

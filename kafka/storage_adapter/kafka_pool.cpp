@@ -27,6 +27,7 @@ void publish(const DrainerStats& now, DrainerStats& last, ProducerCounters& to) 
   to.dead_lettered += now.dead_lettered - last.dead_lettered;
   to.retried += now.retried - last.retried;
   to.backoffs += now.backoffs - last.backoffs;
+  to.probes += now.probes - last.probes;
   last = now;
 }
 

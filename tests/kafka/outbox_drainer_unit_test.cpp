@@ -132,11 +132,12 @@ TEST_F(DrainerUnit, RetriableFailureBacksOffThenResendsBeforeNewerRecords) {
   sink.fail(2, /*retryable=*/true);
   auto delay = d.pump();
   ASSERT_TRUE(delay);
-  EXPECT_LE(*delay, supervision::Duration(100ms));  // first window: [0, base]
-  EXPECT_EQ(d.stats().backoffs, 1u);                // one outage, one step
-  EXPECT_EQ(d.waiting_retry(), 2u);
+  EXPECT_LE(d.paused_until() - clock.now(), supervision::Duration(100ms));  // first window: [0, base]
+  EXPECT_EQ(d.stats().backoffs, 1u);  // one outage, one step
+  EXPECT_EQ(d.in_flight(), 1u);       // 1 again, alone: the probe
+  EXPECT_EQ(d.waiting_retry(), 1u);
   outbox.append("dev-new", "r");  // id 3 arrives during the backoff
-  clock.advance(*delay + 1ns);
+  clock.advance_to(d.paused_until() + 1ns);
   ASSERT_TRUE(d.pump());
   EXPECT_EQ((std::vector<std::uint64_t>{1, 2, 1, 2, 3}), sink.produced);
   sink.ack_all_produced();
@@ -152,14 +153,64 @@ TEST_F(DrainerUnit, BackoffGrowsWhileFailuresRepeat) {
   supervision::Duration longest{};
   for (int round = 0; round < 8; ++round) {
     ASSERT_TRUE(d.pump());
-    sink.fail(1, true);
-    auto delay = d.pump();
-    ASSERT_TRUE(delay);
-    EXPECT_LE(*delay, supervision::Duration(1s));  // the cap
-    longest = std::max(longest, *delay);
-    clock.advance(*delay + 1ns);
+    sink.fail(1, true);  // the record, or the probe that carried it again
+    ASSERT_TRUE(d.pump());
+    const supervision::Duration pause = d.paused_until() - clock.now();
+    EXPECT_LE(pause, supervision::Duration(1s));  // the cap
+    longest = std::max(longest, pause);
+    clock.advance(pause + 1ns);
   }
   EXPECT_GT(longest, supervision::Duration(100ms));  // windows widened past base
+}
+
+TEST_F(DrainerUnit, DuringABackoffTheOldestRecordAloneIsKeptQueuedAsAProbe) {
+  fill(5);
+  OutboxDrainer d(outbox, sink, clock, options(10, 0), /*seed=*/3);
+  ASSERT_TRUE(d.pump());
+  for (std::uint64_t id = 1; id <= 5; ++id) sink.fail(id, /*retryable=*/true);
+  auto delay = d.pump();
+  ASSERT_TRUE(delay);
+  ASSERT_GT(d.paused_until(), clock.now());
+  EXPECT_EQ((std::vector<std::uint64_t>{1, 2, 3, 4, 5, 1}), sink.produced);
+  EXPECT_EQ(d.in_flight(), 1u);
+  EXPECT_EQ(d.waiting_retry(), 4u);
+  EXPECT_EQ(d.stats().probes, 1u);
+  // Pumped again while paused (to look for the probe's report): no second probe.
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ(sink.produced.size(), 6u);
+  // The probe timed out too: another backoff step, and the next probe.
+  sink.fail(1, true);
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ((std::vector<std::uint64_t>{1, 2, 3, 4, 5, 1, 1}), sink.produced);
+  EXPECT_EQ(d.stats().backoffs, 2u);
+  EXPECT_EQ(d.stats().probes, 2u);
+}
+
+TEST_F(DrainerUnit, TheProbesAcknowledgementEndsTheBackoffAndTheRestGoesAtOnceInOrder) {
+  fill(5);
+  DrainerOptions o = options(10, 0);
+  o.retry_base = 10s;  // a pause long enough that only the probe can end it
+  o.retry_cap = 10s;
+  OutboxDrainer d(outbox, sink, clock, o, /*seed=*/5);
+  ASSERT_TRUE(d.pump());
+  for (std::uint64_t id = 1; id <= 5; ++id) sink.fail(id, /*retryable=*/true);
+  auto delay = d.pump();  // full jitter in [0, 10 s]: this seed's pause is over 1 s
+  ASSERT_TRUE(delay);
+  ASSERT_GT(d.paused_until(), clock.now() + 1s);
+  // The owner pumps again after the returned delay, which is short while paused:
+  // the probe's report is looked for, not slept through.
+  EXPECT_LE(*delay, o.idle_poll);
+  outbox.append("dev-new", "r");  // id 6 arrives during the outage
+  sink.ack(1);                    // the broker is back: the probe is acknowledged
+  clock.advance(*delay);
+  ASSERT_TRUE(d.pump());
+  EXPECT_LE(d.paused_until(), clock.now());
+  EXPECT_EQ((std::vector<std::uint64_t>{1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 6}), sink.produced);
+  sink.ack_all_produced();
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ(outbox.size(), 0u);
+  EXPECT_EQ(d.stats().delivered, 6u);
+  EXPECT_TRUE(d.caught_up());
 }
 
 TEST_F(DrainerUnit, PacesBacklogAtTheConfiguredRate) {

@@ -32,6 +32,7 @@ struct ProducerCounters {
   std::atomic<std::uint64_t> dead_lettered{0};
   std::atomic<std::uint64_t> retried{0};
   std::atomic<std::uint64_t> backoffs{0};
+  std::atomic<std::uint64_t> probes{0};
   std::atomic<std::uint64_t> in_flight{0};  // right now: produced, no delivery report yet
 };
 

@@ -4,7 +4,8 @@
 // after an outage does not starve live readings, deleted only on a successful
 // delivery report. A permanent failure dead-letters that one record and the rest
 // go on; a retriable one (broker down past message.timeout.ms) is re-sent after a
-// full-jitter backoff.
+// full-jitter backoff, which the first acknowledgement ends early: during the
+// backoff the oldest waiting record is kept queued alone, as a probe.
 //
 // Delivery guarantee: at least once. A crash between produce and delete re-sends
 // the rows that were in flight, with the same reading id (device id + seq, also
@@ -48,6 +49,7 @@ struct DrainerStats {
   std::uint64_t dead_lettered = 0;
   std::uint64_t retried = 0;
   std::uint64_t backoffs = 0;
+  std::uint64_t probes = 0;  // records sent alone during a backoff to learn the broker is back
 };
 
 class OutboxDrainer {
@@ -68,6 +70,9 @@ class OutboxDrainer {
   // Nothing in flight or waiting, and the last fetch found the outbox empty.
   bool caught_up() const { return caught_up_ && in_flight_.empty() && retry_.empty(); }
   const DrainerStats& stats() const { return stats_; }
+  // While backing off after retriable failures: when the pause ends unless an
+  // acknowledgement ends it first. In the past otherwise.
+  supervision::TimePoint paused_until() const { return paused_until_; }
 
  private:
   void on_report(const DeliveryReport& report);
