@@ -4,7 +4,7 @@ namespace edgepoll::pollers {
 
 void DeviceActivity::set_devices(const std::vector<Device>& devices) {
   std::lock_guard lock(mutex_);
-  std::map<std::string, Entry> next;
+  std::unordered_map<std::string, Entry> next;
   for (const auto& d : devices) {
     Entry e;
     if (auto it = devices_.find(d.id); it != devices_.end()) e = it->second;  // keeps its last good poll

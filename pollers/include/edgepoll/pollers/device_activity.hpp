@@ -4,9 +4,9 @@
 // exist (enabled, disabled, quarantined, and their intervals); each device's
 // fsm says when it last polled successfully. Safe from any thread.
 #include <cstddef>
-#include <map>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "edgepoll/supervision/clock.hpp"
@@ -46,7 +46,8 @@ class DeviceActivity {
     bool ever = false;
   };
   mutable std::mutex mutex_;
-  std::map<std::string, Entry> devices_;
+  // Hashed: every good poll of every device looks its entry up.
+  std::unordered_map<std::string, Entry> devices_;
 };
 
 }  // namespace edgepoll::pollers
