@@ -131,8 +131,8 @@ Result<Duration> OutboxDrainer::pump() {
       std::vector<OutboxItem> probe;
       probe.push_back(std::move(retry_.begin()->second));
       retry_.erase(retry_.begin());
-      ++stats_.probes;
       send(probe);
+      if (!in_flight_.empty()) ++stats_.probes;  // queued (a refused one went back or to the dead letters)
     }
     return std::min(Duration(paused_until_ - now), options_.idle_poll);
   }

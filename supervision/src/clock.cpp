@@ -40,10 +40,11 @@ struct SteadyClock::State {
   static bool later(const Entry& a, const Entry& b) {
     return a.at != b.at ? a.at > b.at : a.order > b.order;
   }
-  bool stale(const Entry& e) const {
-    const Slot& s = slots[e.slot];
-    return !s.live || s.generation != e.generation;
+  // The slot still holds the timer of that generation (not fired, not cancelled).
+  bool holds(std::uint32_t slot, std::uint32_t generation) const {
+    return slot < slots.size() && slots[slot].live && slots[slot].generation == generation;
   }
+  bool stale(const Entry& e) const { return !holds(e.slot, e.generation); }
 
   // Frees a live slot; returns its callback so the caller destroys it outside the lock.
   std::function<void()> release(std::uint32_t slot) {
@@ -169,7 +170,7 @@ void SteadyClock::cancel(TimerId id) {
   std::function<void()> dropped;  // destroyed after the lock is released
   State& s = *state_;
   std::lock_guard lock(s.mutex);
-  if (slot >= s.slots.size() || !s.slots[slot].live || s.slots[slot].generation != generation) return;
+  if (!s.holds(slot, generation)) return;
   dropped = s.release(slot);
   s.sweep_if_needed();
   // Waiting for a cancelled deadline would keep io_context::run() from
