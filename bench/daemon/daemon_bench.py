@@ -15,7 +15,7 @@ import urllib.request
 import bench_support as bs
 
 (build, mode, devices, c_devices, seconds, warmup, ports, outage, drain_rate,
- synchronous, perf_out) = sys.argv[1:12]
+ synchronous, perf_out, batch_delay_ms) = sys.argv[1:13]
 devices, c_devices, ports = int(devices), int(c_devices), int(ports)
 seconds, warmup, outage = float(seconds), float(warmup), float(outage)
 TOPIC, C_TOPIC = "edgepoll.readings", "collectd.values"
@@ -90,6 +90,8 @@ def daemon_config(tmp, bootstrap, addresses, health_port):
              f'[storage]\npath = "{tmp}/state/edgepoll.db"\n']
     if synchronous:
         lines.append(f'synchronous = "{synchronous}"\n')
+    if batch_delay_ms:
+        lines.append(f'batch_max_delay_ms = {batch_delay_ms}\n')
     lines.append(f'[health]\nport = {health_port}\n')
     lines.append(f'[control]\nsocket = "{tmp}/control.sock"\n')
     lines.append(f'[kafka]\nbootstrap_servers = "{bootstrap}"\ndefault_topic = "{TOPIC}"\n'

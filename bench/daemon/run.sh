@@ -15,7 +15,8 @@
 #       steady level while polling goes on, beside kcat producing as many records
 #   EDGEPOLL_BUILD_DIR=build/x bench/daemon/run.sh      (an existing build dir)
 # Env: SECONDS_EACH (30), WARMUP (10), PORTS (100), OUTAGE (60), DRAIN_RATE
-# ([kafka] drain_rate; the daemon's default when unset), SYNCHRONOUS ([storage]),
+# ([kafka] drain_rate; the daemon's default when unset), SYNCHRONOUS and
+# BATCH_DELAY_MS ([storage] synchronous, batch_max_delay_ms),
 # PERF_OUT (a file: the daemon's flat perf profile over the window, perf record
 # -e cpu-clock; package linux-perf), EDGEPOLLD (another daemon binary, e.g. an
 # older build to compare with).
@@ -46,4 +47,4 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$repo/bench/support" python3 "$repo/bench/daemon/daemon_bench.py" "$build" "$MODE" "$DEVICES" \
-  "$COLLECTD_DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" "$OUTAGE" "${DRAIN_RATE:-}" "${SYNCHRONOUS:-}" "${PERF_OUT:-}"
+  "$COLLECTD_DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" "$OUTAGE" "${DRAIN_RATE:-}" "${SYNCHRONOUS:-}" "${PERF_OUT:-}" "${BATCH_DELAY_MS:-}"

@@ -162,8 +162,8 @@ Result<Duration> OutboxDrainer::pump() {
   }
   if (!refused_.empty())
     if (auto s = settle(); !s) return s.take_error();
-  if (caught_up()) return options_.idle_poll;
-  return Duration(std::chrono::milliseconds(1));
+  if (caught_up_ && retry_.empty()) return in_flight_.empty() ? options_.idle_poll : options_.in_flight_poll;
+  return Duration(std::chrono::milliseconds(1));  // more to fetch, or to send again
 }
 
 }  // namespace edgepoll::kafka

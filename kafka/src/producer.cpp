@@ -1,6 +1,7 @@
 #include "edgepoll/kafka/producer.hpp"
 
 #include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include "client_conf.hpp"
@@ -52,11 +53,31 @@ struct Producer::Impl {
   DeliveryRelay relay;
   detail::EventLogger events{"producer"};
   std::unique_ptr<RdKafka::Producer> producer;
+  rd_kafka_queue_t* reports = nullptr;  // the queue poll() serves, while a wake is set
+  std::function<void()> wake;
+
+  static void on_queued(rd_kafka_t*, void* opaque) { static_cast<Impl*>(opaque)->wake(); }
+  void stop_waking() {
+    if (!reports) return;
+    rd_kafka_queue_cb_event_enable(reports, nullptr, nullptr);
+    rd_kafka_queue_destroy(reports);
+    reports = nullptr;
+    wake = {};
+  }
 };
 
 Producer::Producer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+void Producer::wake_on_report(std::function<void()> wake) {
+  impl_->stop_waking();  // the callback is off before its function changes
+  if (!wake) return;
+  impl_->wake = std::move(wake);
+  impl_->reports = rd_kafka_queue_get_main(impl_->producer->c_ptr());
+  rd_kafka_queue_cb_event_enable(impl_->reports, &Impl::on_queued, impl_.get());
+}
+
 Producer::~Producer() {
+  if (impl_) impl_->stop_waking();
   // Undelivered records stay in the outbox; nothing to wait for here.
   if (impl_ && impl_->producer) impl_->producer->purge(RdKafka::Producer::PURGE_QUEUE |
                                                        RdKafka::Producer::PURGE_INFLIGHT);

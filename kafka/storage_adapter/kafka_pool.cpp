@@ -48,15 +48,30 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
     std::atomic<bool> caught_up{false};
     DrainerStats published;  // loop thread only
   };
+  auto handle = writer;
   auto p = std::make_shared<Parts>(std::move(writer));
   auto producer = Producer::create(config);
   if (!producer.ok()) return producer.take_error();
   p->producer = std::move(producer.value());
   if (faults) p->faulty = std::make_unique<FaultInjectingSink>(*p->producer, std::move(faults));
   RecordSink& sink = p->faulty ? static_cast<RecordSink&>(*p->faulty) : *p->producer;
-  p->drainer = std::make_unique<OutboxDrainer>(p->source, sink, clock, DrainerOptions::from(config));
+  // The loop sleeps until there is work: rows committed (the store tells) or a
+  // delivery report queued (librdkafka tells), at the latest idle_poll.
+  // Unwoken, it would look every millisecond while records are in flight, and
+  // each look is a round trip to the writer thread.
+  auto wake = std::make_shared<LoopWake>();
+  auto options = DrainerOptions::from(config);
+  options.in_flight_poll = options.idle_poll;
+  p->drainer = std::make_unique<OutboxDrainer>(p->source, sink, clock, std::move(options));
+  p->producer->wake_on_report([weak = std::weak_ptr(wake)] {
+    if (auto w = weak.lock()) w->raise();
+  });
+  handle->listen_for_commits([weak = std::weak_ptr(wake)] {
+    if (auto w = weak.lock()) w->raise();
+  });
   spdlog::info("kafka event=producer_started bootstrap={} topic={}", config.bootstrap_servers, config.default_topic);
   Loop loop;
+  loop.wake = wake;
   loop.step = [p, counters]() -> Result<Duration> {
     auto delay = p->drainer->pump();
     p->delivered = p->drainer->stats().delivered;

@@ -41,8 +41,14 @@ std::string device_list(const std::map<std::string, std::uint64_t>& counts) {
 
 }  // namespace
 
-BatchWriter::BatchWriter(Database db, const StoreConfig& config, std::shared_ptr<const supervision::FaultSwitch> faults)
-    : config_(config), faults_(std::move(faults)), db_(std::move(db)), outbox_(db_), thread_([this] { loop(); }) {}
+BatchWriter::BatchWriter(Database db, const StoreConfig& config, std::shared_ptr<const supervision::FaultSwitch> faults,
+                         std::function<void()> on_commit)
+    : config_(config),
+      faults_(std::move(faults)),
+      on_commit_(std::move(on_commit)),
+      db_(std::move(db)),
+      outbox_(db_),
+      thread_([this] { loop(); }) {}
 
 BatchWriter::~BatchWriter() { stop(); }
 
@@ -293,6 +299,7 @@ bool BatchWriter::write_batch(std::vector<Pending>& batch) {
   on_recovery();
   for (std::size_t i = 0; i < batch.size(); ++i) deliver(batch[i].done, Result<Ack>((*acks)[i]));
   batch.clear();
+  if (on_commit_) on_commit_();
   return true;
 }
 

@@ -16,7 +16,13 @@ StoreWriterProcess::StoreWriterProcess(StoreConfig config, std::shared_ptr<Write
 InitResult StoreWriterProcess::init(Process&) {
   auto db = Database::open(config_);
   if (!db.ok()) return InitResult::error(db.error());
-  writer_ = std::make_shared<BatchWriter>(std::move(db.value()), config_, handle_->faults());
+  // The handle, not this process, is what the writer tells of commits: the
+  // listener (the Kafka producer) comes and goes on its own. Weak: the handle
+  // holds the writer.
+  writer_ = std::make_shared<BatchWriter>(std::move(db.value()), config_, handle_->faults(),
+                                          [handle = std::weak_ptr(handle_)] {
+                                            if (auto h = handle.lock()) h->committed();
+                                          });
   handle_->set(writer_);
   spdlog::info("storage event=writer_started file={}", config_.path);
   return InitResult::ok();

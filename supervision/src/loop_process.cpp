@@ -1,5 +1,7 @@
 #include "edgepoll/supervision/loop_process.hpp"
 
+#include <utility>
+
 #include "edgepoll/supervision/runtime.hpp"
 
 namespace edgepoll::supervision {
@@ -10,11 +12,20 @@ namespace {
 constexpr auto kLongestWait = std::chrono::milliseconds(100);
 }  // namespace
 
+void LoopWake::raise() {
+  {
+    std::lock_guard lock(mutex_);
+    raised_ = true;
+  }
+  wake_.notify_all();
+}
+
 LoopThread::LoopThread(Loop loop, Clock& clock, std::shared_ptr<Heartbeat> heartbeat, std::function<void()> on_failure)
     : loop_(std::move(loop)),
       clock_(clock),
       heartbeat_(std::move(heartbeat)),
       on_failure_(std::move(on_failure)),
+      gate_(loop_.wake ? loop_.wake : std::make_shared<LoopWake>()),
       thread_([this] { run(); }) {}
 
 LoopThread::~LoopThread() { stop(); }
@@ -25,7 +36,7 @@ void LoopThread::run() {
     auto delay = loop_.step();
     if (!delay.ok()) {
       {
-        std::lock_guard lock(gate_->mutex);
+        std::lock_guard lock(gate_->mutex_);
         failure_ = delay.error();
       }
       if (on_failure_) on_failure_();
@@ -38,22 +49,23 @@ void LoopThread::run() {
 
 bool LoopThread::wait(Duration delay) {
   auto gate = gate_;
-  std::unique_lock lock(gate->mutex);
-  if (gate->stopping) return false;
-  if (delay <= Duration::zero()) return true;
-  // The clock wakes the loop, so that a FakeClock steps it in tests; stop()
-  // wakes it at once. The timer holds the gate, not this thread object: it may
-  // fire on the clock's thread after the loop has gone.
-  const std::uint64_t round = ++gate->round;
+  std::unique_lock lock(gate->mutex_);
+  if (gate->stopping_) return false;
+  if (std::exchange(gate->raised_, false) || delay <= Duration::zero()) return true;
+  // The clock wakes the loop, so that a FakeClock steps it in tests; a raise
+  // and stop() wake it at once. The timer holds the gate, not this thread
+  // object: it may fire on the clock's thread after the loop has gone.
+  const std::uint64_t round = ++gate->round_;
   lock.unlock();
   const TimerId timer = clock_.schedule_after(delay, [gate, round] {
-    std::lock_guard wake_lock(gate->mutex);
-    gate->woken = std::max(gate->woken, round);
-    gate->wake.notify_all();
+    std::lock_guard wake_lock(gate->mutex_);
+    gate->woken_ = std::max(gate->woken_, round);
+    gate->wake_.notify_all();
   });
   lock.lock();
-  gate->wake.wait(lock, [&] { return gate->woken >= round || gate->stopping; });
-  const bool go_on = !gate->stopping;
+  gate->wake_.wait(lock, [&] { return gate->woken_ >= round || gate->stopping_ || gate->raised_; });
+  gate->raised_ = false;
+  const bool go_on = !gate->stopping_;
   lock.unlock();
   clock_.cancel(timer);  // harmless when it fired
   return go_on;
@@ -61,15 +73,15 @@ bool LoopThread::wait(Duration delay) {
 
 void LoopThread::stop() {
   {
-    std::lock_guard lock(gate_->mutex);
-    gate_->stopping = true;
+    std::lock_guard lock(gate_->mutex_);
+    gate_->stopping_ = true;
   }
-  gate_->wake.notify_all();
+  gate_->wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 std::optional<Error> LoopThread::failure() const {
-  std::lock_guard lock(gate_->mutex);
+  std::lock_guard lock(gate_->mutex_);
   return failure_;
 }
 

@@ -97,6 +97,43 @@ TEST_F(DrainerUnit, KeepsAtMostMaxInFlightAndDeletesOnlyAcknowledged) {
   for (std::size_t i = 0; i < sink.produced.size(); ++i) EXPECT_EQ(sink.produced[i], i + 1);
 }
 
+TEST_F(DrainerUnit, WithEverythingFetchedItWaitsForReportsAsLongAsItsOwnerAsks) {
+  fill(5);
+  auto o = options(10, 0);
+  o.idle_poll = 50ms;
+  OutboxDrainer polled(outbox, sink, clock, o);  // nobody wakes it: it looks again soon
+  auto delay = polled.pump();
+  ASSERT_TRUE(delay);
+  EXPECT_EQ(polled.in_flight(), 5u);
+  EXPECT_EQ(*delay, 1ms);
+
+  FakeOutbox other;
+  for (int i = 0; i < 5; ++i) other.append("dev", "r");
+  ScriptedSink other_sink;
+  o.in_flight_poll = o.idle_poll;  // woken by reports and commits
+  OutboxDrainer woken(other, other_sink, clock, o);
+  delay = woken.pump();
+  ASSERT_TRUE(delay);
+  EXPECT_EQ(woken.in_flight(), 5u);
+  EXPECT_EQ(*delay, 50ms);
+  other_sink.ack_all_produced();
+  delay = woken.pump();
+  ASSERT_TRUE(delay);
+  EXPECT_EQ(other.size(), 0u);
+  EXPECT_EQ(*delay, 50ms) << "idle";
+}
+
+TEST_F(DrainerUnit, WithMoreToFetchItAsksToRunAgainSoonEvenWhenItsOwnerIsWoken) {
+  fill(30);
+  auto o = options(100, 100);  // paced at 100/s: 5 tokens, then more as they refill
+  o.in_flight_poll = 50ms;
+  OutboxDrainer d(outbox, sink, clock, o);
+  auto delay = d.pump();
+  ASSERT_TRUE(delay);
+  EXPECT_EQ(d.in_flight(), 5u);
+  EXPECT_EQ(*delay, 1ms) << "no report or commit will come for rows already on disk";
+}
+
 TEST_F(DrainerUnit, PermanentFailureDeadLettersThatRecordOnly) {
   fill(3);
   OutboxDrainer d(outbox, sink, clock, options(10, 0));

@@ -1,10 +1,12 @@
 #include "edgepoll/kafka/producer.hpp"
 
+#include <atomic>
 #include <set>
 
 #include <gtest/gtest.h>
 
 #include "edgepoll/kafka/mock_cluster.hpp"
+#include "../support/wait_for.hpp"
 #include "kafka_test_support.hpp"
 
 namespace edgepoll::kafka {
@@ -64,6 +66,19 @@ TEST_F(ProducerTest, DeliversKeyedRecordsWithTheirOpaqueId) {
     EXPECT_EQ(r.headers.at("reading-id"), r.key);
     EXPECT_EQ(std::stoi(r.payload.substr(8)) % 4, device);
   }
+}
+
+TEST_F(ProducerTest, AQueuedDeliveryReportWakesTheOwnerBeforeItPolls) {
+  std::atomic<int> wakes{0};
+  producer->wake_on_report([&] { ++wakes; });
+  ASSERT_TRUE(producer->produce({topic, "dev-0", "reading", 0, 7, {}}));
+  // Nobody polls: only the report's arrival in the producer's queue can wake.
+  ASSERT_TRUE(::edgepoll::testing::wait_for([&] { return wakes > 0; }));
+  EXPECT_TRUE(reports.empty()) << "the report waits for poll(), which runs on the owner's thread";
+  ASSERT_TRUE(wait_reports(1));
+  EXPECT_EQ(reports[0].opaque, 7u);
+  EXPECT_EQ(reports[0].outcome(), DeliveryOutcome::delivered);
+  producer->wake_on_report({});  // off again before `wakes` goes out of scope
 }
 
 TEST_F(ProducerTest, TooLargeRecordIsRefusedPermanentlyAtProduce) {

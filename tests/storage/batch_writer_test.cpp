@@ -88,6 +88,27 @@ TEST_F(BatchWriterTest, TheAcknowledgementComesOnlyAfterCommit) {
   EXPECT_EQ(visible, 1);
 }
 
+TEST_F(BatchWriterTest, EachCommittedBatchIsAnnouncedAfterItsAcknowledgements) {
+  cfg.batch_max_rows = 5;
+  cfg.batch_max_delay_ms = 3'600'000;  // only full batches commit
+  std::mutex seen_mutex;
+  std::vector<std::pair<std::size_t, std::int64_t>> seen;  // (acked, rows on disk) at each announcement
+  auto db = Database::open(cfg);
+  ASSERT_TRUE(db.ok());
+  auto w = std::make_unique<BatchWriter>(std::move(*db), cfg, nullptr, [&] {
+    std::lock_guard lock(seen_mutex);
+    seen.emplace_back(acked(), rows_on_disk());
+  });
+  submit(*w, 10);
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(seen_mutex);
+    return seen.size() == 2;
+  }));
+  std::lock_guard lock(seen_mutex);
+  EXPECT_EQ(seen[0], (std::pair<std::size_t, std::int64_t>{5, 5}));
+  EXPECT_EQ(seen[1], (std::pair<std::size_t, std::int64_t>{10, 10}));
+}
+
 TEST_F(BatchWriterTest, StopFlushesWhatIsQueuedAndThenRefuses) {
   cfg.batch_max_rows = 1000;
   cfg.batch_max_delay_ms = 3'600'000;

@@ -53,6 +53,45 @@ TEST(LoopThread, ALongPauseIsCutIntoWaitsShortEnoughForTheHeartbeat) {
   thread.stop();
 }
 
+TEST(LoopThread, ARaisedWakeEndsTheWaitWithoutTheClockMoving) {
+  FakeClock clock;
+  std::atomic<int> steps{0};
+  Loop loop;
+  loop.step = [&]() -> Result<Duration> {
+    ++steps;
+    return Duration(50ms);
+  };
+  auto wake = std::make_shared<LoopWake>();
+  loop.wake = wake;
+  LoopThread thread(std::move(loop), clock);
+  ASSERT_TRUE(wait_for([&] { return steps == 1 && clock.pending() == 1; }));
+  const auto before = clock.now();
+  wake->raise();
+  ASSERT_TRUE(wait_for([&] { return steps == 2 && clock.pending() == 1; }));
+  EXPECT_EQ(clock.now(), before);
+  EXPECT_EQ(clock.next_deadline(), before + 50ms) << "the loop waits again, on the clock";
+  thread.stop();
+}
+
+TEST(LoopThread, ARaiseDuringAStepIsKeptForTheNextWait) {
+  FakeClock clock;
+  std::atomic<int> steps{0};
+  auto wake = std::make_shared<LoopWake>();
+  Loop loop;
+  loop.step = [&]() -> Result<Duration> {
+    if (++steps == 1) wake->raise();  // e.g. rows committed while the step ran
+    return Duration(50ms);
+  };
+  loop.wake = wake;
+  LoopThread thread(std::move(loop), clock);
+  // The second step follows the first without any timer: the raise was not lost.
+  ASSERT_TRUE(wait_for([&] { return steps == 2 && clock.pending() == 1; }));
+  EXPECT_EQ(clock.next_deadline(), clock.now() + 50ms);
+  clock.advance(49ms);
+  EXPECT_EQ(steps, 2) << "one raise, one early step";
+  thread.stop();
+}
+
 TEST(LoopProcess, ALoopThatFailsCrashesItsProcessAtOnceWithTheLoopsError) {
   testing::TestNode node;
   std::atomic<bool> finished{false};

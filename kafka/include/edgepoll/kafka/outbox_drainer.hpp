@@ -36,7 +36,12 @@ struct DrainerOptions {
   double drain_rate = 50000;  // records/s; 0 = unpaced
   supervision::Duration retry_base = std::chrono::milliseconds(100);
   supervision::Duration retry_cap = std::chrono::seconds(30);
+  // How soon pump() asks to run again when the outbox gave all it had (idle)
+  // and when, besides, records wait for their delivery reports (in flight).
+  // An owner woken by the producer when a report is queued and by the store
+  // when rows commit (the production loop) sets in_flight_poll to idle_poll.
   supervision::Duration idle_poll = std::chrono::milliseconds(50);
+  supervision::Duration in_flight_poll = std::chrono::milliseconds(1);
   // Topic of a record (e.g. by the device's group); default: one topic for all.
   std::function<std::string(const OutboxItem&)> topic_for;
 

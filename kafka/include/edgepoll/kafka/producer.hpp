@@ -6,6 +6,7 @@
 // poll thread was rejected because delivery reports would then have to be
 // marshalled back to the strand anyway.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,6 +32,12 @@ class Producer final : public RecordSink {
   Status produce(const OutgoingRecord& record) override;
   int poll() override;
   void on_delivery(DeliveryHandler handler) override;
+
+  // `wake` (empty: none) is called from a librdkafka thread when a delivery
+  // report (or another event) is queued for poll() and none was waiting: the
+  // owner's loop then polls at once instead of every so often. It must not
+  // block or call into this producer.
+  void wake_on_report(std::function<void()> wake);
 
   // Blocks up to `timeout` until everything queued is delivered or failed (for
   // shutdown and tools, never from a handler).

@@ -67,7 +67,11 @@ class BatchWriter {
   // With `faults`, a batch fails with the error the switch holds for seam
   // "storage" (chaos.fail storage.busy / storage.disk_full) instead of reaching
   // the outbox: the writer's own unavailable-store path runs.
-  BatchWriter(Database db, const StoreConfig& config, std::shared_ptr<const supervision::FaultSwitch> faults = nullptr);
+  // `on_commit` (optional) runs on the writer thread after each batch of
+  // readings committed and was acknowledged: the Kafka producer is woken by it
+  // instead of polling the outbox for new rows. It must not block.
+  BatchWriter(Database db, const StoreConfig& config, std::shared_ptr<const supervision::FaultSwitch> faults = nullptr,
+              std::function<void()> on_commit = {});
   ~BatchWriter();  // stop()
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
@@ -140,6 +144,7 @@ class BatchWriter {
 
   StoreConfig config_;
   std::shared_ptr<const supervision::FaultSwitch> faults_;
+  std::function<void()> on_commit_;
   Database db_;
   Outbox outbox_;  // touched only on the writer thread
   WriterStats stats_;

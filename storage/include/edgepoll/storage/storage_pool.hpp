@@ -4,6 +4,7 @@
 // reach the current writer through a WriterHandle: when the writer process is
 // down or restarting the handle is empty, and callers hold readings in their
 // own bounded buffers (or count them dropped) instead of blocking.
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -42,9 +43,26 @@ class WriterHandle {
     if (writer_ == writer) writer_.reset();
   }
 
+  // Who is told, on the writer's thread, that readings were committed (the
+  // Kafka producer's wake-up; it must not block). It outlives writer
+  // restarts; a newer listener replaces the older one.
+  void listen_for_commits(std::function<void()> listener) {
+    std::lock_guard lock(mutex_);
+    commit_listener_ = listener ? std::make_shared<const std::function<void()>>(std::move(listener)) : nullptr;
+  }
+  void committed() const {
+    std::shared_ptr<const std::function<void()>> listener;
+    {
+      std::lock_guard lock(mutex_);
+      listener = commit_listener_;
+    }
+    if (listener) (*listener)();
+  }
+
  private:
   mutable std::mutex mutex_;
   std::shared_ptr<BatchWriter> writer_;
+  std::shared_ptr<const std::function<void()>> commit_listener_;
   std::shared_ptr<const supervision::FaultSwitch> faults_;
 };
 

@@ -5,7 +5,8 @@
 // the process crashes with the loop's error so that the supervisor acts.
 // Stopping the process stops the loop at once, also mid-wait (then `finish`
 // runs on the loop's thread). The waits between steps are timers of the
-// process's Clock, so that tests step the loop on a FakeClock.
+// process's Clock, so that tests step the loop on a FakeClock, and a LoopWake
+// ends a wait early when someone knows the next step has work.
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -22,10 +23,30 @@
 
 namespace edgepoll::supervision {
 
+// Ends a loop's wait between steps early, from any thread: whoever knows the
+// next step has work (new rows committed, a delivery report queued) raises it
+// instead of the loop polling for it. A raise while a step runs is kept, so the
+// next wait returns at once: no wake-up is lost.
+class LoopWake {
+ public:
+  void raise();
+
+ private:
+  friend class LoopThread;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool raised_ = false;
+  std::uint64_t round_ = 0;  // of the current wait
+  std::uint64_t woken_ = 0;  // the latest round a timer ended
+};
+
 struct Loop {
   std::function<Result<Duration>()> step;
   std::function<void()> finish;                    // optional
   std::function<void(nlohmann::json&)> describe;  // optional; called from any thread
+  // Optional: raised by others to end the wait before the next step early.
+  std::shared_ptr<LoopWake> wake;
 };
 
 class LoopThread {
@@ -47,15 +68,9 @@ class LoopThread {
   Clock& clock_;
   std::shared_ptr<Heartbeat> heartbeat_;
   std::function<void()> on_failure_;
-  // Where the loop waits between steps, shared with the clock's wake-up timers.
-  struct Gate {
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool stopping = false;
-    std::uint64_t round = 0;  // of the current wait
-    std::uint64_t woken = 0;  // the latest round a timer ended
-  };
-  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
+  // Where the loop waits between steps, shared with the clock's wake-up timers
+  // and with whoever raises it (the loop's own LoopWake, or one of its own).
+  std::shared_ptr<LoopWake> gate_;
   std::optional<Error> failure_;
   std::thread thread_;
 };
