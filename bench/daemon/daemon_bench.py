@@ -159,6 +159,8 @@ def main():
         e0, c0, t0 = bs.served(addresses[0], "e-"), bs.served(addresses[0], "c-"), time.monotonic()
         ecpu0 = bs.cpu_seconds(daemon.pid)
         ccpu0 = bs.cpu_seconds(collectd.pid) if collectd else 0
+        ectx0 = bs.context_switches(daemon.pid)
+        cctx0 = bs.context_switches(collectd.pid) if collectd else 0
         load0 = bs.load_average()
         perf = None
         if perf_out:  # the daemon's profile over the window (flat, by symbol)
@@ -171,6 +173,8 @@ def main():
         e1, c1, t1 = bs.served(addresses[0], "e-"), bs.served(addresses[0], "c-"), time.monotonic()
         ecpu1 = bs.cpu_seconds(daemon.pid)
         ccpu1 = bs.cpu_seconds(collectd.pid) if collectd else 0
+        ectx1 = bs.context_switches(daemon.pid)
+        cctx1 = bs.context_switches(collectd.pid) if collectd else 0
         w1 = time.time() * 1000
         m1 = scrape(health_port)
         e_rss = bs.rss_bytes(daemon.pid)
@@ -181,10 +185,11 @@ def main():
         s_lat = ours.latencies_polled_between(first_ms - 1000, first_ms + warmup * 1000)
         rows = []
         e = dict(polls=(e1 - e0) / window, kafka=ours.arrivals_between(w0, w1) / window, cpu=ecpu1 - ecpu0,
-                 rss=e_rss / devices)
+                 rss=e_rss / devices, ctx=ectx1 - ectx0)
         c = dict(polls=(c1 - c0) / window, kafka=theirs.arrivals_between(w0, w1) / window if theirs else 0,
-                 cpu=ccpu1 - ccpu0, rss=c_rss / c_devices if c_devices else 0)
+                 cpu=ccpu1 - ccpu0, rss=c_rss / c_devices if c_devices else 0, ctx=cctx1 - cctx0)
         for x in (e, c):
+            x["ctx_per_poll"] = x["ctx"] / (x["polls"] * window) if x["polls"] else 0
             x["cpu_per_1000"] = x["cpu"] * 1000 / (x["polls"] * window) if x["polls"] else 0
             x["per_cpu_s"] = x["polls"] * window / x["cpu"] if x["cpu"] else 0
             x["cores"] = x["cpu"] / window
@@ -200,7 +205,8 @@ def main():
                                        ("cores (CPU-s per s, whole process)", "cores", "lower", "{:.3f}"),
                                        ("CPU-seconds per 1,000 polls", "cpu_per_1000", "lower", "{:.4f}"),
                                        ("polls per CPU-second", "per_cpu_s", "higher", "{:,.0f}"),
-                                       ("RSS per device (bytes, whole process / devices)", "rss", "lower", "{:,.0f}")]:
+                                       ("RSS per device (bytes, whole process / devices)", "rss", "lower", "{:,.0f}"),
+                                       ("context switches per poll (every thread)", "ctx_per_poll", "lower", "{:.2f}")]:
             a, b = e[key], c[key]
             ratio = f"{a / b:.2f}x ({better} is better)" if b else "n/a"
             print(f"| {name} | {fmt.format(a)} | {fmt.format(b) if c_devices else 'n/a'} | {ratio} |")

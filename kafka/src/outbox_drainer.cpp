@@ -1,6 +1,7 @@
 #include "edgepoll/kafka/outbox_drainer.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -41,7 +42,9 @@ void OutboxDrainer::on_report(const DeliveryReport& report) {
   if (it == in_flight_.end()) return;  // a report for a record this drainer did not send
   switch (report.outcome()) {
     case DeliveryOutcome::delivered:
+      if (acked_.empty()) first_acked_at_ = clock_.now();
       acked_.push_back(it->first);
+      acknowledged_since_settle_ = true;
       break;
     case DeliveryOutcome::permanent:
       refused_.emplace_back(std::move(it->second), *report.error);
@@ -55,16 +58,30 @@ void OutboxDrainer::on_report(const DeliveryReport& report) {
   in_flight_.erase(it);
 }
 
+// Back in time to delete what was acknowledged: nothing else may wake the owner.
+Duration OutboxDrainer::no_later_than_removal(Duration next) const {
+  if (acked_.empty()) return next;
+  return std::clamp<Duration>(first_acked_at_ + options_.remove_every - clock_.now(), Duration::zero(), next);
+}
+
+Status OutboxDrainer::remove_acknowledged() {
+  if (acked_.empty()) return ok_status();
+  if (auto s = outbox_.remove(acked_); !s) return s;
+  stats_.delivered += acked_.size();
+  acked_.clear();
+  return ok_status();
+}
+
 Status OutboxDrainer::settle() {
-  if (!acked_.empty()) {
-    if (auto s = outbox_.remove(acked_); !s) return s;
-    stats_.delivered += acked_.size();
-    acked_.clear();
+  if (std::exchange(acknowledged_since_settle_, false)) {
     backoff_.reset();
     // A broker acknowledged (the probe, or a record sent before the failure):
     // it is back, so the rest goes now and not when the backoff would end.
     paused_until_ = {};
   }
+  if (!acked_.empty() &&
+      (acked_.size() >= options_.fetch_batch || clock_.now() - first_acked_at_ >= options_.remove_every))
+    if (auto s = remove_acknowledged(); !s) return s;
   for (auto& [item, error] : refused_) {
     if (auto s = outbox_.dead_letter(item, error); !s) return s;
     ++stats_.dead_lettered;
@@ -83,7 +100,8 @@ Status OutboxDrainer::settle() {
 }
 
 std::size_t OutboxDrainer::budget() {
-  std::size_t room = options_.max_in_flight - std::min(options_.max_in_flight, in_flight_.size());
+  const std::size_t held = in_flight_.size() + acked_.size();
+  std::size_t room = options_.max_in_flight - std::min(options_.max_in_flight, held);
   if (options_.drain_rate <= 0) return room;
   const auto now = clock_.now();
   const double elapsed = std::chrono::duration<double>(now - refilled_at_).count();
@@ -134,7 +152,7 @@ Result<Duration> OutboxDrainer::pump() {
       send(probe);
       if (!in_flight_.empty()) ++stats_.probes;  // queued (a refused one went back or to the dead letters)
     }
-    return std::min(Duration(paused_until_ - now), options_.idle_poll);
+    return no_later_than_removal(std::min(Duration(paused_until_ - now), options_.idle_poll));
   }
 
   std::size_t budget = this->budget();
@@ -162,7 +180,11 @@ Result<Duration> OutboxDrainer::pump() {
   }
   if (!refused_.empty())
     if (auto s = settle(); !s) return s.take_error();
-  if (caught_up_ && retry_.empty()) return in_flight_.empty() ? options_.idle_poll : options_.in_flight_poll;
+  // Nothing more to send until reports come: everything fetched, or the bound
+  // reached (what is held waits for its report or its delete).
+  const bool bound_reached = in_flight_.size() + acked_.size() >= options_.max_in_flight;
+  if ((caught_up_ && retry_.empty()) || bound_reached)
+    return no_later_than_removal(in_flight_.empty() ? options_.idle_poll : options_.in_flight_poll);
   return Duration(std::chrono::milliseconds(1));  // more to fetch, or to send again
 }
 

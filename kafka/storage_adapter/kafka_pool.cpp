@@ -62,6 +62,7 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
   auto wake = std::make_shared<LoopWake>();
   auto options = DrainerOptions::from(config);
   options.in_flight_poll = options.idle_poll;
+  options.remove_every = options.idle_poll;
   p->drainer = std::make_unique<OutboxDrainer>(p->source, sink, clock, std::move(options));
   p->producer->wake_on_report([weak = std::weak_ptr(wake)] {
     if (auto w = weak.lock()) w->raise();
@@ -89,6 +90,7 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
       (void)p->producer->flush(std::chrono::milliseconds(100));
       if (!p->drainer->pump().ok()) break;
     }
+    (void)p->drainer->remove_acknowledged();  // a failure leaves rows to send again: duplicates, not loss
     publish(p->drainer->stats(), p->published, *counters);
     // What is still in flight is released and sent again by the next producer.
     counters->in_flight = 0;

@@ -134,6 +134,36 @@ TEST_F(DrainerUnit, WithMoreToFetchItAsksToRunAgainSoonEvenWhenItsOwnerIsWoken) 
   EXPECT_EQ(*delay, 1ms) << "no report or commit will come for rows already on disk";
 }
 
+TEST_F(DrainerUnit, AcknowledgedRowsAreDeletedTogetherAndCountAgainstTheBound) {
+  fill(20);
+  auto o = options(10, 0);
+  o.fetch_batch = 50;  // more than will wait: only the window deletes
+  o.remove_every = 50ms;
+  OutboxDrainer d(outbox, sink, clock, o);
+  ASSERT_TRUE(d.pump());
+  ASSERT_EQ(sink.produced.size(), 10u);
+  sink.ack_all_produced();
+  auto delay = d.pump();
+  ASSERT_TRUE(delay);
+  EXPECT_EQ(d.in_flight(), 0u);
+  EXPECT_EQ(outbox.size(), 20u) << "not deleted before the window ends";
+  EXPECT_EQ(d.stats().delivered, 0u);
+  EXPECT_EQ(sink.produced.size(), 10u) << "rows waiting for their delete hold their place in max_in_flight";
+  EXPECT_EQ(*delay, 50ms) << "back when the delete is due";
+  EXPECT_FALSE(d.caught_up());
+  clock.advance(50ms);
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ(outbox.size(), 10u);
+  EXPECT_EQ(d.stats().delivered, 10u);
+  EXPECT_EQ(sink.produced.size(), 20u);
+  sink.ack_all_produced();
+  ASSERT_TRUE(d.pump());
+  EXPECT_EQ(outbox.size(), 10u);
+  ASSERT_TRUE(d.remove_acknowledged());  // the owner's stop does not wait
+  EXPECT_EQ(outbox.size(), 0u);
+  EXPECT_EQ(d.stats().delivered, 20u);
+}
+
 TEST_F(DrainerUnit, PermanentFailureDeadLettersThatRecordOnly) {
   fill(3);
   OutboxDrainer d(outbox, sink, clock, options(10, 0));

@@ -42,6 +42,12 @@ struct DrainerOptions {
   // when rows commit (the production loop) sets in_flight_poll to idle_poll.
   supervision::Duration idle_poll = std::chrono::milliseconds(50);
   supervision::Duration in_flight_poll = std::chrono::milliseconds(1);
+  // Acknowledged rows are deleted together, at most this long after the first
+  // of them was acknowledged (or once fetch_batch of them wait): one delete
+  // transaction per window instead of one per delivery report. Zero: at every
+  // pump. Rows waiting for their delete count against max_in_flight, so the
+  // duplicates a crash can cause stay bounded by it.
+  supervision::Duration remove_every = supervision::Duration::zero();
   // Topic of a record (e.g. by the device's group); default: one topic for all.
   std::function<std::string(const OutboxItem&)> topic_for;
 
@@ -70,10 +76,14 @@ class OutboxDrainer {
   // the next pump is useful, or the outbox's error (the owner crashes on it).
   Result<supervision::Duration> pump();
 
+  // Deletes what was acknowledged now, without waiting for remove_every (the
+  // owner's stop).
+  Status remove_acknowledged();
+
   std::size_t in_flight() const { return in_flight_.size(); }
   std::size_t waiting_retry() const { return retry_.size(); }
   // Nothing in flight or waiting, and the last fetch found the outbox empty.
-  bool caught_up() const { return caught_up_ && in_flight_.empty() && retry_.empty(); }
+  bool caught_up() const { return caught_up_ && in_flight_.empty() && retry_.empty() && acked_.empty(); }
   const DrainerStats& stats() const { return stats_; }
   // While backing off after retriable failures: when the pause ends unless an
   // acknowledgement ends it first. In the past otherwise.
@@ -83,6 +93,7 @@ class OutboxDrainer {
   void on_report(const DeliveryReport& report);
   Status settle();
   std::size_t budget();
+  supervision::Duration no_later_than_removal(supervision::Duration next) const;
   void send(std::vector<OutboxItem>& batch);
 
   OutboxSource& outbox_;
@@ -94,7 +105,9 @@ class OutboxDrainer {
   bool caught_up_ = false;
   std::unordered_map<std::int64_t, OutboxItem> in_flight_;
   std::map<std::int64_t, OutboxItem> retry_;  // by outbox_id: oldest first
-  std::vector<std::int64_t> acked_;
+  std::vector<std::int64_t> acked_;  // acknowledged, not yet deleted
+  supervision::TimePoint first_acked_at_{};  // of what acked_ holds
+  bool acknowledged_since_settle_ = false;
   std::vector<std::pair<OutboxItem, Error>> refused_;
   bool retriable_seen_ = false;
   supervision::TimePoint paused_until_{};
