@@ -8,8 +8,9 @@
 // backoff the oldest waiting record is kept queued alone, as a probe.
 //
 // Delivery guarantee: at least once. A crash between produce and delete re-sends
-// the rows that were in flight, with the same reading id (device id + seq, also
-// in the "reading-id" header), so duplicates are bounded by max_in_flight.
+// the rows that were in flight or acknowledged and not yet deleted (see
+// remove_every), with the same reading id (device id + seq, also in the
+// "reading-id" header), so duplicates are bounded by max_in_flight.
 // Per-device order holds while nothing is retried (idempotent producer, key =
 // device id); a retried record is re-sent before any newer one.
 //
