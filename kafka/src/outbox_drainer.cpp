@@ -100,8 +100,7 @@ Status OutboxDrainer::settle() {
 }
 
 std::size_t OutboxDrainer::budget() {
-  const std::size_t held = in_flight_.size() + acked_.size();
-  std::size_t room = options_.max_in_flight - std::min(options_.max_in_flight, held);
+  std::size_t room = options_.max_in_flight - std::min(options_.max_in_flight, held());
   if (options_.drain_rate <= 0) return room;
   const auto now = clock_.now();
   const double elapsed = std::chrono::duration<double>(now - refilled_at_).count();
@@ -182,8 +181,7 @@ Result<Duration> OutboxDrainer::pump() {
     if (auto s = settle(); !s) return s.take_error();
   // Nothing more to send until reports come: everything fetched, or the bound
   // reached (what is held waits for its report or its delete).
-  const bool bound_reached = in_flight_.size() + acked_.size() >= options_.max_in_flight;
-  if ((caught_up_ && retry_.empty()) || bound_reached)
+  if ((caught_up_ && retry_.empty()) || held() >= options_.max_in_flight)
     return no_later_than_removal(in_flight_.empty() ? options_.idle_poll : options_.in_flight_poll);
   return Duration(std::chrono::milliseconds(1));  // more to fetch, or to send again
 }

@@ -64,12 +64,11 @@ Result<Loop> producer_loop(std::shared_ptr<storage::WriterHandle> writer,
   options.in_flight_poll = options.idle_poll;
   options.remove_every = options.idle_poll;
   p->drainer = std::make_unique<OutboxDrainer>(p->source, sink, clock, std::move(options));
-  p->producer->wake_on_report([weak = std::weak_ptr(wake)] {
+  auto raise = [weak = std::weak_ptr(wake)] {
     if (auto w = weak.lock()) w->raise();
-  });
-  handle->listen_for_commits([weak = std::weak_ptr(wake)] {
-    if (auto w = weak.lock()) w->raise();
-  });
+  };
+  p->producer->wake_on_report(raise);
+  handle->listen_for_commits(raise);
   spdlog::info("kafka event=producer_started bootstrap={} topic={}", config.bootstrap_servers, config.default_topic);
   Loop loop;
   loop.wake = wake;

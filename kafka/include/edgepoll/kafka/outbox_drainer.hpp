@@ -94,6 +94,8 @@ class OutboxDrainer {
   void on_report(const DeliveryReport& report);
   Status settle();
   std::size_t budget();
+  // Records that count against max_in_flight: in flight, or acknowledged and not yet deleted.
+  std::size_t held() const { return in_flight_.size() + acked_.size(); }
   supervision::Duration no_later_than_removal(supervision::Duration next) const;
   void send(std::vector<OutboxItem>& batch);
 
