@@ -1,7 +1,6 @@
 #include "edgepoll/kafka/outbox_drainer.hpp"
 
 #include <algorithm>
-#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -44,7 +43,11 @@ void OutboxDrainer::on_report(const DeliveryReport& report) {
     case DeliveryOutcome::delivered:
       if (acked_.empty()) first_acked_at_ = clock_.now();
       acked_.push_back(it->first);
-      acknowledged_since_settle_ = true;
+      // A broker acknowledged (the probe, or a record sent before the failure):
+      // it is back, so the rest goes now and not when the backoff would end. A
+      // retriable failure in the same poll still pauses again, in settle().
+      backoff_.reset();
+      paused_until_ = {};
       break;
     case DeliveryOutcome::permanent:
       refused_.emplace_back(std::move(it->second), *report.error);
@@ -73,12 +76,6 @@ Status OutboxDrainer::remove_acknowledged() {
 }
 
 Status OutboxDrainer::settle() {
-  if (std::exchange(acknowledged_since_settle_, false)) {
-    backoff_.reset();
-    // A broker acknowledged (the probe, or a record sent before the failure):
-    // it is back, so the rest goes now and not when the backoff would end.
-    paused_until_ = {};
-  }
   if (!acked_.empty() &&
       (acked_.size() >= options_.fetch_batch || clock_.now() - first_acked_at_ >= options_.remove_every))
     if (auto s = remove_acknowledged(); !s) return s;

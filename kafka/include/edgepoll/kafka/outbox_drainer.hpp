@@ -110,7 +110,6 @@ class OutboxDrainer {
   std::map<std::int64_t, OutboxItem> retry_;  // by outbox_id: oldest first
   std::vector<std::int64_t> acked_;  // acknowledged, not yet deleted
   supervision::TimePoint first_acked_at_{};  // of what acked_ holds
-  bool acknowledged_since_settle_ = false;
   std::vector<std::pair<OutboxItem, Error>> refused_;
   bool retriable_seen_ = false;
   supervision::TimePoint paused_until_{};

@@ -69,7 +69,7 @@ class LoopThread {
   std::shared_ptr<Heartbeat> heartbeat_;
   std::function<void()> on_failure_;
   // Where the loop waits between steps, shared with the clock's wake-up timers
-  // and with whoever raises it (the loop's own LoopWake, or one of its own).
+  // and with whoever raises it (Loop::wake when given, else one of its own).
   std::shared_ptr<LoopWake> gate_;
   std::optional<Error> failure_;
   std::thread thread_;
