@@ -83,7 +83,7 @@ void Process::send(const Pid& to, Message message) const {
 bool Process::handle_system_message(Message& message) {
   if (std::any_cast<SysResume>(&message)) {
     suspended_ = false;
-    std::deque<Message> held;
+    std::vector<Message> held;
     held.swap(suspended_held_);
     for (auto& m : held) handle_message(m);
     return true;

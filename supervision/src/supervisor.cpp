@@ -1,5 +1,6 @@
 // Supervisor: start, exit handling and restart policy. The rules follow OTP's
 // supervisor.erl (OTP 25) so that traces can be compared with OTP itself.
+#include <algorithm>
 #include <set>
 
 #include "supervisor_internal.hpp"
@@ -147,11 +148,14 @@ void Supervisor::on_child_exit(Process& self, Child& child, const ExitReason& re
 
 bool Supervisor::add_restart(Process& self) {
   // OTP: keep the restarts not older than Now - Period (whole seconds), add Now,
-  // and give up when more than MaxR remain. The deque never holds more than MaxR+1.
+  // and give up when more than MaxR remain. The window never holds more than MaxR+1.
   const std::int64_t now = self.clock().monotonic_seconds();
   const std::int64_t threshold = now - spec_.flags.period_s;
   std::lock_guard lock(view_mutex_);
-  while (!restarts_.empty() && restarts_.front() < threshold) restarts_.pop_front();
+  // Oldest first: the expired ones are a prefix.
+  restarts_.erase(restarts_.begin(),
+                  std::find_if(restarts_.begin(), restarts_.end(),
+                               [threshold](std::int64_t r) { return r >= threshold; }));
   restarts_.push_back(now);
   return restarts_.size() <= static_cast<std::size_t>(spec_.flags.intensity);
 }

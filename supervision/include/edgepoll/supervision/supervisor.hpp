@@ -5,7 +5,6 @@
 // window makes the supervisor stop its children and exit `shutdown`); failed
 // restarts retried through its own mailbox, each consuming intensity; a static
 // child failing to start fails the supervisor's own start (failed_to_start_child).
-#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <functional>
@@ -100,7 +99,9 @@ class Supervisor final : public Behaviour {
   std::vector<std::unique_ptr<Child>> static_;                  // start order
   std::unordered_map<Child*, std::unique_ptr<Child>> dynamic_;  // simple_one_for_one
   std::unordered_map<Pid, Child*> by_pid_;
-  std::deque<std::int64_t> restarts_;  // seconds; at most MaxR+1 entries
+  // Seconds, oldest first; at most MaxR+1 entries. A vector: every device has a
+  // supervisor, and an empty std::deque already holds a 512-byte block.
+  std::vector<std::int64_t> restarts_;
   const Clock* clock_ = nullptr;       // the runtime's, set by init
 
   std::unique_ptr<StopJob> stop_job_;
