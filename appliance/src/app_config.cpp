@@ -325,6 +325,9 @@ Result<AppConfig> AppConfig::from_files(const ConfigFiles& files) {
     }
     if (auto s = parse_devices(t.value(), file.path, c.value(), seen); !s.ok()) return s.take_error();
   }
+  // Grown one device at a time, the list holds up to twice the capacity it
+  // needs, for as long as this config runs (a DeviceConfig is ~700 bytes).
+  c->devices.shrink_to_fit();
   c->files = files;
   return c;
 }

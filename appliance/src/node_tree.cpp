@@ -55,7 +55,7 @@ ChildFactory make(Args... args) {
 
 }  // namespace
 
-NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, ConfigSource source,
+NodeParts make_node_parts(boost::asio::io_context& io, AppConfig config, ConfigSource source,
                           std::string source_detail) {
   NodeParts parts;
   parts.transport = std::make_shared<pollers::HttpTransport>(io);
@@ -73,7 +73,8 @@ NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config, 
   parts.poller_context.sink = parts.pipeline.get();
   parts.poller_context.max_consecutive_failures = config.pollers.max_consecutive_failures;
   parts.modbus_stats = modbus->shared_stats();
-  parts.config_view = std::make_shared<ConfigView>(config, source, std::move(source_detail));
+  parts.config_view =
+      std::make_shared<ConfigView>(std::move(config), source, std::move(source_detail));
   return parts;
 }
 

@@ -71,8 +71,11 @@ struct NodeParts {
 };
 
 // Makes the parts (the metrics worker registers their counters in its registry).
-NodeParts make_node_parts(boost::asio::io_context& io, const AppConfig& config,
-                          ConfigSource source = ConfigSource::files, std::string source_detail = {});
+// `config` moves into parts.config_view, which the daemon then reads it from:
+// one copy of every device's config, not two.
+NodeParts make_node_parts(boost::asio::io_context& io, AppConfig config,
+                          ConfigSource source = ConfigSource::files,
+                          std::string source_detail = {});
 supervision::SupervisorSpec node_tree(const AppConfig& config, NodeParts& parts, supervision::Runtime& runtime);
 
 // The children a section of the config owns, built from `config`: the tree is
