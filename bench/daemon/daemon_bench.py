@@ -15,8 +15,8 @@ import urllib.request
 import bench_support as bs
 
 (build, mode, devices, c_devices, seconds, warmup, ports, outage, drain_rate,
- synchronous, perf_out, batch_delay_ms) = sys.argv[1:13]
-devices, c_devices, ports = int(devices), int(c_devices), int(ports)
+ synchronous, perf_out, batch_delay_ms, interval) = sys.argv[1:14]
+devices, c_devices, ports, interval = int(devices), int(c_devices), int(ports), int(interval)
 seconds, warmup, outage = float(seconds), float(warmup), float(outage)
 TOPIC, C_TOPIC = "edgepoll.readings", "collectd.values"
 
@@ -101,7 +101,7 @@ def daemon_config(tmp, bootstrap, addresses, health_port):
     for i in range(devices):
         lines.append(
             f'[[device]]\nid = "e-{i}"\nurl = "http://{addresses[i % len(addresses)]}/devices/e-{i}"\n'
-            'interval = "1s"\ntimeout = "500ms"\n'
+            f'interval = "{interval}s"\ntimeout = "500ms"\n'
             'metrics = [ { pointer = "/temperature", name = "temperature", type = "float", unit = "degC" },\n'
             '            { pointer = "/humidity", name = "humidity", type = "float", unit = "%" },\n'
             '            { pointer = "/pressure", name = "pressure", type = "float", unit = "hPa" } ]\n')
@@ -142,7 +142,7 @@ def main():
         if c_devices:
             cconf = os.path.join(tmp, "collectd.conf")
             with open(cconf, "w") as f:
-                f.write(bs.collectd_header(tmp) + bs.collectd_curl_json(addresses, c_devices)
+                f.write(bs.collectd_header(tmp, interval) + bs.collectd_curl_json(addresses, c_devices)
                         + bs.collectd_write_kafka(bootstrap, C_TOPIC))
             collectd = subprocess.Popen(["collectd", "-f", "-C", cconf],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -193,7 +193,7 @@ def main():
             x["cpu_per_1000"] = x["cpu"] * 1000 / (x["polls"] * window) if x["polls"] else 0
             x["per_cpu_s"] = x["polls"] * window / x["cpu"] if x["cpu"] else 0
             x["cores"] = x["cpu"] / window
-        print(f"{devices:,} devices for edgepoll and {c_devices:,} for collectd at 1 poll/s, both at once against "
+        print(f"{devices:,} devices for edgepoll and {c_devices:,} for collectd, each polled every {interval} s, both at once against "
               f"one device-sim on {ports} ports and one 3-broker kafka-sandbox; {window:.1f} s window after "
               f"{warmup:.0f} s past the first reading; load average {load0} at the window's start "
               f"(2 cores, shared).")
@@ -302,7 +302,7 @@ def backlog_run(tmp, sandbox, bootstrap, daemon, health_port, ours, started_ms):
                    check=True, timeout=600)
     kcat_rate = n / (time.monotonic() - t0)
     ours_rate = delivered / took if took else 0
-    print(f"backlog run: {devices:,} devices at 1 Hz, every broker down for {outage:.0f} s then up; "
+    print(f"backlog run: {devices:,} devices polled every {interval} s, every broker down for {outage:.0f} s then up; "
           f"outbox steady level {steady:.0f} rows; load average {bs.load_average()} at the end.")
     print()
     print("| figure | edgepoll | kcat | edgepoll / kcat |")

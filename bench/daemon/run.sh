@@ -14,7 +14,10 @@
 #       brokers down OUTAGE (60) s, then up: time to drain the outbox back to its
 #       steady level while polling goes on, beside kcat producing as many records
 #   EDGEPOLL_BUILD_DIR=build/x bench/daemon/run.sh      (an existing build dir)
-# Env: SECONDS_EACH (30), WARMUP (10), PORTS (100), OUTAGE (60), DRAIN_RATE
+#   INTERVAL=10 DEVICES=10000 COLLECTD_DEVICES=0 bench/daemon/run.sh
+#       every device polled every 10 s: the memory of 10,000 devices at a poll
+#       rate that device-sim and two cores carry (the RSS row is per device)
+# Env: SECONDS_EACH (30), WARMUP (10), PORTS (100), OUTAGE (60), INTERVAL (1, seconds), DRAIN_RATE
 # ([kafka] drain_rate; the daemon's default when unset), SYNCHRONOUS and
 # BATCH_DELAY_MS ([storage] synchronous, batch_max_delay_ms),
 # PERF_OUT (a file: the daemon's flat perf profile over the window, perf record
@@ -29,6 +32,7 @@ WARMUP=${WARMUP:-10}
 PORTS=${PORTS:-100}
 MODE=${MODE:-steady}
 OUTAGE=${OUTAGE:-60}
+INTERVAL=${INTERVAL:-1}
 
 if [[ -n "${EDGEPOLL_BUILD_DIR:-}" ]]; then
   build=$(cd "$repo" && realpath "$EDGEPOLL_BUILD_DIR")
@@ -47,4 +51,4 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$repo/bench/support" python3 "$repo/bench/daemon/daemon_bench.py" "$build" "$MODE" "$DEVICES" \
-  "$COLLECTD_DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" "$OUTAGE" "${DRAIN_RATE:-}" "${SYNCHRONOUS:-}" "${PERF_OUT:-}" "${BATCH_DELAY_MS:-}"
+  "$COLLECTD_DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" "$OUTAGE" "${DRAIN_RATE:-}" "${SYNCHRONOUS:-}" "${PERF_OUT:-}" "${BATCH_DELAY_MS:-}" "$INTERVAL"
