@@ -19,6 +19,11 @@ import bench_support as bs
 devices, c_devices, ports, interval = int(devices), int(c_devices), int(ports), int(interval)
 seconds, warmup, outage = float(seconds), float(warmup), float(outage)
 TOPIC, C_TOPIC = "edgepoll.readings", "collectd.values"
+# Under callgrind the daemon runs some fifty times slower: a 500 ms timeout
+# would measure failed polls instead of the poll path.
+POLL_TIMEOUT = "5s" if mode == "instructions" else "500ms"
+if mode == "instructions":
+    c_devices = 0  # the daemon alone
 
 
 class Consumer:
@@ -101,7 +106,7 @@ def daemon_config(tmp, bootstrap, addresses, health_port):
     for i in range(devices):
         lines.append(
             f'[[device]]\nid = "e-{i}"\nurl = "http://{addresses[i % len(addresses)]}/devices/e-{i}"\n'
-            f'interval = "{interval}s"\ntimeout = "500ms"\n'
+            f'interval = "{interval}s"\ntimeout = "{POLL_TIMEOUT}"\n'
             'metrics = [ { pointer = "/temperature", name = "temperature", type = "float", unit = "degC" },\n'
             '            { pointer = "/humidity", name = "humidity", type = "float", unit = "%" },\n'
             '            { pointer = "/pressure", name = "pressure", type = "float", unit = "hPa" } ]\n')
@@ -136,7 +141,11 @@ def main():
         log = open(os.path.join(tmp, "daemon.log"), "w")
         started_ms = time.time() * 1000
         binary = os.environ.get("EDGEPOLLD") or f"{build}/appliance/edgepolld"
-        daemon = subprocess.Popen([binary, "--config", conf], stdout=log, stderr=log)
+        under = []
+        if mode == "instructions":
+            under = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/callgrind.out",
+                     "--separate-threads=yes"]
+        daemon = subprocess.Popen(under + [binary, "--config", conf], stdout=log, stderr=log)
         procs.append(daemon)
         collectd = None
         if c_devices:
@@ -147,12 +156,15 @@ def main():
             collectd = subprocess.Popen(["collectd", "-f", "-C", cconf],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             procs.append(collectd)
-        bs.wait_until(lambda: ours.count() > 0, 120, "the first edgepoll reading in Kafka", 0.1)
+        bs.wait_until(lambda: ours.count() > 0, 600 if under else 120, "the first edgepoll reading in Kafka", 0.1)
         first_ms = time.time() * 1000
         print(f"load before the window: {bs.load_average()}", file=sys.stderr)
         time.sleep(warmup)
         if mode == "backlog":
             backlog_run(tmp, sandbox, bootstrap, daemon, health_port, ours, started_ms)
+            return
+        if mode == "instructions":
+            instructions_run(tmp, daemon, health_port, addresses)
             return
         m0 = scrape(health_port)
         w0 = time.time() * 1000
@@ -244,6 +256,73 @@ def main():
                     p.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+# The event loop's share of a poll, by what it calls (inclusive instructions;
+# the patterns are callgrind's function names).
+LOOP_PARTS = [("libcurl (curl_multi_socket_action: requests, responses, connections)", "???:curl_multi_socket_action "),
+              ("decoding the body (Decoder::decode: nlohmann parse, pointers)", "Decoder::decode(std::basic_string_view"),
+              ("encoding the outbox payload (encode_readings)", "encode_readings[abi:cxx11](edgepoll::pollers::DeviceReadings const&) ["),
+              ("handing the reading to the storage writer (ReadingPipeline::submit, incl. encoding)", "ReadingPipeline::submit(edgepoll::pollers::DeviceReadings) ["),
+              ("the fetcher's completion and easy-handle reuse (finish_done)", "HttpFetcher::Impl::finish_done(edgepoll::pollers::(anonymous namespace)::Pool&) ["),
+              ("the runtime's message delivery (Process::deliver, the enqueue side)", "edgepoll::supervision::Process::deliver(std::any) ["),
+              ("timers (SteadyClock::State::wake)", "SteadyClock::State::wake(")]
+
+
+def thread_kind(path, number):
+    if number == 1:
+        return "event loop (main thread)"
+    with open(path, errors="replace") as f:
+        text = f.read()
+    for needle, kind in [("BatchWriter::loop", "storage writer"), ("rd_kafka_broker_thread_main", "librdkafka broker threads"),
+                         ("LoopThread", "Kafka producer loop and command consumer"), ("rd_kafka_thread_main", "librdkafka main threads")]:
+        if needle in text:
+            return kind
+    return "other threads"
+
+
+def instructions_run(tmp, daemon, health_port, addresses):
+    """Instructions per poll of every thread, counted by callgrind over the
+    window: the same binary and load give the same counts on a busy machine,
+    which wall-clock and CPU-time figures on two shared cores do not."""
+    import glob
+    m0 = scrape(health_port)
+    subprocess.run(["callgrind_control", "-z", str(daemon.pid)], check=True, capture_output=True, timeout=120)
+    p0 = bs.served(addresses[0], "e-")
+    time.sleep(seconds)
+    p1 = bs.served(addresses[0], "e-")
+    subprocess.run(["callgrind_control", "-d", str(daemon.pid)], check=True, capture_output=True, timeout=120)
+    m1 = scrape(health_port)
+    polls = p1 - p0
+    failures = metric(m1, "edgepoll_poll_failures_total") - metric(m0, "edgepoll_poll_failures_total")
+    time.sleep(2)  # the dump is written per thread
+    by_kind, loop_file = {}, None
+    for path in sorted(glob.glob(f"{tmp}/callgrind.out.1-*")):
+        number = int(path.rsplit("-", 1)[1])
+        with open(path, errors="replace") as f:
+            total = next((int(line.split()[1]) for line in f if line.startswith(("summary:", "totals:"))), 0)
+        kind = thread_kind(path, number)
+        by_kind[kind] = by_kind.get(kind, 0) + total
+        if number == 1:
+            loop_file = path
+    print(f"instructions per poll (callgrind, {devices:,} devices polled every {interval} s, "
+          f"{polls:,} polls in a {seconds:.0f} s window, {failures:.0f} failed; the daemon under valgrind).")
+    print()
+    print("| thread | instructions per poll |")
+    print("|---|---:|")
+    for kind, total in sorted(by_kind.items(), key=lambda kv: -kv[1]):
+        print(f"| {kind} | {total / polls:,.0f} |")
+    print(f"| whole process | {sum(by_kind.values()) / polls:,.0f} |")
+    if loop_file:
+        report = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", loop_file],
+                                capture_output=True, text=True).stdout.splitlines()
+        print()
+        print("| the event loop, by what it calls (inclusive) | instructions per poll |")
+        print("|---|---:|")
+        for name, pattern in LOOP_PARTS:
+            line = next((l for l in report if pattern in l), None)
+            value = int(line.split()[0].replace(",", "")) if line else 0
+            print(f"| {name} | {value / polls:,.0f} |")
 
 
 def outbox_rows(tmp):

@@ -17,6 +17,10 @@
 #   INTERVAL=10 DEVICES=10000 COLLECTD_DEVICES=0 bench/daemon/run.sh
 #       every device polled every 10 s: the memory of 10,000 devices at a poll
 #       rate that device-sim and two cores carry (the RSS row is per device)
+#   MODE=instructions DEVICES=50 bench/daemon/run.sh
+#       the daemon under callgrind (valgrind): instructions per poll of each
+#       thread and of the event loop's parts, counts that a loaded machine
+#       does not move (recommended: 50 devices, which callgrind keeps up with)
 # Env: SECONDS_EACH (30), WARMUP (10), PORTS (100), OUTAGE (60), INTERVAL (1, seconds), DRAIN_RATE
 # ([kafka] drain_rate; the daemon's default when unset), SYNCHRONOUS and
 # BATCH_DELAY_MS ([storage] synchronous, batch_max_delay_ms),
@@ -44,6 +48,9 @@ else
 fi
 command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y collectd-core libyajl2" >&2; exit 1; }
 command -v kcat >/dev/null || { echo "kcat missing: apt-get install -y kcat" >&2; exit 1; }
+if [[ $MODE == instructions ]]; then
+  command -v valgrind >/dev/null || { echo "valgrind missing: apt-get install -y valgrind" >&2; exit 1; }
+fi
 if [[ -n "${PERF_OUT:-}" ]]; then
   command -v perf >/dev/null || { echo "perf missing: apt-get install -y linux-perf" >&2; exit 1; }
   PERF_OUT=$(realpath -m "$PERF_OUT")
