@@ -278,7 +278,7 @@ def thread_kind(path, number):
                          ("LoopThread", "Kafka producer loop and command consumer"), ("rd_kafka_thread_main", "librdkafka main threads")]:
         if needle in text:
             return kind
-    return "other threads"
+    return "other threads (librdkafka's broker threads among them: Debian ships it without symbols)"
 
 
 def instructions_run(tmp, daemon, health_port, addresses):
