@@ -106,8 +106,10 @@ TEST(ReadingEncoding, NoReadingsIsAnEmptyList) {
 RC_GTEST_PROP(ReadingEncoding, RandomReadingsEncodeAsNlohmannEncodedThem, ()) {
   pollers::DeviceReadings r;
   r.device_id = *rc::gen::arbitrary<std::string>();
+  // Milliseconds from 1970 to 2100: a system_clock time point counts
+  // nanoseconds, and a random int64 of milliseconds overflows it.
   r.taken_at = std::chrono::system_clock::time_point(
-      std::chrono::milliseconds(*rc::gen::arbitrary<std::int64_t>() / 4));
+      std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 4'102'444'800'000)));
   const auto n = *rc::gen::inRange<std::size_t>(0, 5);
   for (std::size_t i = 0; i < n; ++i) {
     pollers::Reading reading;
