@@ -266,6 +266,9 @@ TEST(Registration, AWatchedSubtreeInTroubleDeregistersAtOnceAndRegistersAgainWhe
   // The device answers again; once its restarts are older than the 30 s window
   // and the node held fit for reregister_after, the key is back.
   EXPECT_TRUE(eventually([&] { return s.key().has_value(); }, 60s)) << "not registered again";
+  // The worker logs once its put has answered: the key can be seen in etcd a
+  // moment before the line reaches this test through the daemon's pipe.
+  EXPECT_TRUE(eventually([&] { return log_count(*daemon, "event=registered") >= 2; }, 15s));
   EXPECT_EQ(log_count(*daemon, "event=registered"), 2u);
 }
 
