@@ -1,11 +1,13 @@
 #include "edgepoll/appliance/app_config.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <system_error>
 
 #include "edgepoll/pollers/duration.hpp"
 #include "edgepoll/supervision/config_keys.hpp"
@@ -137,7 +139,8 @@ Status parse_devices(const toml::table& root, const std::string& file, AppConfig
       const auto* given = (*arr)[i].as_table();
       const auto line = (*arr)[i].source().begin.line;
       const std::string which = "[[device]] #" + std::to_string(i + 1) + " (line " + std::to_string(line) + ")";
-      if (!given) return make_error("config.type", file + ": " + which + " is not a table");
+      if (!given)
+        return make_error("config.type", fmt::format("{}: {} is not a table", file, which));
       toml::table merged = *given;
       for (const auto& [key, node] : c.pollers.defaults) {
         if (!merged.contains(key.str())) merged.insert(key, node);
@@ -159,15 +162,17 @@ Status parse_devices(const toml::table& root, const std::string& file, AppConfig
                           false, "device ids are unique across the main file and every devices.d file");
       }
       // Lines come from the table as written (copies lose them).
-      DeviceSource source{at(given->source(), c.source), {}};
-      for (const auto& [key, node] : *given) source.keys[std::string(key.str())] = at(node.source(), c.source);
+      auto keys = std::make_shared<KeyOrigins>();
+      for (const auto& [key, node] : *given)
+        (*keys)[std::string(key.str())] = at(node.source(), c.source);
       for (const auto& [key, line] : c.pollers.default_lines) {
-        if (!source.keys.count(key)) {
-          source.keys[key] = display_name(c.source, c.source) + ":" + std::to_string(line) + " ([pollers.defaults])";
+        if (!keys->count(key)) {
+          (*keys)[key] = display_name(c.source, c.source) + ":" + std::to_string(line) +
+                         " ([pollers.defaults])";
         }
       }
-      c.device_sources[d->id] = std::move(source);
-      c.devices.push_back(std::move(d.value()));
+      c.device_sources[d->id] = DeviceSource{at(given->source(), c.source), std::move(keys)};
+      c.devices.push_back(std::make_shared<const pollers::DeviceConfig>(std::move(d.value())));
       ++count;
     }
   }
@@ -234,8 +239,10 @@ Result<std::string> read_text(const std::string& path) {
   }
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
-    return make_error("config.unreadable", path + ": cannot read: " + std::strerror(errno), false,
-                      "check that it exists and that the edgepoll user may read it");
+    return make_error(
+        "config.unreadable",
+        path + ": cannot read: " + std::error_code(errno, std::generic_category()).message(), false,
+        "check that it exists and that the edgepoll user may read it");
   }
   std::string text;
   char buf[8192];
@@ -325,9 +332,6 @@ Result<AppConfig> AppConfig::from_files(const ConfigFiles& files) {
     }
     if (auto s = parse_devices(t.value(), file.path, c.value(), seen); !s.ok()) return s.take_error();
   }
-  // Grown one device at a time, the list holds up to twice the capacity it
-  // needs, for as long as this config runs (a DeviceConfig is ~700 bytes).
-  c->devices.shrink_to_fit();
   c->files = files;
   return c;
 }

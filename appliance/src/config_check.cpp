@@ -12,8 +12,10 @@ namespace edgepoll::appliance {
 namespace {
 // What each Modbus device will send per poll, so that an operator sees merges
 // and gaps before the devices do.
-void print_request_plans(const std::vector<pollers::DeviceConfig>& devices, std::ostream& out) {
-  for (const auto& d : devices) {
+void print_request_plans(const std::vector<std::shared_ptr<const pollers::DeviceConfig>>& devices,
+                         std::ostream& out) {
+  for (const auto& device : devices) {
+    const pollers::DeviceConfig& d = *device;
     if (!d.modbus) continue;
     const auto plan = pollers::plan_requests(*d.modbus);
     out << "\ndevice " << d.id << " (modbus " << d.modbus->gateway() << " unit " << int{d.modbus->unit_id} << "): "
@@ -26,8 +28,10 @@ void print_request_plans(const std::vector<pollers::DeviceConfig>& devices, std:
 // tables it walks and their bounds) and whether its secret files can be read
 // now, as the device's connection will read them when it starts. A secret is
 // never printed, only its file.
-void print_snmp_plans(const std::vector<pollers::DeviceConfig>& devices, std::ostream& out) {
-  for (const auto& d : devices) {
+void print_snmp_plans(const std::vector<std::shared_ptr<const pollers::DeviceConfig>>& devices,
+                      std::ostream& out) {
+  for (const auto& device : devices) {
+    const pollers::DeviceConfig& d = *device;
     if (!d.snmp) continue;
     const auto& s = *d.snmp;
     const std::size_t gets = (s.metrics.size() + s.max_oids_per_pdu - 1) / s.max_oids_per_pdu;

@@ -53,7 +53,7 @@ nlohmann::json describe_letter(const storage::DeadLetter& d) {
 // The settings of a device that an operator recognizes, as values (where each
 // came from is in "keys").
 nlohmann::json settings_of(const EffectiveDevice& d) {
-  const auto& c = d.config;
+  const pollers::DeviceConfig& c = *d.config;
   nlohmann::json s = {{"protocol", std::string(pollers::protocol_name(c.protocol))},
                       {"enabled", d.enabled},
                       {"interval", pollers::format_duration(c.interval)},
@@ -250,7 +250,7 @@ void ControlOperations::config_show(const ControlRequest& request, ControlAnswer
   const auto listed = effective->to_json();  // id, enabled, defined_at, keys: in the devices' order
   for (std::size_t i = 0; i < effective->devices.size(); ++i) {
     const auto& d = effective->devices[i];
-    if (!request.device.empty() && d.config.id != request.device) continue;
+    if (!request.device.empty() && d.config->id != request.device) continue;
     nlohmann::json j = listed["devices"][i];
     j["settings"] = settings_of(d);
     devices.push_back(std::move(j));

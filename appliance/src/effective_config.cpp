@@ -49,6 +49,22 @@ Result<pollers::DeviceConfig> overlay_device(const nlohmann::json& config, const
   return parsed;
 }
 
+// Copy on write: a device's config and key origins are the files' own, shared,
+// until a command changes them.
+pollers::DeviceConfig& own_config(EffectiveDevice& d) {
+  auto copy = std::make_shared<pollers::DeviceConfig>(*d.config);
+  pollers::DeviceConfig& writable = *copy;
+  d.config = std::move(copy);
+  return writable;
+}
+
+KeyOrigins& own_keys(EffectiveDevice& d) {
+  auto copy = std::make_shared<KeyOrigins>(*d.keys);
+  KeyOrigins& writable = *copy;
+  d.keys = std::move(copy);
+  return writable;
+}
+
 }  // namespace
 
 nlohmann::json Overlay::to_json() const {
@@ -71,7 +87,7 @@ Result<Overlay> Overlay::from_json(const nlohmann::json& j) {
   Overlay o;
   try {
     for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string id = it.key();
+      const std::string& id = it.key();
       const nlohmann::json& e = it.value();
       OverlayEntry entry;
       if (e.contains("config")) entry.config = e.at("config");
@@ -93,7 +109,7 @@ Result<Overlay> Overlay::from_json(const nlohmann::json& j) {
 
 const EffectiveDevice* EffectiveConfig::find(const std::string& id) const {
   for (const auto& d : devices) {
-    if (d.config.id == id) return &d;
+    if (d.config->id == id) return &d;
   }
   return nullptr;
 }
@@ -102,7 +118,7 @@ pollers::ApplyDevices EffectiveConfig::to_apply() const {
   pollers::ApplyDevices out;
   for (const auto& d : devices) {
     out.devices.push_back(d.config);
-    if (!d.enabled) out.disabled.insert(d.config.id);
+    if (!d.enabled) out.disabled.insert(d.config->id);
   }
   return out;
 }
@@ -110,56 +126,60 @@ pollers::ApplyDevices EffectiveConfig::to_apply() const {
 nlohmann::json EffectiveConfig::to_json() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& d : devices) {
-    list.push_back({{"id", d.config.id},
+    list.push_back({{"id", d.config->id},
                     {"enabled", d.enabled},
                     {"defined_at", d.defined_at},
-                    {"keys", d.keys}});
+                    {"keys", *d.keys}});
   }
   return {{"devices", list}, {"notes", notes}};
 }
 
 EffectiveConfig build_effective(const AppConfig& files, const Overlay& overlay) {
   EffectiveConfig out;
+  out.devices.reserve(files.devices.size() + overlay.devices.size());
   const auto& defaults = files.pollers.defaults;
   auto apply_fields = [&](EffectiveDevice& d, const OverlayEntry& e) {
     if (e.interval_ms) {
-      d.config.interval = std::chrono::milliseconds(*e.interval_ms);
-      d.keys["interval"] = e.origins.at("interval").describe();
+      own_config(d).interval = std::chrono::milliseconds(*e.interval_ms);
+      own_keys(d)["interval"] = e.origins.at("interval").describe();
     }
     if (e.enabled) {
       d.enabled = *e.enabled;
-      d.keys["enabled"] = e.origins.at("enabled").describe();
+      own_keys(d)["enabled"] = e.origins.at("enabled").describe();
     }
   };
   // Replaces a device's config by the overlay's, every key from the command.
-  auto from_command = [&](EffectiveDevice& d, const OverlayEntry& e) -> bool {
-    auto parsed = overlay_device(*e.config, d.config.id, defaults);
+  auto from_command = [&](EffectiveDevice& d, const std::string& id,
+                          const OverlayEntry& e) -> bool {
+    auto parsed = overlay_device(*e.config, id, defaults);
     if (!parsed.ok()) {
-      out.notes.push_back("overlay config of '" + d.config.id +
+      out.notes.push_back("overlay config of '" + id +
                           "' no longer valid, files kept: " + parsed.error().describe());
       return false;
     }
-    d.config = std::move(parsed.value());
+    d.config = std::make_shared<const pollers::DeviceConfig>(std::move(parsed.value()));
     const std::string origin = e.origins.at("config").describe();
-    d.keys.clear();
-    for (const auto& [key, v] : e.config->items()) d.keys[key] = origin;
+    auto keys = std::make_shared<KeyOrigins>();
+    for (const auto& [key, v] : e.config->items()) (*keys)[key] = origin;
     for (const auto& [key, line] : files.pollers.default_lines) {
       if (!e.config->contains(key)) {
-        d.keys[key] = display_name(files.source, files.source) + ":" + std::to_string(line) +
-                      " ([pollers.defaults])";
+        (*keys)[key] = display_name(files.source, files.source) + ":" + std::to_string(line) +
+                       " ([pollers.defaults])";
       }
     }
+    d.keys = std::move(keys);
     return true;
   };
   std::set<std::string> in_files;
-  for (std::size_t i = 0; i < files.devices.size(); ++i) {
-    const auto& c = files.devices[i];
+  for (const auto& shared : files.devices) {
+    const pollers::DeviceConfig& c = *shared;
     in_files.insert(c.id);
-    EffectiveDevice d{c, true, {}, {}};
+    EffectiveDevice d{shared, true, {}, {}};
     if (auto s = files.device_sources.find(c.id); s != files.device_sources.end()) {
       d.defined_at = s->second.defined_at;
       d.keys = s->second.keys;
     }
+    if (!d.keys) d.keys = std::make_shared<const KeyOrigins>();
     if (auto it = overlay.devices.find(c.id); it != overlay.devices.end()) {
       const OverlayEntry& e = it->second;
       if (e.removed) {
@@ -167,7 +187,7 @@ EffectiveConfig build_effective(const AppConfig& files, const Overlay& overlay) 
                             e.origins.at("removed").describe());
         continue;
       }
-      if (e.config && from_command(d, e))
+      if (e.config && from_command(d, c.id, e))
         d.defined_at += ", replaced by " + e.origins.at("config").describe();
       apply_fields(d, e);
     }
@@ -180,8 +200,7 @@ EffectiveConfig build_effective(const AppConfig& files, const Overlay& overlay) 
       continue;
     }
     EffectiveDevice d;
-    d.config.id = id;
-    if (!from_command(d, e)) continue;
+    if (!from_command(d, id, e)) continue;
     d.defined_at = "added by " + e.origins.at("config").describe() + "; not in the files";
     apply_fields(d, e);
     out.devices.push_back(std::move(d));
@@ -241,16 +260,16 @@ Status apply_command(Overlay& overlay, const EffectiveConfig& now, const kafka::
 
 DeviceDiff diff_devices(const EffectiveConfig& before, const EffectiveConfig& after) {
   std::map<std::string, const EffectiveDevice*> old;  // by id: configs hold thousands of devices
-  for (const auto& b : before.devices) old[b.config.id] = &b;
+  for (const auto& b : before.devices) old[b.config->id] = &b;
   DeviceDiff d;
   for (const auto& a : after.devices) {
-    auto it = old.find(a.config.id);
+    auto it = old.find(a.config->id);
     if (it == old.end()) {
-      d.added.push_back(a.config.id);
+      d.added.push_back(a.config->id);
       continue;
     }
-    if (!(it->second->config == a.config) || it->second->enabled != a.enabled)
-      d.changed.push_back(a.config.id);
+    const bool same_config = it->second->config == a.config || *it->second->config == *a.config;
+    if (!same_config || it->second->enabled != a.enabled) d.changed.push_back(a.config->id);
     old.erase(it);
   }
   for (const auto& [id, b] : old) d.removed.push_back(id);

@@ -104,11 +104,12 @@ void ConfigManager::adopt(Process& self, const ApplyDevices& wanted, const std::
     terminate_child(self.runtime(), pool, "device:" + id, [](Status) {});
     ++stopped;
   };
-  for (const auto& config : wanted.devices) {
+  for (const auto& shared : wanted.devices) {
+    const DeviceConfig& config = *shared;
     auto [it, added] = devices_.try_emplace(config.id);
     if (!added) continue;  // listed twice: the first wins
     Device& d = it->second;
-    d.config = std::make_shared<const DeviceConfig>(config);
+    d.config = shared;
     d.backoff = std::make_unique<FullJitterBackoff>(options_.backoff_base, options_.backoff_cap,
                                                     seed_ ^ std::hash<std::string>{}(config.id));
     d.disabled = wanted.disabled.count(config.id) > 0;
@@ -173,14 +174,16 @@ void ConfigManager::adopt(Process& self, const ApplyDevices& wanted, const std::
   publish();
 }
 
-void ConfigManager::upsert(Process& self, const DeviceConfig& config, bool disabled) {
+void ConfigManager::upsert(Process& self, const std::shared_ptr<const DeviceConfig>& shared,
+                           bool disabled) {
+  const DeviceConfig& config = *shared;
   auto [it, added] = devices_.try_emplace(config.id);
   Device& d = it->second;
   const bool same = !added && d.config && *d.config == config;
   if (same && d.disabled == disabled) return;  // unchanged: leave it running (or off)
   if (!added) stop(self, d);  // replaced or disabled: only this device restarts
   if (!same) {
-    d.config = std::make_shared<const DeviceConfig>(config);
+    d.config = shared;
     d.backoff = std::make_unique<FullJitterBackoff>(options_.backoff_base, options_.backoff_cap,
                                                     seed_ ^ std::hash<std::string>{}(config.id));
   }
@@ -201,13 +204,13 @@ void ConfigManager::upsert(Process& self, const DeviceConfig& config, bool disab
 
 void ConfigManager::apply(Process& self, const ApplyDevices& wanted) {
   std::set<std::string> kept;  // a set: every command sends the whole list (10,000 devices)
-  for (const auto& c : wanted.devices) kept.insert(c.id);
+  for (const auto& c : wanted.devices) kept.insert(c->id);
   std::vector<std::string> gone;
   for (const auto& [id, d] : devices_) {
     if (!kept.count(id)) gone.push_back(id);
   }
   for (const auto& id : gone) remove(self, id);
-  for (const auto& c : wanted.devices) upsert(self, c, wanted.disabled.count(c.id) > 0);
+  for (const auto& c : wanted.devices) upsert(self, c, wanted.disabled.count(c->id) > 0);
 }
 
 void ConfigManager::remove(Process& self, const std::string& id) {
@@ -365,7 +368,7 @@ Status ConfigManager::command(Process& self, const DeviceCommand& c) {
     case Kind::disable:
     case Kind::enable: {
       const auto config = d.config;  // upsert may replace d.config
-      upsert(self, *config, c.kind == Kind::disable);
+      upsert(self, config, c.kind == Kind::disable);
       return ok_status();
     }
     case Kind::remove:

@@ -28,7 +28,9 @@ ChildSpec config_manager_child(CurrentDevices current, std::shared_ptr<StartedDe
 
 ChildSpec config_manager_child(std::vector<DeviceConfig> devices, PollerContext context,
                                ConfigManagerOptions options, QuarantineLog* quarantine) {
-  auto fixed = std::make_shared<const ApplyDevices>(ApplyDevices{std::move(devices), {}});
+  auto fixed = std::make_shared<ApplyDevices>();
+  for (auto& d : devices)
+    fixed->devices.push_back(std::make_shared<const DeviceConfig>(std::move(d)));
   return config_manager_child([fixed] { return *fixed; }, std::make_shared<StartedDevices>(), context, options,
                               quarantine);
 }

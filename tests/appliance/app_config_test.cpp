@@ -32,7 +32,7 @@ max_consecutive_failures = 4
   EXPECT_EQ(c->pollers.manager.backoff_cap, 10min);
   EXPECT_EQ(c->pollers.max_consecutive_failures, 4u);
   ASSERT_EQ(c->devices.size(), 1u);
-  EXPECT_EQ(c->devices[0].id, "boiler-1");
+  EXPECT_EQ(c->devices[0]->id, "boiler-1");
 }
 
 TEST(AppConfig, UnknownSectionIsNamedWithFileAndLine) {

@@ -93,7 +93,7 @@ TEST_F(Cache, ItWritesTheEffectiveConfigOnStartAndEveryChangeAndAFreshOneRestore
   sup = Pid{};
   start();
   EXPECT_FALSE(view->effective()->find("a")->enabled);
-  EXPECT_NE(view->effective()->find("a")->keys.at("enabled").find("command off-a"),
+  EXPECT_NE(view->effective()->find("a")->keys->at("enabled").find("command off-a"),
             std::string::npos);
 }
 

@@ -44,14 +44,14 @@ TEST_F(ConfigDir, DevicesComeFromTheMainFileAndDevicesDInNameOrder) {
   auto c = AppConfig::load(main().string());
   ASSERT_TRUE(c.ok()) << c.error().describe();
   ASSERT_EQ(c->devices.size(), 4u);
-  EXPECT_EQ(c->devices[0].id, "m1");
-  EXPECT_EQ(c->devices[1].id, "a1");
-  EXPECT_EQ(c->devices[3].id, "b2");
+  EXPECT_EQ(c->devices[0]->id, "m1");
+  EXPECT_EQ(c->devices[1]->id, "a1");
+  EXPECT_EQ(c->devices[3]->id, "b2");
   const std::vector<std::pair<std::string, std::size_t>> per_file{
       {"edgepoll.toml", 1}, {"devices.d/10-a.toml", 1}, {"devices.d/20-b.toml", 2}};
   EXPECT_EQ(c->devices_per_file, per_file);
   EXPECT_EQ(c->device_sources.at("b2").defined_at, "devices.d/20-b.toml:5");
-  EXPECT_EQ(c->device_sources.at("b2").keys.at("url"), "devices.d/20-b.toml:7");
+  EXPECT_EQ(c->device_sources.at("b2").keys->at("url"), "devices.d/20-b.toml:7");
 }
 
 TEST_F(ConfigDir, AMissingOrEmptyDevicesDIsAValidConfigAndSaysSo) {
@@ -74,7 +74,7 @@ TEST_F(ConfigDir, DevicesDirPointsElsewhereAndMustExistWhenGiven) {
   auto c = AppConfig::load(main().string());
   ASSERT_TRUE(c.ok()) << c.error().describe();
   ASSERT_EQ(c->devices.size(), 1u);
-  EXPECT_EQ(c->devices[0].id, "e1");
+  EXPECT_EQ(c->devices[0]->id, "e1");
 }
 
 TEST_F(ConfigDir, ADuplicateIdNamesBothFilesAndLines) {
@@ -133,11 +133,12 @@ TEST_F(ConfigDir, PollersDefaultsFillWhatADeviceDoesNotSetAndAreValidatedAsDefau
   write("devices.d/a.toml", device("a1") + device("a2", "interval = \"3s\""));
   auto c = AppConfig::load(main().string());
   ASSERT_TRUE(c.ok()) << c.error().describe();
-  EXPECT_EQ(c->devices[0].interval, std::chrono::seconds(7));
-  EXPECT_EQ(c->devices[1].interval, std::chrono::seconds(3));
-  EXPECT_EQ(c->devices[1].timeout, std::chrono::seconds(1));
-  EXPECT_EQ(c->device_sources.at("a1").keys.at("interval"), "edgepoll.toml:3 ([pollers.defaults])");
-  EXPECT_EQ(c->device_sources.at("a2").keys.at("interval"), "devices.d/a.toml:8");
+  EXPECT_EQ(c->devices[0]->interval, std::chrono::seconds(7));
+  EXPECT_EQ(c->devices[1]->interval, std::chrono::seconds(3));
+  EXPECT_EQ(c->devices[1]->timeout, std::chrono::seconds(1));
+  EXPECT_EQ(c->device_sources.at("a1").keys->at("interval"),
+            "edgepoll.toml:3 ([pollers.defaults])");
+  EXPECT_EQ(c->device_sources.at("a2").keys->at("interval"), "devices.d/a.toml:8");
   write("edgepoll.toml", "[pollers.defaults]\ninterval = \"soon\"\n");
   EXPECT_NE(error().message.find("[pollers.defaults]"), std::string::npos);
   write("edgepoll.toml", "[pollers]\nbackoff_cap = \"1s\"\nmax_consecutive_failures = 0\n");

@@ -34,8 +34,8 @@ TEST(EffectiveConfig, WithoutOverlayItIsTheFilesWithTheirLines) {
   const auto e = build_effective(files_with({"a", "b"}), Overlay{});
   ASSERT_EQ(e.devices.size(), 2u);
   EXPECT_EQ(e.devices[1].defined_at, "edgepoll.toml:9");
-  EXPECT_EQ(e.devices[1].keys.at("interval"), "edgepoll.toml:12");
-  EXPECT_EQ(e.devices[1].keys.at("timeout"), "edgepoll.toml:2 ([pollers.defaults])");
+  EXPECT_EQ(e.devices[1].keys->at("interval"), "edgepoll.toml:12");
+  EXPECT_EQ(e.devices[1].keys->at("timeout"), "edgepoll.toml:2 ([pollers.defaults])");
   EXPECT_TRUE(e.notes.empty());
 }
 
@@ -49,16 +49,41 @@ TEST(EffectiveConfig, TheOverlayWinsForTheFieldsItTouchesAndNamesTheCommand) {
                             command(kafka::CommandType::disable_device, "b"), kOrigin)
                   .ok());
   const auto e = build_effective(files, o);
-  EXPECT_EQ(e.find("a")->config.interval, 2500ms);
-  EXPECT_EQ(e.find("a")->keys.at("interval"),
+  EXPECT_EQ(e.find("a")->config->interval, 2500ms);
+  EXPECT_EQ(e.find("a")->keys->at("interval"),
             "command c-17, edgepoll.commands/0/4411, 2026-11-30T10:02:11Z");
-  EXPECT_EQ(e.find("a")->keys.at("url"),
+  EXPECT_EQ(e.find("a")->keys->at("url"),
             "edgepoll.toml:6");  // untouched fields keep the files' say
   EXPECT_FALSE(e.find("b")->enabled);
   EXPECT_EQ(e.to_apply().disabled, std::set<std::string>{"b"});
   // A reload of the same files keeps the overlay: still disabled, still 2.5 s.
   const auto again = build_effective(files_with({"a", "b"}), o);
   EXPECT_TRUE(diff_devices(e, again).empty());
+}
+
+// 10,000 devices: the files' configs and key origins are held once, by the
+// files, the effective config and the config manager's list alike; a command
+// copies only the device it changes, and never writes into the files' copy.
+TEST(EffectiveConfig, SharesTheFilesConfigsAndCopiesOnlyWhatACommandChanges) {
+  const auto files = files_with({"a", "b"});
+  Overlay o;
+  auto set = command(kafka::CommandType::set_poll_interval, "a");
+  set.interval = 2500ms;
+  ASSERT_TRUE(apply_command(o, build_effective(files, o), set, kOrigin).ok());
+  const auto e = build_effective(files, o);
+  const auto applied = e.to_apply();
+  ASSERT_EQ(applied.devices.size(), 2u);
+
+  EXPECT_EQ(e.find("b")->config.get(), files.devices[1].get());
+  EXPECT_EQ(e.find("b")->keys.get(), files.device_sources.at("b").keys.get());
+  EXPECT_EQ(applied.devices[1].get(), files.devices[1].get());
+
+  EXPECT_NE(e.find("a")->config.get(), files.devices[0].get());
+  EXPECT_EQ(applied.devices[0].get(), e.find("a")->config.get());
+  EXPECT_EQ(e.find("a")->config->interval, 2500ms);
+  EXPECT_EQ(files.devices[0]->interval, 10s);
+  EXPECT_EQ(files.device_sources.at("a").keys->at("interval"), "edgepoll.toml:7");
+  EXPECT_EQ(e.find("a")->keys->at("interval"), kOrigin.describe());
 }
 
 TEST(EffectiveConfig, ADeviceAddedByCommandStaysWhenTheFilesDoNotHaveItAndSaysSo) {
@@ -70,9 +95,9 @@ TEST(EffectiveConfig, ADeviceAddedByCommandStaysWhenTheFilesDoNotHaveItAndSaysSo
   const auto* d = e.find("new-1");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->defined_at, "added by " + kOrigin.describe() + "; not in the files");
-  EXPECT_EQ(d->keys.at("interval"), kOrigin.describe());
-  EXPECT_EQ(d->config.timeout, 1s);  // [pollers.defaults] apply to it as well
-  EXPECT_EQ(d->keys.at("timeout"), "edgepoll.toml:2 ([pollers.defaults])");
+  EXPECT_EQ(d->keys->at("interval"), kOrigin.describe());
+  EXPECT_EQ(d->config->timeout, 1s);  // [pollers.defaults] apply to it as well
+  EXPECT_EQ(d->keys->at("timeout"), "edgepoll.toml:2 ([pollers.defaults])");
   EXPECT_EQ(diff_devices(build_effective(files_with({"a"}), {}), e).added,
             std::vector<std::string>{"new-1"});
 }

@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::set<std::string> ids;
   for (const auto& device : config->devices) {
-    fuzz::require(!device.id.empty(), "a parsed device has an id");
-    fuzz::require(ids.insert(device.id).second, "parsed device ids are distinct");
+    fuzz::require(!device->id.empty(), "a parsed device has an id");
+    fuzz::require(ids.insert(device->id).second, "parsed device ids are distinct");
   }
   return 0;
 }

@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   std::set<std::string> ids;
-  for (const auto& device : config->devices) {
+  for (const auto& shared : config->devices) {
+    const pollers::DeviceConfig& device = *shared;
     fuzz::require(ids.insert(device.id).second, "parsed device ids are distinct");
     fuzz::require(config->device_sources.count(device.id) == 1, "a device says where it was defined");
     fuzz::require(device.protocol != pollers::Protocol::modbus || device.modbus.has_value(),

@@ -30,7 +30,8 @@ struct Adoption : ::testing::Test {
     options.backoff_base =
         std::chrono::minutes(10);  // a quarantined device stays out during the test
     options.backoff_cap = std::chrono::hours(1);
-    wanted->devices = {device("a"), device("b"), device("q"), device("off")};
+    for (const char* id : {"a", "b", "q", "off"})
+      wanted->devices.push_back(std::make_shared<const DeviceConfig>(device(id)));
     wanted->disabled = {"off"};
     transport.modes["q"] = ScriptedTransport::Mode::garbage;
     auto current = [w = wanted] { return *w; };
@@ -96,7 +97,9 @@ TEST_F(Adoption, AConfigManagerCrashAdoptsTheRunningDevicesAndStartsNothingTwice
 
 TEST_F(Adoption, AConfigChangeWhileTheManagerWasDownReplacesOnlyThatDevice) {
   const Pid a = child_of(pollers(), "device:a"), b = child_of(pollers(), "device:b");
-  wanted->devices[1].interval = 3s;  // b changed while no manager listened
+  auto b_changed = device("b");
+  b_changed.interval = 3s;  // b changed while no manager listened
+  wanted->devices[1] = std::make_shared<const DeviceConfig>(b_changed);
   kill(manager());
   EXPECT_EQ(device_trees(), (std::multiset<std::string>{"device:a", "device:b"}));
   EXPECT_EQ(child_of(pollers(), "device:a"), a);

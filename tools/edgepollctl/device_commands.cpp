@@ -33,7 +33,8 @@ std::vector<DeviceRow> collect_devices(const Context& c, const nlohmann::json& t
     r.id = id;
     return r;
   };
-  for (const auto& d : c.config().devices) {
+  for (const auto& device : c.config().devices) {
+    const pollers::DeviceConfig& d = *device;
     auto& r = row(d.id);
     r.protocol = d.protocol == pollers::Protocol::http ? d.url.substr(0, d.url.find("://"))
                                                        : std::string(pollers::protocol_name(d.protocol));

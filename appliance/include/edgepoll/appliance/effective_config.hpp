@@ -5,6 +5,7 @@
 // device the overlay added stays when the files do not have it, and says so.
 // Every device knows where each of its settings came from.
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,11 +42,13 @@ struct Overlay {
   static Result<Overlay> from_json(const nlohmann::json& j);
 };
 
+// The config and the key origins are the files' own (shared, not copied)
+// unless a command changed them; neither is ever null.
 struct EffectiveDevice {
-  pollers::DeviceConfig config;
+  std::shared_ptr<const pollers::DeviceConfig> config;
   bool enabled = true;
   std::string defined_at;                   // "devices.d/a.toml:3", or the command that added it
-  std::map<std::string, std::string> keys;  // setting -> where it came from
+  std::shared_ptr<const KeyOrigins> keys;   // setting -> where it came from
 };
 
 struct EffectiveConfig {

@@ -55,8 +55,10 @@ struct ConfigManagerOptions {
 };
 
 // Messages the config manager takes (from SIGHUP reloads and Kafka commands).
+// The configs are shared, not copied: the effective config, this list and the
+// manager's running devices hold one DeviceConfig per device (10,000 devices).
 struct ApplyDevices {  // the whole device list: diffed, only changes are acted on
-  std::vector<DeviceConfig> devices;
+  std::vector<std::shared_ptr<const DeviceConfig>> devices;
   std::set<std::string> disabled;  // ids of `devices` an operator disabled: kept, not started
 };
 
@@ -137,7 +139,11 @@ class ConfigManager final : public supervision::Behaviour {
   void start(supervision::Process& self, Device& device);
   void stop(supervision::Process& self, Device& device);
   // Adds or replaces a device; a disabled one is kept but not started.
-  void upsert(supervision::Process& self, const DeviceConfig& config, bool disabled = false);
+  void upsert(supervision::Process& self, const std::shared_ptr<const DeviceConfig>& config,
+              bool disabled = false);
+  void upsert(supervision::Process& self, const DeviceConfig& config) {
+    upsert(self, std::make_shared<const DeviceConfig>(config));
+  }
   void apply(supervision::Process& self, const ApplyDevices& wanted);
   // A fresh instance's start: adopts, replaces, stops and starts (see the .cpp);
   // `recorded` are the quarantine log's entries.

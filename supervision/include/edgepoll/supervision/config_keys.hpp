@@ -21,11 +21,13 @@ Status reject_unknown_keys(const toml::table& table, std::string_view where, con
     if (ok) continue;
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-    std::string at(where);
-    if (const auto line = node.source().begin.line; line > 0) at += " line " + std::to_string(line);
-    return make_error(std::move(code),
-                      at + ": unknown key \"" + std::string(key.str()) + "\" (expected one of: " + list + ")",
-                      false, "remove or correct the key");
+    std::string message(where);
+    if (const auto line = node.source().begin.line; line > 0)
+      message += " line " + std::to_string(line);
+    message += ": unknown key \"";
+    message += key.str();
+    message += "\" (expected one of: " + list + ")";
+    return make_error(std::move(code), std::move(message), false, "remove or correct the key");
   }
   return ok_status();
 }
