@@ -34,7 +34,7 @@ DeviceFsm::DeviceFsm(std::shared_ptr<const DeviceConfig> config, PollerContext c
     : config_(std::move(config)), context_(std::move(context)) {}
 
 InitResult DeviceFsm::init(Process& self) {
-  machine_.emplace(self.clock(), *config_, context_.max_consecutive_failures);
+  machine_.emplace(self.clock(), config_, context_.max_consecutive_failures);
   // The phase comes from the device id: stable across restarts, spread across devices.
   schedule_ = std::make_unique<PollSchedule>(self.clock(), config_->interval, std::hash<std::string>{}(config_->id));
   schedule_->start([pid = self.self()](TimePoint due) { pid.get()->deliver(Due{due}); },

@@ -14,10 +14,11 @@ std::string_view DeviceStateMachine::state_name(State state) {
   return "?";
 }
 
-DeviceStateMachine::DeviceStateMachine(const Clock& clock, const DeviceConfig& config,
+DeviceStateMachine::DeviceStateMachine(const Clock& clock,
+                                       std::shared_ptr<const DeviceConfig> config,
                                        unsigned max_consecutive_failures)
     : decoder_(config),
-      breaker_(clock, config.breaker),
+      breaker_(clock, config->breaker),
       max_consecutive_failures_(std::max(1u, max_consecutive_failures)) {}
 
 bool DeviceStateMachine::begin_poll() {

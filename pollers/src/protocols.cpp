@@ -29,17 +29,23 @@ std::string_view protocol_name(Protocol protocol) {
 }
 
 namespace {
-std::variant<Decoder, ModbusDecoder, SnmpDecoder> decoder_for(const DeviceConfig& c) {
+using AnyDecoder =
+    std::variant<Decoder, std::unique_ptr<ModbusDecoder>, std::unique_ptr<SnmpDecoder>>;
+
+AnyDecoder decoder_for(const std::shared_ptr<const DeviceConfig>& config) {
+  const DeviceConfig& c = *config;
   switch (c.protocol) {
     case Protocol::http:
-      return Decoder(c.id, c.metrics, DecoderLimits{c.max_body, 64});
+      // The mapping is the config's own (an aliasing pointer keeps the config alive).
+      return Decoder(c.id, std::shared_ptr<const std::vector<MetricMapping>>(config, &c.metrics),
+                     DecoderLimits{c.max_body, 64});
     case Protocol::modbus:
       if (!c.modbus)
         throw std::logic_error("modbus device " + c.id + " without its [device.modbus] table");
-      return ModbusDecoder(c.id, *c.modbus);
+      return std::make_unique<ModbusDecoder>(c.id, *c.modbus);
     case Protocol::snmp:
       if (!c.snmp) throw std::logic_error("snmp device " + c.id + " without its [device.snmp] table");
-      return SnmpDecoder(c.id, *c.snmp);
+      return std::make_unique<SnmpDecoder>(c.id, *c.snmp);
   }
   throw std::logic_error("device " + c.id + ": unknown protocol");
 }
@@ -49,21 +55,31 @@ auto& expect(Variant& d) {
   if (auto* w = std::get_if<Wanted>(&d)) return *w;
   throw std::logic_error("a device got a response of another protocol than its own");
 }
+
+const Decoder& get(const Decoder& d) {
+  return d;
+}
+template <class T>
+const T& get(const std::unique_ptr<T>& d) {
+  return *d;
+}
 }  // namespace
 
-DeviceDecoder::DeviceDecoder(const DeviceConfig& config) : decoder_(decoder_for(config)) {}
+DeviceDecoder::DeviceDecoder(std::shared_ptr<const DeviceConfig> config)
+    : decoder_(decoder_for(config)) {}
 
 Result<DecodeOutcome> DeviceDecoder::decode(const FetchResponse& r) const {
   return expect<Decoder>(decoder_).decode(r.body);
 }
 Result<DecodeOutcome> DeviceDecoder::decode(const ModbusResponse& r) const {
-  return expect<ModbusDecoder>(decoder_).decode(r);
+  return expect<std::unique_ptr<ModbusDecoder>>(decoder_)->decode(r);
 }
 Result<DecodeOutcome> DeviceDecoder::decode(const SnmpResponse& r) {
-  return expect<SnmpDecoder>(decoder_).decode(r);
+  return expect<std::unique_ptr<SnmpDecoder>>(decoder_)->decode(r);
 }
 const std::string& DeviceDecoder::device_id() const {
-  return std::visit([](const auto& d) -> const std::string& { return d.device_id(); }, decoder_);
+  return std::visit([](const auto& d) -> const std::string& { return get(d).device_id(); },
+                    decoder_);
 }
 
 namespace detail {

@@ -73,6 +73,30 @@ struct Bad {
   std::string expect;    // part of the error message
 };
 
+// The protocol tables live on the heap (an HTTP device carries a pointer, not
+// ~350 bytes it never uses) and still behave as values: a copy is deep and
+// configs compare by what the tables say (the config manager restarts a
+// device only when its config changed).
+TEST(ModbusConfig, TheTableIsHeldOnTheHeapAndCopiedAndComparedAsAValue) {
+  static_assert(sizeof(DeviceConfig::modbus) == sizeof(void*));
+  static_assert(sizeof(DeviceConfig::snmp) == sizeof(void*));
+  auto c = parse(kMeter);
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  ASSERT_TRUE(c->modbus);
+  EXPECT_FALSE(c->snmp);
+  DeviceConfig copy = *c;
+  EXPECT_EQ(copy, *c);
+  EXPECT_NE(&*copy.modbus, &*c->modbus);
+  copy.modbus->unit_id = 8;
+  EXPECT_EQ(c->modbus->unit_id, 7);
+  EXPECT_NE(copy, *c);
+  copy = *c;
+  EXPECT_EQ(copy, *c);
+  copy.modbus.reset();
+  EXPECT_NE(copy, *c);
+  EXPECT_FALSE(copy.modbus);
+}
+
 TEST(ModbusConfig, RefusesMistakesNamingTheKey) {
   const std::vector<Bad> cases{
       {"addressing = \"one_based\"\n", "", "required key \"addressing\""},

@@ -96,6 +96,11 @@ bool is_valid_utf8(std::string_view s) {
 }
 
 Decoder::Decoder(std::string device_id, std::vector<MetricMapping> mapping, DecoderLimits limits)
+    : Decoder(std::move(device_id),
+              std::make_shared<const std::vector<MetricMapping>>(std::move(mapping)), limits) {}
+
+Decoder::Decoder(std::string device_id, std::shared_ptr<const std::vector<MetricMapping>> mapping,
+                 DecoderLimits limits)
     : device_id_(std::move(device_id)), mapping_(std::move(mapping)), limits_(limits) {}
 
 Result<DecodeOutcome> Decoder::decode(std::string_view body) const {
@@ -135,8 +140,8 @@ Result<DecodeOutcome> Decoder::decode(std::string_view body) const {
                       fmt::format("JSON nested deeper than {} levels", max_depth));
 
   DecodeOutcome out;
-  out.readings.reserve(mapping_.size());
-  for (const auto& m : mapping_) {
+  out.readings.reserve(mapping_->size());
+  for (const auto& m : *mapping_) {
     const json* node = nullptr;
     try {
       const json::json_pointer ptr(m.pointer);
@@ -157,7 +162,7 @@ Result<DecodeOutcome> Decoder::decode(std::string_view body) const {
     }
     out.readings.push_back(Reading{m.name, std::move(value).value(), m.unit});
   }
-  if (out.readings.empty() && !mapping_.empty())
+  if (out.readings.empty() && !mapping_->empty())
     return body_error(device_id_, "no_readings",
                       fmt::format("no mapped field decoded; first problem: {}",
                                   out.field_errors.front().message));

@@ -5,6 +5,7 @@
 // field of the wrong type all come back as Error values naming the device and the
 // pointer. Nothing here throws out.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,6 +56,9 @@ struct DecoderLimits {
 class Decoder {
  public:
   Decoder(std::string device_id, std::vector<MetricMapping> mapping, DecoderLimits limits = {});
+  // A device's decoder reads the mapping of its (shared) config instead of a copy.
+  Decoder(std::string device_id, std::shared_ptr<const std::vector<MetricMapping>> mapping,
+          DecoderLimits limits = {});
 
   // Error codes: pollers.decode.too_large, .non_utf8, .truncated, .garbage,
   // .too_deep, .no_readings (every field failed). Field errors:
@@ -62,11 +66,11 @@ class Decoder {
   Result<DecodeOutcome> decode(std::string_view body) const;
 
   const std::string& device_id() const { return device_id_; }
-  const std::vector<MetricMapping>& mapping() const { return mapping_; }
+  const std::vector<MetricMapping>& mapping() const { return *mapping_; }
 
  private:
   std::string device_id_;
-  std::vector<MetricMapping> mapping_;
+  std::shared_ptr<const std::vector<MetricMapping>> mapping_;  // never null
   DecoderLimits limits_;
 };
 

@@ -19,12 +19,13 @@
 //
 // Unknown keys are rejected by name (with the device id): a typo must not
 // silently fall back to a default.
+#include <toml++/toml.h>
+
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <toml++/toml.h>
-
+#include "edgepoll/pollers/boxed.hpp"
 #include "edgepoll/pollers/circuit_breaker.hpp"
 #include "edgepoll/pollers/decoder.hpp"
 #include "edgepoll/pollers/modbus/modbus_config.hpp"
@@ -74,8 +75,8 @@ struct DeviceConfig {
   BreakerConfig breaker;
   std::vector<MetricMapping> metrics;
   Protocol protocol = Protocol::http;    // the fields above from url on are HTTP's
-  std::optional<ModbusDeviceConfig> modbus;  // set when protocol == modbus
-  std::optional<SnmpDeviceConfig> snmp;      // set when protocol == snmp
+  Boxed<ModbusDeviceConfig> modbus;      // set when protocol == modbus
+  Boxed<SnmpDeviceConfig> snmp;          // set when protocol == snmp
 
   static Result<DeviceConfig> parse(const toml::table& table);
   // Equal configs need no restart of the device (the config manager compares).

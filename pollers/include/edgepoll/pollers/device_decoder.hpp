@@ -2,6 +2,7 @@
 // The decoder of a device's protocol, chosen once from its config (see
 // protocols.cpp): JSON bodies for HTTP, registers for Modbus, varbinds for SNMP. A variant rather
 // than a virtual interface: the HTTP poll path costs one index test.
+#include <memory>
 #include <string>
 #include <variant>
 
@@ -15,17 +16,25 @@ namespace edgepoll::pollers {
 
 class DeviceDecoder {
  public:
-  explicit DeviceDecoder(const DeviceConfig& config);
+  // The config is shared: an HTTP device's decoder reads its metric mapping.
+  explicit DeviceDecoder(std::shared_ptr<const DeviceConfig> config);
+  explicit DeviceDecoder(const DeviceConfig& config)
+      : DeviceDecoder(std::make_shared<const DeviceConfig>(config)) {}
   // A response of the other protocol is a broken invariant (throws).
   Result<DecodeOutcome> decode(const FetchResponse& response) const;
   Result<DecodeOutcome> decode(const ModbusResponse& response) const;
   // Not const: SNMP rates keep the previous poll's counts.
   Result<DecodeOutcome> decode(const SnmpResponse& response);
   const std::string& device_id() const;
-  const ModbusDecoder* modbus() const { return std::get_if<ModbusDecoder>(&decoder_); }
+  const ModbusDecoder* modbus() const {
+    const auto* m = std::get_if<std::unique_ptr<ModbusDecoder>>(&decoder_);
+    return m ? m->get() : nullptr;
+  }
 
  private:
-  std::variant<Decoder, ModbusDecoder, SnmpDecoder> decoder_;
+  // The Modbus and SNMP decoders hold their tables (hundreds of bytes): on the
+  // heap, so that the variant of each HTTP device stays the size of a Decoder.
+  std::variant<Decoder, std::unique_ptr<ModbusDecoder>, std::unique_ptr<SnmpDecoder>> decoder_;
 };
 
 }  // namespace edgepoll::pollers

@@ -77,7 +77,13 @@ class DeviceStateMachine {
   enum class State { connecting, polling, degraded, backoff };
   static std::string_view state_name(State state);
 
-  DeviceStateMachine(const Clock& clock, const DeviceConfig& config, unsigned max_consecutive_failures = 3);
+  // The config is shared with the device's processes (the decoder reads it).
+  DeviceStateMachine(const Clock& clock, std::shared_ptr<const DeviceConfig> config,
+                     unsigned max_consecutive_failures = 3);
+  DeviceStateMachine(const Clock& clock, const DeviceConfig& config,
+                     unsigned max_consecutive_failures = 3)
+      : DeviceStateMachine(clock, std::make_shared<const DeviceConfig>(config),
+                           max_consecutive_failures) {}
 
   // A schedule tick: true when a poll should go out now.
   bool begin_poll();
