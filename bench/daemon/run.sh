@@ -15,8 +15,9 @@
 #       steady level while polling goes on, beside kcat producing as many records
 #   EDGEPOLL_BUILD_DIR=build/x bench/daemon/run.sh      (an existing build dir)
 #   INTERVAL=10 DEVICES=10000 COLLECTD_DEVICES=0 bench/daemon/run.sh
-#       every device polled every 10 s: the memory of 10,000 devices at a poll
-#       rate that device-sim and two cores carry (the RSS row is per device)
+#       every device polled every 10 s: the memory of 10,000 devices on a
+#       machine too busy to serve them 10,000 polls a second beside device-sim
+#       (the RSS row is per device; 1 Hz holds more in flight)
 #   MODE=instructions DEVICES=50 bench/daemon/run.sh
 #       the daemon under callgrind (valgrind): instructions per poll of each
 #       thread and of the event loop's parts, counts that a loaded machine
