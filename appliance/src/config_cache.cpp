@@ -2,12 +2,36 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string_view>
+#include <unordered_map>
+
 #include "edgepoll/appliance/config_cache_file.hpp"
 #include "edgepoll/supervision/supervisor.hpp"
 
 namespace edgepoll::appliance {
 
 using namespace supervision;
+
+namespace {
+
+// A reload parses every device afresh. Each device whose config (or key
+// origins) did not change keeps the object it had, the one its running subtree
+// holds, so that a reload does not leave two copies of 10,000 configs behind.
+void keep_unchanged_devices(AppConfig& next, const AppConfig& before) {
+  std::unordered_map<std::string_view, const std::shared_ptr<const pollers::DeviceConfig>*> old;
+  old.reserve(before.devices.size());
+  for (const auto& d : before.devices) old.emplace(d->id, &d);
+  for (auto& d : next.devices) {
+    if (auto it = old.find(d->id); it != old.end() && **it->second == *d) d = *it->second;
+  }
+  for (auto& [id, source] : next.device_sources) {
+    auto it = before.device_sources.find(id);
+    if (it != before.device_sources.end() && *it->second.keys == *source.keys)
+      source.keys = it->second.keys;
+  }
+}
+
+}  // namespace
 
 ConfigView::ConfigView(AppConfig files, ConfigSource source, std::string detail)
     : files_(std::make_shared<const AppConfig>(std::move(files))),
@@ -117,6 +141,7 @@ void ConfigCache::handle(Process& self, Message& message) {
     if (change->reply) change->reply(std::move(s));
   } else if (auto* reload = std::any_cast<ReloadFiles>(&message)) {
     const auto before = view_->effective();
+    if (files_) keep_unchanged_devices(reload->files, *files_);
     auto files = std::make_shared<const AppConfig>(reload->files);
     view_->set_files(reload->files, ConfigSource::files, "");
     status_->set(ConfigSource::files, "");

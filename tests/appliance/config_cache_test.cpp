@@ -97,6 +97,31 @@ TEST_F(Cache, ItWritesTheEffectiveConfigOnStartAndEveryChangeAndAFreshOneRestore
             std::string::npos);
 }
 
+// A reload parses every device afresh; those that did not change keep the
+// config object (and key origins) their running subtree holds: one copy per
+// device, across reloads too.
+TEST_F(Cache, AReloadKeepsTheConfigObjectsOfUnchangedDevices) {
+  const std::string a = "[[device]]\nid = \"a\"\nurl = \"http://127.0.0.1:1/a\"\n\n";
+  write_main(a + "[[device]]\nid = \"b\"\nurl = \"http://127.0.0.1:1/b\"\n");
+  start();
+  const auto a_before = *view->effective()->find("a");
+  const auto b_before = *view->effective()->find("b");
+  write_main(a + "[[device]]\nid = \"b\"\nurl = \"http://127.0.0.1:1/b2\"\n");
+  auto files = AppConfig::load(main().string());
+  ASSERT_TRUE(files.ok()) << files.error().describe();
+  ASSERT_NE(files->devices[0], a_before.config);  // parsed afresh
+  std::optional<DeviceDiff> diff;
+  runtime.send(cache(), ReloadFiles{files.value(), [&](DeviceDiff d) { diff = std::move(d); }});
+  runtime.settle();
+  ASSERT_TRUE(diff.has_value());
+  EXPECT_EQ(diff->changed, std::vector<std::string>{"b"});
+  EXPECT_EQ(view->effective()->find("a")->config, a_before.config);
+  EXPECT_EQ(view->effective()->find("a")->keys, a_before.keys);
+  EXPECT_EQ(view->files()->devices[0], a_before.config);
+  EXPECT_NE(view->effective()->find("b")->config, b_before.config);
+  EXPECT_EQ(view->effective()->find("b")->config->url, "http://127.0.0.1:1/b2");
+}
+
 TEST_F(Cache, UnknownDevicesAreRefusedAndClearOverlayDropsTheOverlay) {
   start();
   EXPECT_EQ(send(disable("ghost")).error().code, "command.unknown_device");
