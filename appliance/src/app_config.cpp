@@ -73,7 +73,7 @@ Result<PollersConfig> PollersConfig::parse(const toml::table& t) {
     if (auto s = duration(key, *out); !s.ok()) return s.take_error();
   }
   if (auto n = t["max_consecutive_failures"]; n) {
-    auto v = n.value<std::int64_t>();
+    auto v = integer_value(n);
     if (!v || *v < 1 || *v > 1000) {
       return make_error("config.type", at("max_consecutive_failures") + ": expected an integer 1..1000");
     }

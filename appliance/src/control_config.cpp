@@ -30,8 +30,8 @@ Result<ControlConfig> ControlConfig::parse(const toml::table& t) {
     c.group = *v;
   }
   if (auto n = t["max_request_bytes"]; n) {
-    auto v = n.value<std::int64_t>();
-    if (!v || *v < 256 || *v > 1024 * 1024) {
+    auto v = integer_value(n);
+    if (!v || *v < 256 || *v > std::int64_t{1024} * 1024) {
       return make_error("config.value", "[control] max_request_bytes" + line(n) + ": expected an integer 256..1048576");
     }
     c.max_request_bytes = static_cast<std::size_t>(*v);

@@ -59,7 +59,7 @@ Result<HealthConfig> HealthConfig::parse(const toml::table& t) {
     c.address = *n.value<std::string>();
   }
   if (auto n = t["port"]; n) {
-    const auto v = n.value<std::int64_t>();
+    const auto v = integer_value(n);
     if (!v || *v < 0 || *v > 65535) return wrong(t, "port", "an integer 0..65535");
     c.port = static_cast<std::uint16_t>(*v);
   }
@@ -73,7 +73,7 @@ Result<HealthConfig> HealthConfig::parse(const toml::table& t) {
     }
   }
   if (auto n = t["max_restarts"]; n) {
-    const auto v = n.value<std::int64_t>();
+    const auto v = integer_value(n);
     if (!v || *v < 0) return wrong(t, "max_restarts", "an integer >= 0");
     c.readiness.max_restarts = static_cast<std::size_t>(*v);
   }

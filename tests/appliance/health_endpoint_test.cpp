@@ -231,6 +231,16 @@ TEST(HealthConfig, RejectsABadPort) {
   EXPECT_NE(c.error().message.find("0..65535"), std::string::npos);
 }
 
+// A float where an integer belongs is refused, however large (toml++ would
+// convert it, and one beyond int64's range is undefined behaviour there).
+TEST(HealthConfig, RejectsAFloatPortEvenBeyondAnyInteger) {
+  for (const char* text : {"port = 8080.0\n", "port = 1e300\n", "max_restarts = 6.6e104\n"}) {
+    auto c = HealthConfig::parse(toml::parse(text));
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.error().message.find("an integer"), std::string::npos) << c.error().message;
+  }
+}
+
 TEST(HealthConfig, BusyPortIsAnErrorValueNamingTheAddress) {
   asio::io_context io;
   HttpServer a(io, [](const std::string&, const std::string&) { return HttpResponse{}; });
