@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "pollers/snmp_support.hpp"
@@ -67,6 +68,42 @@ void write_config(const fs::path& file, const fs::path& db, const fs::path& secr
   }
 }
 
+// One snmpsimd serving 15 agents, sw-<first>..sw-<first+14>, appended to
+// `agents` once it listens on all of them. A port found free can still be
+// bound by another test before snmpsimd binds it, and snmpsimd then exits
+// with "Address already in use": that start is retried on fresh ports.
+std::unique_ptr<ChildProcess> start_sim(const fs::path& sim_dir, int first,
+                                        std::vector<Agent>& agents) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::vector<Agent> mine;
+    std::vector<std::string> args{"--data-dir=" + (sim_dir / "data").string(),
+                                  "--cache-dir=" + (sim_dir / "cache").string(),
+                                  "--process-user=nobody", "--process-group=nogroup"};
+    for (int i = 0; i < 15; ++i) {
+      mine.push_back({"sw-" + std::to_string(first + i), testing::free_udp_port()});
+      args.push_back("--agent-udpv4-endpoint=127.0.0.1:" + std::to_string(mine.back().port));
+    }
+    auto sim = std::make_unique<ChildProcess>("/usr/bin/snmpsimd", args);
+    const std::string last =
+        "Listening at UDP/IPv4 endpoint 127.0.0.1:" + std::to_string(mine.back().port);
+    if (sim->wait_for_line([&](const std::string& l) { return l.find(last) != std::string::npos; },
+                           60s)) {
+      agents.insert(agents.end(), mine.begin(), mine.end());
+      return sim;
+    }
+    const auto lines = sim->lines();
+    const bool port_taken = std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+      return l.find("Address already in use") != std::string::npos;
+    });
+    if (!port_taken) {
+      for (const auto& l : lines) ADD_FAILURE() << "snmpsimd: " << l;
+      return nullptr;
+    }
+  }
+  ADD_FAILURE() << "snmpsimd found a port taken on five starts in a row";
+  return nullptr;
+}
+
 TEST(Snmp, FiftyAgentsFiveBadTheGoodOnesReportTheBadOnesAreQuarantinedAlone) {
   TempDir dir;
   ::chmod(dir.path.c_str(), 0755);
@@ -76,24 +113,10 @@ TEST(Snmp, FiftyAgentsFiveBadTheGoodOnesReportTheBadOnesAreQuarantinedAlone) {
   std::vector<Agent> agents;
   std::vector<std::unique_ptr<ChildProcess>> sims;
   for (int s = 0; s < 3; ++s) {
-    std::vector<std::string> args{"--data-dir=" + (dir.path / "sim" / "data").string(),
-                                  "--cache-dir=" + (dir.path / "sim" / "cache").string(),
-                                  "--process-user=nobody", "--process-group=nogroup"};
-    for (int i = 0; i < 15; ++i) {
-      const auto port = testing::free_udp_port();
-      agents.push_back({"sw-" + std::to_string(s * 15 + i), port});
-      args.push_back("--agent-udpv4-endpoint=127.0.0.1:" + std::to_string(port));
-    }
-    sims.push_back(std::make_unique<ChildProcess>("/usr/bin/snmpsimd", args));
+    auto sim = start_sim(dir.path / "sim", s * 15, agents);
+    ASSERT_TRUE(sim) << "snmpsimd did not start";
+    sims.push_back(std::move(sim));
   }
-  for (int s = 0; s < 3; ++s)
-    ASSERT_TRUE(sims[s]->wait_for_line(
-        [&](const std::string& l) {
-          return l.find("Listening at UDP/IPv4 endpoint 127.0.0.1:" + std::to_string(agents[s * 15 + 14].port)) !=
-                 std::string::npos;
-        },
-        60s))
-        << "snmpsimd did not start";
   testing::FakeAgent slow1("late", "2000"), slow2("late", "2000");
   testing::Snmpd snmpd;
   const std::set<std::string> bad{"dead-1", "dead-2", "slow-1", "slow-2", "v3-wrong-pass"};
