@@ -19,33 +19,10 @@
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/free_port.hpp"
 #include "support/wait_for.hpp"
 
 namespace edgepoll::testing {
-
-// A loopback UDP port nothing holds, chosen below the kernel's ephemeral
-// range: the ports the kernel hands to other processes' sockets (a bind to 0,
-// a client's connect) come from that range, so a port picked there could be
-// taken by a parallel test between this check and the agent's own bind.
-inline std::uint16_t free_udp_port() {
-  unsigned first_ephemeral = 32768;
-  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> first_ephemeral;
-  const unsigned low = 10000;
-  const unsigned high = first_ephemeral > low + 1000 ? first_ephemeral - 1 : 65535;
-  static std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<unsigned> pick(low, high);
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(pick(rng)));
-    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (free) return ntohs(a.sin_port);
-  }
-  throw std::runtime_error("no free UDP port below the ephemeral range");
-}
 
 class ScratchDir {
  public:

@@ -18,25 +18,10 @@
 
 #include "edgepoll/appliance/etcd_client.hpp"
 #include "support/child_process.hpp"
+#include "support/free_port.hpp"
 #include "support/http_get.hpp"
 
 namespace edgepoll::testing {
-
-// A port nobody listens on right now (the kernel's pick for port 0).
-inline unsigned short free_loopback_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) close(fd);
-    throw std::runtime_error("free_loopback_port: cannot bind a loopback socket");
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 class EtcdServer {
  public:

@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "support/free_port.hpp"
 #include "system_support.hpp"
 
 namespace edgepoll {
@@ -28,21 +29,17 @@ unsigned short nth_health_port(ChildProcess& daemon, std::size_t nth) {
   return static_cast<unsigned short>(std::stoi(m[1]));
 }
 
-// A free TCP port on loopback (bound and released: good enough for the daemon's next bind).
-unsigned short free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
 std::string device_tables(const std::string& sim, const std::vector<std::string>& ids,
                           const std::string& extra = "") {
   std::string out;
   for (const auto& id : ids) {
-    out += "[[device]]\nid = \"" + id + "\"\nurl = \"http://" + sim + "/devices/" + id + "\"\n" +
-           "interval = \"1s\"\ntimeout = \"500ms\"\n" + extra +
-           "metrics = [ { pointer = \"/temperature\", name = \"temperature\", type = \"float\" } "
-           "]\n\n";
+    out.append("[[device]]\nid = \"").append(id).append("\"\nurl = \"http://").append(sim);
+    out.append("/devices/").append(id).append("\"\n");
+    out += "interval = \"1s\"\ntimeout = \"500ms\"\n";
+    out += extra;
+    out +=
+        "metrics = [ { pointer = \"/temperature\", name = \"temperature\", type = \"float\" } "
+        "]\n\n";
   }
   return out;
 }
@@ -198,7 +195,7 @@ TEST(ConfigReload, ABadFileKeepsTheRunningConfigAndAHealthPortChangeMovesOnlyThe
 
   // [health] port changes: the endpoint moves, no device restarts.
   fs::remove(node.devices("b.toml"));
-  const unsigned short moved = free_port();
+  const unsigned short moved = testing::free_loopback_port();
   node.write_main("[health]\nport = " + std::to_string(moved) + "\n");
   daemon.send_signal(SIGHUP);
   ASSERT_TRUE(logged(daemon, "[health] restarted"));
