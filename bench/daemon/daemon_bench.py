@@ -27,27 +27,49 @@ if mode == "instructions":
 
 
 class Consumer:
-    """kcat reading one topic from its start; keeps (arrival ms, record timestamp ms)."""
+    """kcat reading one topic from its start; keeps (arrival ms, record timestamp ms).
+
+    kcat exits when every broker is down (the backlog run's outage), so it is
+    restarted, again from the topic's start, and skips the records at or below
+    the last offset it already counted in their partition. (A consumer group
+    would resume at its committed offsets, but a restarted member waits out its
+    dead predecessor's session before the group assigns it anything.)"""
 
     def __init__(self, bootstrap, topic):
         self.arrived = array.array("d")
         self.stamped = array.array("d")
-        self.proc = subprocess.Popen(
-            ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-u", "-q", "-f", "%T\n",
-             "-X", "fetch.wait.max.ms=5", "-X", "fetch.error.backoff.ms=50"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self.restarts = 0
+        self.last_offset = {}
+        self.stopping = False
+        self.args = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-u", "-q", "-f", "%p %o %T\n",
+                     "-X", "fetch.wait.max.ms=5", "-X", "fetch.error.backoff.ms=50"]
+        self.proc = self._start()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
+    def _start(self):
+        return subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+
     def _read(self):
-        for line in self.proc.stdout:
-            now = time.time() * 1000
-            try:
-                ts = float(line)
-            except ValueError:
-                continue
-            self.arrived.append(now)
-            self.stamped.append(ts)
+        while True:
+            for line in self.proc.stdout:
+                now = time.time() * 1000
+                try:
+                    p, o, ts = line.split()
+                    p, o, ts = int(p), int(o), float(ts)
+                except ValueError:
+                    continue
+                if o <= self.last_offset.get(p, -1):
+                    continue
+                self.last_offset[p] = o
+                self.arrived.append(now)
+                self.stamped.append(ts)
+            self.proc.wait()
+            if self.stopping:
+                return
+            time.sleep(1)
+            self.restarts += 1
+            self.proc = self._start()
 
     def count(self):
         return len(self.arrived)
@@ -59,6 +81,7 @@ class Consumer:
         return sorted(a - s for a, s in zip(self.arrived, self.stamped) if t0_ms <= s < t1_ms)
 
     def stop(self):
+        self.stopping = True
         self.proc.terminate()
         self.proc.wait(timeout=10)
 
@@ -103,6 +126,9 @@ def daemon_config(tmp, bootstrap, addresses, health_port):
                  'properties = { "reconnect.backoff.max.ms" = "500" }\n')
     if drain_rate:
         lines.append(f"drain_rate = {drain_rate}\n")
+    for key in ("max_in_flight", "fetch_batch"):  # [kafka] keys, from the environment when set
+        if os.environ.get(key.upper()):
+            lines.append(f"{key} = {int(os.environ[key.upper()])}\n")
     for i in range(devices):
         lines.append(
             f'[[device]]\nid = "e-{i}"\nurl = "http://{addresses[i % len(addresses)]}/devices/e-{i}"\n'
@@ -364,7 +390,16 @@ def backlog_run(tmp, sandbox, bootstrap, daemon, health_port, ours, started_ms):
     # back until the outbox was at its steady level again (and the scrape after).
     delivered = metric(m1, "edgepoll_kafka_delivered_total") - metric(m_up, "edgepoll_kafka_delivered_total")
     late = metric(m1, LATE) - metric(m0, LATE)
-    time.sleep(3)
+    # Readings polled after the brokers came back queue behind the backlog,
+    # and the consumer reads the whole backlog before them: 5 s after both the
+    # window and the drain are over (when the window's readings have been
+    # acknowledged), wait until the consumer has counted every record Kafka
+    # had acknowledged by then (the daemon's counter).
+    time.sleep(max(0.0, max(up + 10, up + took) + 5 - time.monotonic()))
+    acked = metric(scrape(health_port), "edgepoll_kafka_delivered_total")
+    waited = time.monotonic()
+    while ours.count() < acked and time.monotonic() - waited < 120:
+        time.sleep(0.5)
     after = ours.latencies_polled_between(up_ms, up_ms + 10000)
     # kcat: as many records as the backlog, the same key and value sizes, into the same sandbox.
     sample = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", TOPIC, "-o", "-1", "-c", "1", "-e", "-q",
@@ -397,7 +432,8 @@ def backlog_run(tmp, sandbox, bootstrap, daemon, health_port, ours, started_ms):
           f"polls {metric(m1, 'edgepoll_polls_total') - metric(m0, 'edgepoll_polls_total'):,.0f} in "
           f"{(time.time() * 1000 - down_ms) / 1000:.0f} s; daemon CPU over outage+drain {cpu1 - cpu0:.1f} s; "
           f"poll -> consumed of readings polled in the 10 s after the brokers came back: "
-          f"p50 {ms(bs.percentile(after, 50))} ms, p99 {ms(bs.percentile(after, 99))} ms ({len(after):,} readings)")
+          f"p50 {ms(bs.percentile(after, 50))} ms, p99 {ms(bs.percentile(after, 99))} ms ({len(after):,} readings; "
+          f"the consumer, which kcat ends while every broker is down, was restarted {ours.restarts} times)")
 
 
 main()

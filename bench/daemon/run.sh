@@ -23,7 +23,8 @@
 #       thread and of the event loop's parts, counts that a loaded machine
 #       does not move (recommended: 50 devices, which callgrind keeps up with)
 # Env: SECONDS_EACH (30), WARMUP (10), PORTS (100), OUTAGE (60), INTERVAL (1, seconds), DRAIN_RATE
-# ([kafka] drain_rate; the daemon's default when unset), SYNCHRONOUS and
+# ([kafka] drain_rate; the daemon's default when unset), MAX_IN_FLIGHT and
+# FETCH_BATCH ([kafka] max_in_flight, fetch_batch; likewise), SYNCHRONOUS and
 # BATCH_DELAY_MS ([storage] synchronous, batch_max_delay_ms),
 # PERF_OUT (a file: the daemon's flat perf profile over the window, perf record
 # -e cpu-clock; package linux-perf), EDGEPOLLD (another daemon binary, e.g. an
