@@ -52,9 +52,10 @@ ConfigStatus::Snapshot ConfigView::source() const {
   return source_;
 }
 
-void ConfigView::set_files(AppConfig files, ConfigSource source, std::string detail) {
+void ConfigView::set_files(std::shared_ptr<const AppConfig> files, ConfigSource source,
+                           std::string detail) {
   std::lock_guard lock(mutex_);
-  files_ = std::make_shared<const AppConfig>(std::move(files));
+  files_ = std::move(files);
   source_ = {source, std::move(detail)};
 }
 
@@ -142,8 +143,9 @@ void ConfigCache::handle(Process& self, Message& message) {
   } else if (auto* reload = std::any_cast<ReloadFiles>(&message)) {
     const auto before = view_->effective();
     if (files_) keep_unchanged_devices(reload->files, *files_);
-    auto files = std::make_shared<const AppConfig>(reload->files);
-    view_->set_files(reload->files, ConfigSource::files, "");
+    // One copy of the reloaded files, shared by the view and the cache.
+    auto files = std::make_shared<const AppConfig>(std::move(reload->files));
+    view_->set_files(files, ConfigSource::files, "");
     status_->set(ConfigSource::files, "");
     // The files are valid and are what runs, even when the disk copy stays the older one.
     (void)commit(self, files, overlay_, /*must_persist=*/false);

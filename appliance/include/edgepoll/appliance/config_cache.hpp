@@ -35,7 +35,7 @@ class ConfigView {
   std::shared_ptr<const AppConfig> files() const;
   std::shared_ptr<const EffectiveConfig> effective() const;  // null until the cache started
   ConfigStatus::Snapshot source() const;
-  void set_files(AppConfig files, ConfigSource source, std::string detail);
+  void set_files(std::shared_ptr<const AppConfig> files, ConfigSource source, std::string detail);
   void set_effective(EffectiveConfig effective);
 
  private:
