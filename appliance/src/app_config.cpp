@@ -104,6 +104,14 @@ std::string display_name(const std::string& path, const std::string& main_path) 
   return rel.string();
 }
 
+void add_default_origins(const AppConfig& config, KeyOrigins& keys) {
+  for (const auto& [key, line] : config.pollers.default_lines) {
+    if (!keys.count(key))
+      keys[key] = display_name(config.source, config.source) + ":" + std::to_string(line) +
+                  " ([pollers.defaults])";
+  }
+}
+
 namespace {
 
 std::string at(const toml::source_region& where, const std::string& main_path) {
@@ -165,12 +173,7 @@ Status parse_devices(const toml::table& root, const std::string& file, AppConfig
       auto keys = std::make_shared<KeyOrigins>();
       for (const auto& [key, node] : *given)
         (*keys)[std::string(key.str())] = at(node.source(), c.source);
-      for (const auto& [key, line] : c.pollers.default_lines) {
-        if (!keys->count(key)) {
-          (*keys)[key] = display_name(c.source, c.source) + ":" + std::to_string(line) +
-                         " ([pollers.defaults])";
-        }
-      }
+      add_default_origins(c, *keys);
       c.device_sources[d->id] = DeviceSource{at(given->source(), c.source), std::move(keys)};
       c.devices.push_back(std::make_shared<const pollers::DeviceConfig>(std::move(d.value())));
       ++count;

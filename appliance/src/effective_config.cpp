@@ -161,12 +161,7 @@ EffectiveConfig build_effective(const AppConfig& files, const Overlay& overlay) 
     const std::string origin = e.origins.at("config").describe();
     auto keys = std::make_shared<KeyOrigins>();
     for (const auto& [key, v] : e.config->items()) (*keys)[key] = origin;
-    for (const auto& [key, line] : files.pollers.default_lines) {
-      if (!e.config->contains(key)) {
-        (*keys)[key] = display_name(files.source, files.source) + ":" + std::to_string(line) +
-                       " ([pollers.defaults])";
-      }
-    }
+    add_default_origins(files, *keys);
     d.keys = std::move(keys);
     return true;
   };

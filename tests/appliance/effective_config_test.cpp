@@ -39,12 +39,18 @@ TEST(EffectiveConfig, WithoutOverlayItIsTheFilesWithTheirLines) {
   EXPECT_TRUE(e.notes.empty());
 }
 
+// An overlay in which a command (kOrigin) set device `id`'s interval to 2.5 s.
+Overlay interval_set_by_command(const AppConfig& files, const std::string& id) {
+  Overlay o;
+  auto set = command(kafka::CommandType::set_poll_interval, id);
+  set.interval = 2500ms;
+  EXPECT_TRUE(apply_command(o, build_effective(files, o), set, kOrigin).ok());
+  return o;
+}
+
 TEST(EffectiveConfig, TheOverlayWinsForTheFieldsItTouchesAndNamesTheCommand) {
   const auto files = files_with({"a", "b"});
-  Overlay o;
-  auto set = command(kafka::CommandType::set_poll_interval, "a");
-  set.interval = 2500ms;
-  ASSERT_TRUE(apply_command(o, build_effective(files, o), set, kOrigin).ok());
+  Overlay o = interval_set_by_command(files, "a");
   ASSERT_TRUE(apply_command(o, build_effective(files, o),
                             command(kafka::CommandType::disable_device, "b"), kOrigin)
                   .ok());
@@ -66,10 +72,7 @@ TEST(EffectiveConfig, TheOverlayWinsForTheFieldsItTouchesAndNamesTheCommand) {
 // copies only the device it changes, and never writes into the files' copy.
 TEST(EffectiveConfig, SharesTheFilesConfigsAndCopiesOnlyWhatACommandChanges) {
   const auto files = files_with({"a", "b"});
-  Overlay o;
-  auto set = command(kafka::CommandType::set_poll_interval, "a");
-  set.interval = 2500ms;
-  ASSERT_TRUE(apply_command(o, build_effective(files, o), set, kOrigin).ok());
+  const Overlay o = interval_set_by_command(files, "a");
   const auto e = build_effective(files, o);
   const auto applied = e.to_apply();
   ASSERT_EQ(applied.devices.size(), 2u);

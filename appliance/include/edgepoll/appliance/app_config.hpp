@@ -100,4 +100,9 @@ struct AppConfig {
 // when inside it ("devices.d/boilers.toml"), else the path as given.
 std::string display_name(const std::string& path, const std::string& main_path);
 
+// Gives each key that `keys` lacks and [pollers.defaults] sets the origin of
+// that default, e.g. "edgepoll.toml:14 ([pollers.defaults])": a device's key
+// it did not set itself came from there.
+void add_default_origins(const AppConfig& config, KeyOrigins& keys);
+
 }  // namespace edgepoll::appliance
