@@ -1,7 +1,10 @@
-#include "edgepoll/pollers/decoder.hpp"
-
 #include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include "edgepoll/pollers/decoder.hpp"
+#include "json_fields.hpp"
 
 namespace edgepoll::pollers {
 namespace {
@@ -22,30 +25,113 @@ Error field_error(const std::string& device, const MetricMapping& m, std::string
                     false, "fix the mapping or the device");
 }
 
+using json_fields::Captured;
+
+std::string_view type_name(Captured::Kind kind) {
+  switch (kind) {
+    case Captured::Kind::null:
+      return "null";
+    case Captured::Kind::boolean:
+      return "boolean";
+    case Captured::Kind::integer:
+    case Captured::Kind::unsigned_integer:
+    case Captured::Kind::floating:
+      return "number";
+    case Captured::Kind::string:
+      return "string";
+    case Captured::Kind::object:
+      return "object";
+    case Captured::Kind::array:
+      return "array";
+    case Captured::Kind::none:
+      break;
+  }
+  return "nothing";
+}
+
 // Converts one JSON value to the mapped type, or says why it cannot.
-Result<ReadingValue> convert(const json& v, MetricType type) {
+Result<ReadingValue> convert(Captured& v, MetricType type) {
   auto wrong = [&](std::string_view expected) {
-    return make_error("wrong_type", fmt::format("expected {}, found {}", expected, v.type_name()));
+    return make_error("wrong_type",
+                      fmt::format("expected {}, found {}", expected, type_name(v.kind)));
   };
   switch (type) {
     case MetricType::number:
-      if (v.is_number()) return ReadingValue(v.get<double>());
+      if (v.kind == Captured::Kind::floating) return ReadingValue(v.floating);
+      if (v.kind == Captured::Kind::integer) return ReadingValue(static_cast<double>(v.integer));
+      if (v.kind == Captured::Kind::unsigned_integer)
+        return ReadingValue(static_cast<double>(v.unsigned_integer));
       return wrong("a number");
     case MetricType::integer:
-      if (v.is_number_integer()) {
-        if (v.is_number_unsigned() && v.get<std::uint64_t>() > INT64_MAX)
+      if (v.kind == Captured::Kind::integer) return ReadingValue(v.integer);
+      if (v.kind == Captured::Kind::unsigned_integer) {
+        if (v.unsigned_integer > INT64_MAX)
           return make_error("wrong_type", "integer out of range of int64");
-        return ReadingValue(v.get<std::int64_t>());
+        return ReadingValue(static_cast<std::int64_t>(v.unsigned_integer));
       }
       return wrong("an integer");
     case MetricType::boolean:
-      if (v.is_boolean()) return ReadingValue(v.get<bool>());
+      if (v.kind == Captured::Kind::boolean) return ReadingValue(v.boolean);
       return wrong("a boolean");
     case MetricType::text:
-      if (v.is_string()) return ReadingValue(v.get<std::string>());
+      if (v.kind == Captured::Kind::string) return ReadingValue(std::move(v.text));
       return wrong("a string");
   }
   return wrong("a known type");
+}
+
+// A document's value as the SAX reader would have captured it.
+Captured captured(const json& v) {
+  Captured c;
+  switch (v.type()) {
+    case json::value_t::null:
+      c.kind = Captured::Kind::null;
+      break;
+    case json::value_t::boolean:
+      c.kind = Captured::Kind::boolean, c.boolean = v.get<bool>();
+      break;
+    case json::value_t::number_integer:
+      c.kind = Captured::Kind::integer, c.integer = v.get<std::int64_t>();
+      break;
+    case json::value_t::number_unsigned:
+      c.kind = Captured::Kind::unsigned_integer, c.unsigned_integer = v.get<std::uint64_t>();
+      break;
+    case json::value_t::number_float:
+      c.kind = Captured::Kind::floating, c.floating = v.get<double>();
+      break;
+    case json::value_t::string:
+      c.kind = Captured::Kind::string, c.text = v.get<std::string>();
+      break;
+    case json::value_t::object:
+      c.kind = Captured::Kind::object;
+      break;
+    case json::value_t::array:
+      c.kind = Captured::Kind::array;
+      break;
+    case json::value_t::binary:
+    case json::value_t::discarded:
+      c.kind = Captured::Kind::null;
+      break;
+  }
+  return c;
+}
+
+// The error for a body that did not parse, as either reader reports it.
+Error body_failure(const std::string& device, const json_fields::ParseFailure& f,
+                   std::size_t body_size, std::size_t max_depth) {
+  switch (f.kind) {
+    case json_fields::ParseFailure::Kind::too_deep:
+      return body_error(device, "too_deep",
+                        fmt::format("JSON nested deeper than {} levels", max_depth));
+    case json_fields::ParseFailure::Kind::parse_error:
+      if (f.byte >= body_size)
+        return body_error(device, "truncated",
+                          fmt::format("JSON ends early after {} bytes", body_size));
+      return body_error(device, "garbage", fmt::format("not JSON at byte {}: {}", f.byte, f.what));
+    case json_fields::ParseFailure::Kind::other:
+      break;
+  }
+  return body_error(device, "garbage", f.what);
 }
 
 }  // namespace
@@ -103,15 +189,31 @@ Decoder::Decoder(std::string device_id, std::shared_ptr<const std::vector<Metric
                  DecoderLimits limits)
     : device_id_(std::move(device_id)), mapping_(std::move(mapping)), limits_(limits) {}
 
-Result<DecodeOutcome> Decoder::decode(std::string_view body) const {
+std::optional<Error> Decoder::refuse_unparsed(std::string_view body) const {
   if (body.size() > limits_.max_body)
     return body_error(device_id_, "too_large",
                       fmt::format("body of {} bytes exceeds the limit of {} bytes", body.size(),
                                   limits_.max_body),
                       false);
-  if (!is_valid_utf8(body))
-    return body_error(device_id_, "non_utf8", "body is not valid UTF-8");
+  if (!is_valid_utf8(body)) return body_error(device_id_, "non_utf8", "body is not valid UTF-8");
+  return std::nullopt;
+}
 
+Result<DecodeOutcome> Decoder::decode(std::string_view body) const {
+  for (const auto& m : *mapping_)
+    if (!json_fields::resolves_itself(m.pointer)) return decode_through_dom(body);
+  if (auto refused = refuse_unparsed(body)) return std::move(*refused);
+  std::vector<Captured> found;
+  if (auto failure = json_fields::extract(body, *mapping_, limits_.max_depth, found))
+    return body_failure(device_id_, *failure, body.size(), limits_.max_depth);
+  DecodeOutcome out;
+  out.readings.reserve(mapping_->size());
+  for (std::size_t i = 0; i < mapping_->size(); ++i) add_field((*mapping_)[i], found[i], out);
+  return finish(std::move(out));
+}
+
+Result<DecodeOutcome> Decoder::decode_through_dom(std::string_view body) const {
+  if (auto refused = refuse_unparsed(body)) return std::move(*refused);
   // The parser callback bounds nesting: a hostile "[[[[..." must not cost a deep
   // tree. Exceptions of the parser stay inside this function.
   bool too_deep = false;
@@ -120,48 +222,50 @@ Result<DecodeOutcome> Decoder::decode(std::string_view body) const {
     if (static_cast<std::size_t>(depth) > max_depth) too_deep = true;
     return !too_deep;
   };
+  using Failure = json_fields::ParseFailure;
+  std::optional<Failure> failure;
   json doc;
   try {
     doc = json::parse(body.begin(), body.end(), guard, /*allow_exceptions=*/true);
   } catch (const json::parse_error& e) {
-    if (too_deep)
-      return body_error(device_id_, "too_deep",
-                        fmt::format("JSON nested deeper than {} levels", max_depth));
-    if (e.byte >= body.size())
-      return body_error(device_id_, "truncated",
-                        fmt::format("JSON ends early after {} bytes", body.size()));
-    return body_error(device_id_, "garbage",
-                      fmt::format("not JSON at byte {}: {}", e.byte, e.what()));
+    failure = Failure{Failure::Kind::parse_error, e.byte, e.what()};
   } catch (const std::exception& e) {
-    return body_error(device_id_, "garbage", e.what());
+    failure = Failure{Failure::Kind::other, 0, e.what()};
   }
-  if (too_deep)
-    return body_error(device_id_, "too_deep",
-                      fmt::format("JSON nested deeper than {} levels", max_depth));
+  if (too_deep) failure = Failure{Failure::Kind::too_deep, 0, {}};
+  if (failure) return body_failure(device_id_, *failure, body.size(), max_depth);
 
   DecodeOutcome out;
   out.readings.reserve(mapping_->size());
   for (const auto& m : *mapping_) {
-    const json* node = nullptr;
+    Captured node;
     try {
       const json::json_pointer ptr(m.pointer);
-      if (doc.contains(ptr)) node = &doc.at(ptr);
+      if (doc.contains(ptr)) node = captured(doc.at(ptr));
     } catch (const std::exception& e) {
       out.field_errors.push_back(field_error(device_id_, m, "bad_pointer", e.what()));
       continue;
     }
-    if (node == nullptr) {
-      out.field_errors.push_back(field_error(device_id_, m, "missing_field", "not in the body"));
-      continue;
-    }
-    auto value = convert(*node, m.type);
-    if (!value) {
-      out.field_errors.push_back(
-          field_error(device_id_, m, value.error().code, value.error().message));
-      continue;
-    }
-    out.readings.push_back(Reading{m.name, std::move(value).value(), m.unit});
+    add_field(m, node, out);
   }
+  return finish(std::move(out));
+}
+
+void Decoder::add_field(const MetricMapping& m, Captured& value, DecodeOutcome& out) const {
+  if (value.kind == Captured::Kind::none) {
+    out.field_errors.push_back(field_error(device_id_, m, "missing_field", "not in the body"));
+    return;
+  }
+  auto converted = convert(value, m.type);
+  if (!converted) {
+    out.field_errors.push_back(
+        field_error(device_id_, m, converted.error().code, converted.error().message));
+    return;
+  }
+  out.readings.push_back(Reading{m.name, std::move(converted).value(), m.unit});
+}
+
+Result<DecodeOutcome> Decoder::finish(DecodeOutcome out) const {
   if (out.readings.empty() && !mapping_->empty())
     return body_error(device_id_, "no_readings",
                       fmt::format("no mapped field decoded; first problem: {}",

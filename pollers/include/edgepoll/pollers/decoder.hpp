@@ -6,6 +6,7 @@
 // pointer. Nothing here throws out.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,9 @@
 #include "edgepoll/supervision/result.hpp"
 
 namespace edgepoll::pollers {
+namespace json_fields {
+struct Captured;
+}
 
 enum class MetricType { number, integer, boolean, text };
 
@@ -62,13 +66,23 @@ class Decoder {
 
   // Error codes: pollers.decode.too_large, .non_utf8, .truncated, .garbage,
   // .too_deep, .no_readings (every field failed). Field errors:
-  // pollers.decode.missing_field, pollers.decode.wrong_type.
+  // pollers.decode.missing_field, .wrong_type, .bad_pointer.
+  // Reads only the mapped fields, in one pass, without building the document.
   Result<DecodeOutcome> decode(std::string_view body) const;
+  // The same answers from the whole document (nlohmann's DOM and its
+  // json_pointer): the reference decode() is tested against, and what it uses
+  // for the pointers it does not resolve itself (malformed ones, and tokens
+  // that nlohmann refuses as array indexes).
+  Result<DecodeOutcome> decode_through_dom(std::string_view body) const;
 
   const std::string& device_id() const { return device_id_; }
   const std::vector<MetricMapping>& mapping() const { return *mapping_; }
 
  private:
+  std::optional<Error> refuse_unparsed(std::string_view body) const;  // too large, not UTF-8
+  void add_field(const MetricMapping& m, json_fields::Captured& value, DecodeOutcome& out) const;
+  Result<DecodeOutcome> finish(DecodeOutcome out) const;  // no reading at all is a body error
+
   std::string device_id_;
   std::shared_ptr<const std::vector<MetricMapping>> mapping_;  // never null
   DecoderLimits limits_;
