@@ -287,7 +287,7 @@ def main():
 # The event loop's share of a poll, by what it calls (inclusive instructions;
 # the patterns are callgrind's function names).
 LOOP_PARTS = [("libcurl (curl_multi_socket_action: requests, responses, connections)", "???:curl_multi_socket_action "),
-              ("decoding the body (Decoder::decode: nlohmann parse, pointers)", "Decoder::decode(std::basic_string_view"),
+              ("decoding the body (Decoder::decode: one SAX pass over the body, the mapped fields)", "Decoder::decode(std::basic_string_view"),
               ("encoding the outbox payload (encode_readings)", "encode_readings[abi:cxx11](edgepoll::pollers::DeviceReadings const&) ["),
               ("handing the reading to the storage writer (ReadingPipeline::submit, incl. encoding)", "ReadingPipeline::submit(edgepoll::pollers::DeviceReadings) ["),
               ("the fetcher's completion and easy-handle reuse (finish_done)", "HttpFetcher::Impl::finish_done(edgepoll::pollers::(anonymous namespace)::Pool&) ["),
