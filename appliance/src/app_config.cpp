@@ -105,10 +105,10 @@ std::string display_name(const std::string& path, const std::string& main_path) 
 }
 
 void add_default_origins(const AppConfig& config, KeyOrigins& keys) {
+  if (config.pollers.default_lines.empty()) return;
+  const std::string file = display_name(config.source, config.source);
   for (const auto& [key, line] : config.pollers.default_lines) {
-    if (!keys.count(key))
-      keys[key] = display_name(config.source, config.source) + ":" + std::to_string(line) +
-                  " ([pollers.defaults])";
+    if (!keys.count(key)) keys[key] = file + ":" + std::to_string(line) + " ([pollers.defaults])";
   }
 }
 
