@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -84,23 +85,25 @@ Result<ReadingValue> convert(Captured& v, MetricType type) {
 Captured captured(const json& v) {
   Captured c;
   switch (v.type()) {
-    case json::value_t::null:
-      c.kind = Captured::Kind::null;
-      break;
     case json::value_t::boolean:
-      c.kind = Captured::Kind::boolean, c.boolean = v.get<bool>();
+      c.kind = Captured::Kind::boolean;
+      c.boolean = v.get<bool>();
       break;
     case json::value_t::number_integer:
-      c.kind = Captured::Kind::integer, c.integer = v.get<std::int64_t>();
+      c.kind = Captured::Kind::integer;
+      c.integer = v.get<std::int64_t>();
       break;
     case json::value_t::number_unsigned:
-      c.kind = Captured::Kind::unsigned_integer, c.unsigned_integer = v.get<std::uint64_t>();
+      c.kind = Captured::Kind::unsigned_integer;
+      c.unsigned_integer = v.get<std::uint64_t>();
       break;
     case json::value_t::number_float:
-      c.kind = Captured::Kind::floating, c.floating = v.get<double>();
+      c.kind = Captured::Kind::floating;
+      c.floating = v.get<double>();
       break;
     case json::value_t::string:
-      c.kind = Captured::Kind::string, c.text = v.get<std::string>();
+      c.kind = Captured::Kind::string;
+      c.text = v.get<std::string>();
       break;
     case json::value_t::object:
       c.kind = Captured::Kind::object;
@@ -108,7 +111,8 @@ Captured captured(const json& v) {
     case json::value_t::array:
       c.kind = Captured::Kind::array;
       break;
-    case json::value_t::binary:
+    case json::value_t::null:
+    case json::value_t::binary:  // binary and discarded never come out of parsing JSON text
     case json::value_t::discarded:
       c.kind = Captured::Kind::null;
       break;
@@ -187,7 +191,12 @@ Decoder::Decoder(std::string device_id, std::vector<MetricMapping> mapping, Deco
 
 Decoder::Decoder(std::string device_id, std::shared_ptr<const std::vector<MetricMapping>> mapping,
                  DecoderLimits limits)
-    : device_id_(std::move(device_id)), mapping_(std::move(mapping)), limits_(limits) {}
+    : device_id_(std::move(device_id)),
+      mapping_(std::move(mapping)),
+      limits_(limits),
+      one_pass_(std::all_of(mapping_->begin(), mapping_->end(), [](const MetricMapping& m) {
+        return json_fields::resolves_itself(m.pointer);
+      })) {}
 
 std::optional<Error> Decoder::refuse_unparsed(std::string_view body) const {
   if (body.size() > limits_.max_body)
@@ -200,8 +209,7 @@ std::optional<Error> Decoder::refuse_unparsed(std::string_view body) const {
 }
 
 Result<DecodeOutcome> Decoder::decode(std::string_view body) const {
-  for (const auto& m : *mapping_)
-    if (!json_fields::resolves_itself(m.pointer)) return decode_through_dom(body);
+  if (!one_pass_) return decode_through_dom(body);
   if (auto refused = refuse_unparsed(body)) return std::move(*refused);
   std::vector<Captured> found;
   if (auto failure = json_fields::extract(body, *mapping_, limits_.max_depth, found))

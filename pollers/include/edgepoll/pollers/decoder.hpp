@@ -86,6 +86,8 @@ class Decoder {
   std::string device_id_;
   std::shared_ptr<const std::vector<MetricMapping>> mapping_;  // never null
   DecoderLimits limits_;
+  bool one_pass_;  // every pointer is one json_fields resolves itself: decode() need not build the
+                   // document
 };
 
 // True when `bytes` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
