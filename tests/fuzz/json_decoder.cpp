@@ -13,6 +13,7 @@
 
 #include "edgepoll/pollers/decoder.hpp"
 #include "fuzz_support.hpp"
+#include "pollers/decoder_agreement.hpp"
 
 namespace {
 
@@ -57,27 +58,6 @@ bool has_type(const pollers::ReadingValue& value, MetricType type) {
   return false;
 }
 
-void same_answer(const Result<pollers::DecodeOutcome>& fast,
-                 const Result<pollers::DecodeOutcome>& dom) {
-  fuzz::require(fast.ok() == dom.ok(), "decode and decode_through_dom agree on the body");
-  if (!dom.ok()) {
-    fuzz::require(
-        fast.error().code == dom.error().code && fast.error().message == dom.error().message,
-        "the same body error from both decoders");
-    return;
-  }
-  fuzz::require(fast->readings.size() == dom->readings.size() &&
-                    fast->field_errors.size() == dom->field_errors.size(),
-                "the same fields decode in both decoders");
-  for (std::size_t i = 0; i < dom->readings.size(); ++i)
-    fuzz::require(fast->readings[i].metric == dom->readings[i].metric &&
-                      fast->readings[i].value == dom->readings[i].value,
-                  "the same readings from both decoders");
-  for (std::size_t i = 0; i < dom->field_errors.size(); ++i)
-    fuzz::require(fast->field_errors[i].message == dom->field_errors[i].message,
-                  "the same field errors from both decoders");
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -93,7 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Small limits, so that the size and depth refusals are reached too.
   const pollers::Decoder decoder("fuzz-device", mapping, pollers::DecoderLimits{4096, 16});
   auto outcome = decoder.decode(body);
-  same_answer(outcome, decoder.decode_through_dom(body));
+  fuzz::require(testing::decoder_disagreement(outcome, decoder.decode_through_dom(body)).empty(),
+                "decode answers as decode_through_dom does");
   if (!outcome) {
     fuzz::require_readable(outcome.error());
     return 0;
