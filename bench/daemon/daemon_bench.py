@@ -395,7 +395,7 @@ def backlog_run(tmp, sandbox, bootstrap, daemon, health_port, ours, started_ms):
     # window and the drain are over (when the window's readings have been
     # acknowledged), wait until the consumer has counted every record Kafka
     # had acknowledged by then (the daemon's counter).
-    time.sleep(max(0.0, max(up + 10, up + took) + 5 - time.monotonic()))
+    time.sleep(max(0.0, up + max(10, took) + 5 - time.monotonic()))
     acked = metric(scrape(health_port), "edgepoll_kafka_delivered_total")
     waited = time.monotonic()
     while ours.count() < acked and time.monotonic() - waited < 120:

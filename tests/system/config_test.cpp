@@ -33,13 +33,10 @@ std::string device_tables(const std::string& sim, const std::vector<std::string>
                           const std::string& extra = "") {
   std::string out;
   for (const auto& id : ids) {
-    out.append("[[device]]\nid = \"").append(id).append("\"\nurl = \"http://").append(sim);
-    out.append("/devices/").append(id).append("\"\n");
-    out += "interval = \"1s\"\ntimeout = \"500ms\"\n";
-    out += extra;
-    out +=
-        "metrics = [ { pointer = \"/temperature\", name = \"temperature\", type = \"float\" } "
-        "]\n\n";
+    out += "[[device]]\nid = \"" + id + "\"\nurl = \"http://" + sim + "/devices/" + id + "\"\n" +
+           "interval = \"1s\"\ntimeout = \"500ms\"\n" + extra +
+           "metrics = [ { pointer = \"/temperature\", name = \"temperature\", type = \"float\" } "
+           "]\n\n";
   }
   return out;
 }
