@@ -3,8 +3,6 @@
 // with a generated config (a v2c community and v3 users of several protocols,
 // in a persistent dir of its own), and tests/pollers/snmp/fake_agent.py for the
 // agents that misbehave (tooBig, late, garbage, answers from the wrong port).
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>

@@ -3,8 +3,6 @@
 // data dir. stop() and start() again keep the data dir, like an etcd restart;
 // the dir is removed when the object goes. Also a blocking read of one key
 // through the project's own client, for checks from the test's thread.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
