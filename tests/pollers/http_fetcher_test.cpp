@@ -1,5 +1,7 @@
 // HttpFetcher against a real device-sim child process over real sockets: one
 // test per device behaviour, plus 200 concurrent fetches of good and bad devices.
+// Every test runs twice: through the plain-HTTP client, which serves these
+// numeric http:// URLs in production, and with everything sent through libcurl.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -27,7 +29,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::SimProcess;
 
-class HttpFetcherTest : public ::testing::Test {
+class HttpFetcherTest : public ::testing::TestWithParam<bool> {
  protected:
   static void SetUpTestSuite() {
     sim_ = new SimProcess({"--device", "slow-*=slow:5s", "--device", "garbage-*=garbage",
@@ -68,9 +70,16 @@ class HttpFetcherTest : public ::testing::Test {
     return std::move(*out);
   }
 
+  // The options of the client under test (the parameter: the plain client or not).
+  FetcherOptions options() const {
+    FetcherOptions o;
+    o.plain_http_client = GetParam();
+    return o;
+  }
+
   static SimProcess* sim_;
   boost::asio::io_context io_;
-  HttpFetcher fetcher_{io_};
+  HttpFetcher fetcher_{io_, options()};
 };
 SimProcess* HttpFetcherTest::sim_ = nullptr;
 
@@ -78,7 +87,7 @@ const std::vector<MetricMapping> kMapping = {
     {"/temperature", "temperature", MetricType::number, "degC"},
     {"/online", "online", MetricType::boolean, ""}};
 
-TEST_F(HttpFetcherTest, NormalDeviceAnswersJsonThatDecodes) {
+TEST_P(HttpFetcherTest, NormalDeviceAnswersJsonThatDecodes) {
   auto r = fetch(request("n1"));
   ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(r->status, 200);
@@ -87,7 +96,7 @@ TEST_F(HttpFetcherTest, NormalDeviceAnswersJsonThatDecodes) {
   EXPECT_EQ(decoded->readings.size(), 2u);
 }
 
-TEST_F(HttpFetcherTest, SecondPollReusesTheKeptAliveConnection) {
+TEST_P(HttpFetcherTest, SecondPollReusesTheKeptAliveConnection) {
   auto first = fetch(request("n2"));
   auto second = fetch(request("n2"));
   ASSERT_TRUE(first.ok() && second.ok());
@@ -95,9 +104,9 @@ TEST_F(HttpFetcherTest, SecondPollReusesTheKeptAliveConnection) {
   EXPECT_EQ(second->new_connections, 0);
 }
 
-TEST_F(HttpFetcherTest, DevicesOfOneHostShareOnePoolAndMeetTheirConnectionsAgain) {
+TEST_P(HttpFetcherTest, DevicesOfOneHostShareOnePoolAndMeetTheirConnectionsAgain) {
   boost::asio::io_context io;
-  FetcherOptions options;
+  FetcherOptions options = this->options();
   options.connection_pools = 8;
   HttpFetcher fetcher(io, options);
   std::map<std::string, long> connects;
@@ -116,14 +125,14 @@ TEST_F(HttpFetcherTest, DevicesOfOneHostShareOnePoolAndMeetTheirConnectionsAgain
   ASSERT_TRUE(poll_all());
   ASSERT_TRUE(poll_all());
   for (const auto& [id, n] : connects) EXPECT_EQ(n, 0) << id << " did not reuse its connection";
-  EXPECT_EQ(fetcher.pools_in_use(), 1u);
+  EXPECT_EQ(fetcher.pools_in_use(), GetParam() ? 0u : 1u);  // the plain client uses no libcurl pool
 }
 
-TEST_F(HttpFetcherTest, ManyHostsAreSpreadOverThePools) {
+TEST_P(HttpFetcherTest, ManyHostsAreSpreadOverThePools) {
   // 64 origins (closed ports: the answers do not matter here, only where the
   // requests went) over 8 pools: several pools, never more than 8.
   boost::asio::io_context io;
-  FetcherOptions options;
+  FetcherOptions options = this->options();
   options.connection_pools = 8;
   HttpFetcher fetcher(io, options);
   int answered = 0;
@@ -136,11 +145,15 @@ TEST_F(HttpFetcherTest, ManyHostsAreSpreadOverThePools) {
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (answered < 64 && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
   EXPECT_EQ(answered, 64);
-  EXPECT_GT(fetcher.pools_in_use(), 4u);
-  EXPECT_LE(fetcher.pools_in_use(), 8u);
+  if (GetParam()) {
+    EXPECT_EQ(fetcher.pools_in_use(), 0u);  // numeric http:// URLs never reach libcurl
+  } else {
+    EXPECT_GT(fetcher.pools_in_use(), 4u);
+    EXPECT_LE(fetcher.pools_in_use(), 8u);
+  }
 }
 
-TEST_F(HttpFetcherTest, SlowDeviceTimesOutAsRetryableError) {
+TEST_P(HttpFetcherTest, SlowDeviceTimesOutAsRetryableError) {
   auto r = fetch(request("slow-1", 300ms));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "pollers.http.timeout");
@@ -148,7 +161,7 @@ TEST_F(HttpFetcherTest, SlowDeviceTimesOutAsRetryableError) {
   EXPECT_NE(r.error().message.find("slow-1"), std::string::npos);
 }
 
-TEST_F(HttpFetcherTest, GarbageBodyArrivesAndTheDecoderRejectsIt) {
+TEST_P(HttpFetcherTest, GarbageBodyArrivesAndTheDecoderRejectsIt) {
   auto r = fetch(request("garbage-1"));
   ASSERT_TRUE(r.ok());
   auto decoded = Decoder("garbage-1", kMapping).decode(r->body);
@@ -156,7 +169,7 @@ TEST_F(HttpFetcherTest, GarbageBodyArrivesAndTheDecoderRejectsIt) {
   EXPECT_EQ(decoded.error().code, "pollers.decode.non_utf8");
 }
 
-TEST_F(HttpFetcherTest, HugeBodyIsCutAtTheCap) {
+TEST_P(HttpFetcherTest, HugeBodyIsCutAtTheCap) {
   auto req = request("huge-1");
   req.max_body = 64 * 1024;
   auto r = fetch(req);
@@ -170,7 +183,7 @@ TEST_F(HttpFetcherTest, HugeBodyIsCutAtTheCap) {
   EXPECT_EQ(whole->body.size(), 2u << 20);
 }
 
-TEST_F(HttpFetcherTest, Http500IsARetryableStatusError) {
+TEST_P(HttpFetcherTest, Http500IsARetryableStatusError) {
   auto r = fetch(request("err-1"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "pollers.http.status");
@@ -178,21 +191,21 @@ TEST_F(HttpFetcherTest, Http500IsARetryableStatusError) {
   EXPECT_NE(r.error().message.find("500"), std::string::npos);
 }
 
-TEST_F(HttpFetcherTest, ConnectionResetIsARetryableError) {
+TEST_P(HttpFetcherTest, ConnectionResetIsARetryableError) {
   auto r = fetch(request("reset-1"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "pollers.http.reset");
   EXPECT_TRUE(r.error().retryable);
 }
 
-TEST_F(HttpFetcherTest, HangingDeviceTimesOut) {
+TEST_P(HttpFetcherTest, HangingDeviceTimesOut) {
   auto r = fetch(request("hang-1", 300ms));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "pollers.http.timeout");
   EXPECT_EQ(fetcher_.in_flight(), 0u);
 }
 
-TEST_F(HttpFetcherTest, FlappingDeviceAlternatesBetweenUpAndDown) {
+TEST_P(HttpFetcherTest, FlappingDeviceAlternatesBetweenUpAndDown) {
   // Polls every 50 ms until both an up->down and a down->up change were seen.
   int ups = 0, downs = 0, changes = 0;
   std::optional<bool> last;
@@ -218,7 +231,7 @@ TEST_F(HttpFetcherTest, FlappingDeviceAlternatesBetweenUpAndDown) {
   EXPECT_GT(downs, 0);
 }
 
-TEST_F(HttpFetcherTest, ConnectionRefusedIsARetryableError) {
+TEST_P(HttpFetcherTest, ConnectionRefusedIsARetryableError) {
   // A port that was free a moment ago: nobody listens there.
   boost::asio::ip::tcp::acceptor probe(io_, {boost::asio::ip::make_address("127.0.0.1"), 0});
   const auto port = probe.local_endpoint().port();
@@ -242,7 +255,7 @@ unsigned short refused_port(boost::asio::io_context& io) {
   return port;
 }
 
-TEST_F(HttpFetcherTest, APollAfterARefusedOneConnectsOnTheReusedDescriptorNumber) {
+TEST_P(HttpFetcherTest, APollAfterARefusedOneConnectsOnTheReusedDescriptorNumber) {
   FetchRequest refused;
   refused.url = "http://127.0.0.1:" + std::to_string(refused_port(io_)) + "/devices/x";
   for (int i = 0; i < 20; ++i) {
@@ -252,10 +265,10 @@ TEST_F(HttpFetcherTest, APollAfterARefusedOneConnectsOnTheReusedDescriptorNumber
   }
 }
 
-TEST_F(HttpFetcherTest, ADescriptorLibcurlClosedBehindItsBackIsNeverClosedAgain) {
+TEST_P(HttpFetcherTest, ADescriptorLibcurlClosedBehindItsBackIsNeverClosedAgain) {
   std::vector<int> others;  // what the rest of the process opens meanwhile
   {
-    HttpFetcher fetcher(io_);
+    HttpFetcher fetcher(io_, options());
     FetchRequest refused;
     refused.url = "http://127.0.0.1:" + std::to_string(refused_port(io_)) + "/devices/x";
     for (int i = 0; i < 5; ++i) {
@@ -274,7 +287,7 @@ TEST_F(HttpFetcherTest, ADescriptorLibcurlClosedBehindItsBackIsNeverClosedAgain)
   }
 }
 
-TEST_F(HttpFetcherTest, BearerTokenComesFromItsFile) {
+TEST_P(HttpFetcherTest, BearerTokenComesFromItsFile) {
   const auto dir = std::filesystem::temp_directory_path() / ("pollers-auth-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "good") << "s3cret\n";
@@ -293,7 +306,7 @@ TEST_F(HttpFetcherTest, BearerTokenComesFromItsFile) {
   std::filesystem::remove_all(dir);
 }
 
-TEST_F(HttpFetcherTest, BadUrlIsANonRetryableError) {
+TEST_P(HttpFetcherTest, BadUrlIsANonRetryableError) {
   FetchRequest req;
   req.url = "gopher://127.0.0.1/x";
   auto r = fetch(req);
@@ -302,7 +315,7 @@ TEST_F(HttpFetcherTest, BadUrlIsANonRetryableError) {
   EXPECT_FALSE(r.error().retryable);
 }
 
-TEST_F(HttpFetcherTest, CancelledRequestNeverCallsBack) {
+TEST_P(HttpFetcherTest, CancelledRequestNeverCallsBack) {
   // A device of our own that reads the request and never answers, so that the
   // test sees the request arrive and then the connection close, instead of
   // running the loop for a while and hoping.
@@ -339,7 +352,7 @@ TEST_F(HttpFetcherTest, CancelledRequestNeverCallsBack) {
   EXPECT_FALSE(called);
 }
 
-TEST_F(HttpFetcherTest, TwoHundredConcurrentFetchesEveryGoodDeviceSucceeds) {
+TEST_P(HttpFetcherTest, TwoHundredConcurrentFetchesEveryGoodDeviceSucceeds) {
   // 190 good devices and 10 bad ones (garbage, hang, reset) all at once.
   std::vector<std::string> bad = {"garbage-a", "garbage-b", "garbage-c", "hang-a", "hang-b",
                                   "hang-c",    "reset-a",   "reset-b",   "reset-c", "err-a"};
@@ -372,10 +385,10 @@ TEST_F(HttpFetcherTest, TwoHundredConcurrentFetchesEveryGoodDeviceSucceeds) {
   EXPECT_TRUE(sim_->alive());
 }
 
-TEST_F(HttpFetcherTest, DestroyingTheFetcherWithRequestsInFlightIsSafe) {
+TEST_P(HttpFetcherTest, DestroyingTheFetcherWithRequestsInFlightIsSafe) {
   {
     boost::asio::io_context io;
-    auto fetcher = std::make_unique<HttpFetcher>(io);
+    auto fetcher = std::make_unique<HttpFetcher>(io, options());
     bool called = false;
     for (int i = 0; i < 20; ++i)
       fetcher->fetch(request("hang-d" + std::to_string(i), 5s), [&](auto) { called = true; });
@@ -406,6 +419,11 @@ TEST_F(HttpFetcherTest, DestroyingTheFetcherWithRequestsInFlightIsSafe) {
   }
   EXPECT_TRUE(fetch(request("n3")).ok());
 }
+
+INSTANTIATE_TEST_SUITE_P(Clients, HttpFetcherTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "PlainClient" : "Libcurl";
+                         });
 
 }  // namespace
 }  // namespace edgepoll::pollers

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "fetch_error.hpp"
+#include "plain_http_client.hpp"
 
 namespace edgepoll::pollers {
 namespace asio = boost::asio;
@@ -118,7 +120,6 @@ struct Pool {
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Pool::on_timer);
     curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.max_cached_connections);
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
   }
 
   // The fetcher has removed every easy handle before this runs.
@@ -297,7 +298,8 @@ struct Pool {
 }  // namespace
 
 struct HttpFetcher::Impl {
-  Impl(asio::io_context& io, FetcherOptions options) : io(io), options(options) {
+  Impl(asio::io_context& io, FetcherOptions options)
+      : io(io), options(options), plain(io, options, stats) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     pools.resize(std::max(1U, options.connection_pools));
@@ -359,8 +361,13 @@ struct HttpFetcher::Impl {
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     if (code != CURLE_OK || status >= 400 || t.too_large) {
       ++stats.failed;
-      return detail::transfer_error(detail::TransferOutcome{code, status, t.too_large, t.max_body,
-                                                            t.errbuf, t.device_id, t.url, t.post});
+      const auto failure =
+          t.too_large ? detail::TransferFailure::too_large : detail::classify(code);
+      const std::string detail =
+          fmt::format("{} ({})", t.errbuf[0] != '\0' ? t.errbuf : curl_easy_strerror(code),
+                      static_cast<int>(code));
+      return detail::transfer_error(
+          detail::TransferOutcome{failure, status, t.max_body, detail, t.device_id, t.url, t.post});
     }
     curl_off_t total_us = 0;
     curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME_T, &total_us);
@@ -433,6 +440,14 @@ struct HttpFetcher::Impl {
   }
 
   RequestId fetch(const FetchRequest& r, FetchCallback done) {
+    if (options.plain_http_client && detail::plain_client_can_send(r)) {
+      if (const auto url = parse_plain_url(r.url)) {
+        const RequestId id = next_id++;
+        ++stats.started;
+        plain.fetch(id, *url, r, std::move(done));
+        return id;
+      }
+    }
     auto t = std::make_unique<Transfer>();
     t->id = next_id++;
     t->done = std::move(done);
@@ -466,6 +481,10 @@ struct HttpFetcher::Impl {
   }
 
   void cancel(RequestId id) {
+    if (plain.cancel(id)) {
+      ++stats.cancelled;
+      return;
+    }
     auto it = transfers.find(id);
     if (it == transfers.end()) return;
     std::unique_ptr<Transfer> t = std::move(it->second);
@@ -487,6 +506,7 @@ struct HttpFetcher::Impl {
   std::vector<std::pair<CURL*, CURLcode>> done_msgs;  // reused by finish_done
   RequestId next_id = 1;
   FetcherStats stats;
+  detail::PlainHttpClient plain;  // after stats, which it counts in
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
@@ -509,7 +529,7 @@ void HttpFetcher::cancel(RequestId id) {
   impl_->cancel(id);
 }
 std::size_t HttpFetcher::in_flight() const {
-  return impl_->transfers.size();
+  return impl_->transfers.size() + impl_->plain.in_flight();
 }
 const FetcherStats& HttpFetcher::stats() const {
   return impl_->stats;

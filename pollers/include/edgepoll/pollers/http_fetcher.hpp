@@ -1,11 +1,16 @@
 #pragma once
-// HTTP(S) GETs (and the odd POST) for many devices on one Asio io_context: libcurl's multi-socket
-// API with its sockets watched by Asio and its timers Asio timers. No thread per
-// device and no blocking call anywhere.
+// HTTP(S) GETs (and the odd POST) for many devices on one Asio io_context. No
+// thread per device and no blocking call anywhere.
 //
-// Requests are spread over a few multi handles ("connection pools") by the
-// URL's scheme and authority, so that one device always meets its own kept-alive
-// connection again, and devices behind one host share that host's pool. Why
+// Plain http:// to a numeric address (what a device on a plant network almost
+// always is) goes through the fetcher's own HTTP/1.1 client on Asio sockets.
+// Everything else (https, host names) goes through libcurl's multi-socket API,
+// with its sockets watched by Asio and its timers Asio timers.
+//
+// libcurl's requests are spread over a few multi handles ("connection pools")
+// by the URL's scheme and authority, so that one device always meets its own
+// kept-alive connection again, and devices behind one host share that host's
+// pool. Why
 // several: libcurl 7.88 walks a multi handle's whole connection cache when a
 // finished transfer is removed (and once a second to prune dead connections),
 // so with one multi handle every poll costs O(devices) and 10,000 devices
@@ -61,19 +66,19 @@ struct FetcherOptions {
   // so 64 of them are well under 1 % of the memory of 10,000 devices, and they
   // cut the cache walk per poll 64-fold.
   unsigned connection_pools = 64;
-  // Idle keep-alive connections kept by one pool (its oldest idle one is
-  // closed beyond this). Per pool, not shared: a gateway host with thousands of
-  // devices behind it fills its pool alone.
+  // Idle keep-alive connections kept by one libcurl pool (its oldest idle one
+  // is closed beyond this), or by the plain client for one address (a
+  // connection finishing beyond this is closed). Per pool or address, not
+  // shared: a gateway host with thousands of devices behind it fills its own.
   long max_cached_connections = 20000;
   // An idle connection older than this is closed instead of reused: the cache
   // walks (see above) cost per connection, so connections left over from a
   // burst would cost every later poll. Make this a little longer than the
   // longest poll interval so that each device keeps its own connection.
   Duration max_idle_connection_age = std::chrono::seconds(60);
-  // Upper bound of connections to one host (0 = unlimited): a simulator or a
-  // gateway serving many devices is not flooded. One host is in one pool, so
-  // the bound holds.
-  long max_host_connections = 0;
+  // Plain http:// to numeric addresses through the fetcher's own client; false
+  // sends every request through libcurl (the benchmarks compare the two).
+  bool plain_http_client = true;
 };
 
 struct FetcherStats {
