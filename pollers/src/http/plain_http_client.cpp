@@ -166,15 +166,17 @@ struct PlainHttpClient::Impl {
     ex->post = r.post_body.has_value();
     exchanges.emplace(id, ex);
 
+    starting = true;  // a failure now is reported from the loop (see fail)
     ex->connection = take_idle(ex->endpoint, ex->started);
     if (ex->connection) {
       ex->reused = true;
       arm_timer(ex, ex->deadline);
-      send(ex);  // cannot finish here: a failure on a reused connection reconnects first
+      send(ex);
     } else {
       arm_timer(ex, ex->connect_deadline);
       connect(ex);
     }
+    starting = false;
   }
 
   bool cancel(RequestId id) {
@@ -250,13 +252,8 @@ struct PlainHttpClient::Impl {
     socket.open(ex->endpoint.protocol(), ec);
     if (!ec) socket.non_blocking(true, ec);
     if (!ec) socket.set_option(tcp::no_delay(true), ec);
-    if (ec) {
-      // Out of descriptors, most likely. Reported from the loop: fetch() may be
-      // the caller, and callbacks never run inside it.
-      asio::post(io, [this, ex, ec] {
-        if (!ex->finished)
-          fail(ex, TransferFailure::connect, fmt::format("socket: {}", ec.message()));
-      });
+    if (ec) {  // out of descriptors, most likely
+      fail(ex, TransferFailure::connect, fmt::format("socket: {}", ec.message()));
       return;
     }
     socket.async_connect(ex->endpoint, [this, ex](const boost::system::error_code& ec) {
@@ -388,6 +385,14 @@ struct PlainHttpClient::Impl {
 
   void fail(const ExchangePtr& ex, TransferFailure failure, std::string detail) {
     ex->connection.reset();  // a failed exchange leaves its connection in no known state
+    if (starting) {
+      // fetch() is the caller, and callbacks never run inside it: the failure
+      // is reported from the loop, and until then cancel() still takes it back.
+      asio::post(io, [this, ex, failure, detail = std::move(detail)]() mutable {
+        if (!ex->finished) fail(ex, failure, std::move(detail));
+      });
+      return;
+    }
     finish(ex, transfer_error(outcome(*ex, failure, std::move(detail))), false);
   }
 
@@ -418,6 +423,7 @@ struct PlainHttpClient::Impl {
   std::unordered_map<RequestId, ExchangePtr> exchanges;
   std::unordered_map<tcp::endpoint, std::vector<std::unique_ptr<Connection>>, EndpointHash> idle;
   std::size_t idle_count = 0;
+  bool starting = false;  // inside fetch()
   asio::steady_timer sweep_timer;
   bool sweep_armed = false;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
