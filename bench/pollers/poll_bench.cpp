@@ -56,6 +56,12 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "seconds before the window opens")->capture_default_str();
   app.add_option("--interval", interval_s, "poll interval, seconds")->capture_default_str();
   app.add_option("--timeout", timeout_s, "per-request timeout, seconds")->capture_default_str();
+  std::string http_client = "plain";
+  app.add_option("--http-client", http_client,
+                 "plain: numeric http:// URLs through the fetcher's own client (as the daemon "
+                 "does); libcurl: every request through libcurl")
+      ->check(CLI::IsMember({"plain", "libcurl"}))
+      ->capture_default_str();
   double stall_after_s = 5, stall_ms = 0;
   app.add_option("--stall-ms", stall_ms,
                  "block the loop thread this long once in the window (0: never)")
@@ -71,6 +77,7 @@ int main(int argc, char** argv) {
   // Polled every interval: connections idle much longer are burst leftovers.
   fetcher_options.max_idle_connection_age = std::chrono::duration_cast<Duration>(
       std::chrono::duration<double>(std::max(2.0, 3 * interval_s)));
+  fetcher_options.plain_http_client = http_client == "plain";
   HttpFetcher fetcher(io, fetcher_options);
   const Decoder decoder("bench", {{"/temperature", "temperature", MetricType::number, "degC"},
                                   {"/humidity", "humidity", MetricType::number, "%"},

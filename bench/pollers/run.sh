@@ -8,6 +8,8 @@
 #   DEVICES=10000 COLLECTD_DEVICES=2000 SECONDS_EACH=60 bench/pollers/run.sh
 #                                             (collectd polls as many as it keeps up with)
 #   EDGEPOLL_BUILD_DIR=build/pollers bench/pollers/run.sh   (an existing build dir)
+#   HTTP_CLIENT=libcurl bench/pollers/run.sh  (every request through libcurl; default
+#                                             plain: the fetcher's own client, as the daemon)
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/common.sh"
 DEVICES=${DEVICES:-1000}
@@ -18,6 +20,7 @@ WARMUP=${WARMUP:-3}
 # one host:port make libcurl scan one long connection list per request, which
 # is a property of that topology, not of polling (see RESULTS.md).
 PORTS=${PORTS:-100}
+HTTP_CLIENT=${HTTP_CLIENT:-plain}
 
 if [[ -n "${EDGEPOLL_BUILD_DIR:-}" ]]; then
   build=$(cd "$repo" && realpath "$EDGEPOLL_BUILD_DIR")
@@ -31,12 +34,12 @@ command -v collectd >/dev/null || { echo "collectd missing: apt-get install -y c
 # Both pollers keep one connection (or more) per device open to the simulator.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$repo/bench/support" python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" "$COLLECTD_DEVICES" <<'PY'
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$repo/bench/support" python3 - "$build" "$DEVICES" "$SECONDS_EACH" "$WARMUP" "$PORTS" "$COLLECTD_DEVICES" "$HTTP_CLIENT" <<'PY'
 import os, subprocess, sys, tempfile, time
 from bench_support import collectd_curl_json, collectd_header, cpu_seconds, rss_bytes, served as served_at, start_device_sim
 
 build, devices, seconds, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-ports, c_devices = int(sys.argv[5]), int(sys.argv[6])
+ports, c_devices, http_client = int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
 
 sim, addresses = start_device_sim(build, ports)
 address = addresses[0]
@@ -61,7 +64,8 @@ try:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bench = subprocess.Popen([f"{build}/bench/pollers/pollers-bench", "--sim", ",".join(addresses),
                               "--devices", str(devices), "--seconds", str(seconds),
-                              "--warmup", str(warmup), "--prefix", "e-"],
+                              "--warmup", str(warmup), "--prefix", "e-",
+                              "--http-client", http_client],
                              stdout=subprocess.PIPE, text=True)
     assert bench.stdout.readline().strip() == "window_start=1"
     e0, c0, ccpu0, t0 = served("e-"), served("c-"), cpu_seconds(collectd.pid), time.monotonic()
