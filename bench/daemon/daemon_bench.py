@@ -286,11 +286,14 @@ def main():
 
 # The event loop's share of a poll, by what it calls (inclusive instructions;
 # the patterns are callgrind's function names).
-LOOP_PARTS = [("libcurl (curl_multi_socket_action: requests, responses, connections)", "???:curl_multi_socket_action "),
+LOOP_PARTS = [("the plain HTTP client starting a request (PlainHttpClient::Impl::fetch: a kept-alive connection, the request written)",
+               "PlainHttpClient::Impl::fetch("),
+              ("the plain HTTP client parsing answers (HttpResponseParser::feed)", "HttpResponseParser::feed("),
+              ("libcurl (curl_multi_socket_action: https and host-name URLs)", "???:curl_multi_socket_action "),
               ("decoding the body (Decoder::decode: one SAX pass over the body, the mapped fields)", "Decoder::decode(std::basic_string_view"),
               ("encoding the outbox payload (encode_readings)", "encode_readings[abi:cxx11](edgepoll::pollers::DeviceReadings const&) ["),
               ("handing the reading to the storage writer (ReadingPipeline::submit, incl. encoding)", "ReadingPipeline::submit(edgepoll::pollers::DeviceReadings) ["),
-              ("the fetcher's completion and easy-handle reuse (finish_done)", "HttpFetcher::Impl::finish_done(edgepoll::pollers::(anonymous namespace)::Pool&) ["),
+              ("libcurl's completions and easy-handle reuse (finish_done)", "HttpFetcher::Impl::finish_done(edgepoll::pollers::(anonymous namespace)::Pool&) ["),
               ("the runtime's message delivery (Process::deliver, the enqueue side)", "edgepoll::supervision::Process::deliver(std::any) ["),
               ("timers (SteadyClock::State::wake)", "SteadyClock::State::wake(")]
 
