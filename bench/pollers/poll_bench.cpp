@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
         "http://" + addresses[i % addresses.size()] + "/devices/" + prefix + std::to_string(i);
     d.request.timeout =
         std::chrono::duration_cast<Duration>(std::chrono::duration<double>(timeout_s));
-    d.request.max_body = 64 * 1024;
+    d.request.max_body = std::size_t{64} * 1024;
     d.request.device_id = prefix + std::to_string(i);
     d.schedule = std::make_unique<PollSchedule>(clock, interval, seeds());
     d.schedule->start(
