@@ -2,26 +2,26 @@
 // test per device behaviour, plus 200 concurrent fetches of good and bad devices.
 // Every test runs twice: through the plain-HTTP client, which serves these
 // numeric http:// URLs in production, and with everything sent through libcurl.
-#include <gtest/gtest.h>
+#include "edgepoll/pollers/http_fetcher.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
-#include <filesystem>
-#include <functional>
-#include <fstream>
-#include <map>
-#include <optional>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "edgepoll/pollers/decoder.hpp"
-#include "edgepoll/pollers/http_fetcher.hpp"
 #include "sim_process.hpp"
+#include "support/wait_for.hpp"
 
 namespace edgepoll::pollers {
 namespace {
@@ -54,12 +54,7 @@ class HttpFetcherTest : public ::testing::TestWithParam<bool> {
   // test instead of hanging it).
   template <class Pred>
   bool run_until(Pred done, std::chrono::seconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io_.run_one_for(50ms);
-      if (io_.stopped()) io_.restart();
-    }
-    return done();
+    return edgepoll::testing::run_until(io_, done, limit);
   }
 
   Result<FetchResponse> fetch(const FetchRequest& r) {

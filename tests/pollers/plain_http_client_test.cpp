@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "edgepoll/pollers/http_fetcher.hpp"
+#include "support/wait_for.hpp"
 
 namespace edgepoll::pollers {
 namespace {
@@ -124,13 +125,8 @@ class ScriptedDevice {
 class PlainHttpClientTest : public ::testing::Test {
  protected:
   template <class Pred>
-  bool run_until(Pred done, std::chrono::seconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io_.run_one_for(20ms);
-      if (io_.stopped()) io_.restart();
-    }
-    return done();
+  bool run_until(Pred done) {
+    return edgepoll::testing::run_until(io_, done);
   }
 
   Result<FetchResponse> fetch(HttpFetcher& fetcher, FetchRequest r) {

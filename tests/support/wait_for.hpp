@@ -1,7 +1,8 @@
 #pragma once
-// Waiting in tests, always with a deadline: wait_for polls a condition, and
-// await_callback waits for the value an asynchronous operation hands to its
-// callback. Neither sleeps for a fixed time and hopes.
+// Waiting in tests, always with a deadline: wait_for polls a condition,
+// run_until runs an event loop until a condition holds, and await_callback
+// waits for the value an asynchronous operation hands to its callback. None
+// sleeps for a fixed time and hopes.
 #include <chrono>
 #include <future>
 #include <memory>
@@ -19,6 +20,20 @@ bool wait_for(Condition condition, std::chrono::milliseconds timeout = std::chro
   while (!condition()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(every);
+  }
+  return true;
+}
+
+// Runs `io` (an Asio io_context, on this thread) one handler at a time until
+// `condition` holds (true) or `timeout` passes (false).
+template <class IoContext, class Condition>
+bool run_until(IoContext& io, Condition condition,
+               std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    io.run_one_for(std::chrono::milliseconds(20));
+    if (io.stopped()) io.restart();
   }
   return true;
 }
