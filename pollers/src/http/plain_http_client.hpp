@@ -1,8 +1,9 @@
 #pragma once
 // Plain http:// requests to numeric addresses on Asio sockets of our own: the
 // fetcher's path for what devices on a plant network almost always are. libcurl
-// keeps everything else (https, host names, credentials in the URL): per poll
-// it spends about as many instructions as the rest of the event loop together,
+// keeps everything else (https, host names, credentials in the URL). Why not
+// libcurl for all: it spent about 65,000 instructions per poll, more than the
+// rest of the daemon's event loop together (bench/RESULTS.md, the ninth round),
 // most of them on generality a device's GET does not need.
 //
 // One request at a time per connection, kept alive and met again by the next
