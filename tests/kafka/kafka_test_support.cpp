@@ -20,6 +20,12 @@ std::map<std::string, std::string> fast_reconnect() {
           {"reconnect.backoff.max.ms", "100"},
           {"retry.backoff.ms", "10"},
           {"topic.metadata.refresh.interval.ms", "1000"},
+          // A consumer whose JoinGroup timed out on a busy machine joins again,
+          // and the group waits for its first membership's session to expire
+          // before it assigns anything: 45 s by default, which a test's wait
+          // for its first command does not cover twice.
+          {"session.timeout.ms", "10000"},
+          {"heartbeat.interval.ms", "1000"},
           {"log_level", "3"}};
 }
 
