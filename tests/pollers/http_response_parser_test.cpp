@@ -104,6 +104,13 @@ TEST(HttpResponseParser, BodiesBeyondTheCapAreRefusedHoweverFramed) {
             Failure::too_large);
   EXPECT_EQ(parse("HTTP/1.1 200 OK\r\n\r\n" + std::string(11, 'x'), 10).failure(),
             Failure::too_large);
+  // What came of a body before the cap was passed is not kept, whatever the
+  // reads were (a cut-off body read 12 bytes at a time once kept 12).
+  HttpResponseParser cut(16);
+  cut.feed("HTTP/1.1 200 OK\r\n\r\n" + std::string(12, 'x'));
+  cut.feed(std::string(12, 'x'));
+  EXPECT_EQ(cut.failure(), Failure::too_large);
+  EXPECT_TRUE(cut.body().empty());
   // Exactly at the cap is fine.
   EXPECT_EQ(
       parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n" + std::string(10, 'x'), 10).state(),

@@ -73,6 +73,9 @@ HttpResponseParser::State HttpResponseParser::fail(Failure failure, std::string 
   failure_ = failure;
   reason_ = std::move(reason);
   keep_alive_ = false;
+  // Whatever part of the body came is no answer, and how much of it came
+  // depends on how the reads fell: none is kept.
+  body_.clear();
   return state_;
 }
 

@@ -39,6 +39,7 @@ class HttpResponseParser {
   bool nothing_received() const { return received_ == 0; }
 
   int status() const { return status_; }
+  // The body read so far; empty once the answer failed.
   std::string& body() { return body_; }
   // The connection may carry the next request (HTTP/1.1 without "Connection:
   // close", or HTTP/1.0 with "keep-alive", and nothing left over).
