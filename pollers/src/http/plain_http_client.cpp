@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
-#include <charconv>
 #include <unordered_map>
 #include <vector>
 
@@ -75,7 +74,6 @@ struct Exchange {
   Duration timeout{};
   Duration connect_timeout{};
   asio::steady_timer timer;
-  std::size_t max_body = 0;
   std::string device_id;
   std::string url;
   bool post = false;
@@ -160,7 +158,6 @@ struct PlainHttpClient::Impl {
                               : ex->timeout;
     ex->deadline = ex->started + ex->timeout;
     ex->connect_deadline = ex->started + ex->connect_timeout;
-    ex->max_body = r.max_body;
     ex->device_id = r.device_id;
     ex->url = r.url;
     ex->post = r.post_body.has_value();
@@ -340,7 +337,7 @@ struct PlainHttpClient::Impl {
     ex->retried = true;
     ex->reused = false;
     ex->sent = 0;
-    ex->parser.reset(ex->max_body);
+    ex->parser.reset(ex->parser.max_body());
     ex->connection.reset();  // closes it: nothing else waits on it
     ex->connect_deadline =
         std::min(ex->deadline, std::chrono::steady_clock::now() + ex->connect_timeout);
@@ -380,7 +377,8 @@ struct PlainHttpClient::Impl {
 
   TransferOutcome outcome(const Exchange& ex, TransferFailure failure, std::string detail) const {
     return TransferOutcome{
-        failure, ex.parser.status(), ex.max_body, std::move(detail), ex.device_id, ex.url, ex.post};
+        failure, ex.parser.status(), ex.parser.max_body(), std::move(detail), ex.device_id, ex.url,
+        ex.post};
   }
 
   void fail(const ExchangePtr& ex, TransferFailure failure, std::string detail) {

@@ -37,6 +37,7 @@ class HttpResponseParser {
   const std::string& failure_reason() const { return reason_; }
   // Nothing arrived yet: a kept-alive connection that dies now died idle.
   bool nothing_received() const { return received_ == 0; }
+  std::size_t max_body() const { return max_body_; }
 
   int status() const { return status_; }
   // The body read so far; empty once the answer failed.
